@@ -1,0 +1,13 @@
+"""The rules of the fair, in one place that knows nothing of HTTP, Socket.IO or templates.
+
+Adapters call ``execute(db, actor, command, payload, request_id)`` for every
+change and the functions of ``queries`` for every read; they translate a
+``FairError`` and never decide a rule themselves.
+"""
+
+from fair.core import negotiations, offerings, organiser  # noqa: F401  (registers their commands)
+from fair.core.actors import Actor, Role
+from fair.core.commands import COMMANDS, Outcome, execute
+from fair.core.errors import Code, FairError
+
+__all__ = ["COMMANDS", "Actor", "Code", "FairError", "Outcome", "Role", "execute"]

@@ -1,0 +1,46 @@
+"""Who is acting: the organiser, a supplier's booth or a buyer team.
+
+An actor is established by an adapter (a signed join token, an organiser
+login) and handed to the core, which decides what that actor may do.  The
+public board is an actor too, so that read permissions have one vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    organiser = "organiser"
+    supplier = "supplier"
+    team = "team"
+    public = "public"  # the read-only board and citizens watching online
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    fair_id: int | None = None  # None only while the organiser creates the first fair
+    party_id: int | None = None  # the supplier's or team's id
+
+    @classmethod
+    def organiser(cls, fair_id: int | None = None) -> Actor:
+        return cls(Role.organiser, fair_id)
+
+    @classmethod
+    def supplier(cls, fair_id: int, supplier_id: int) -> Actor:
+        return cls(Role.supplier, fair_id, supplier_id)
+
+    @classmethod
+    def team(cls, fair_id: int, team_id: int) -> Actor:
+        return cls(Role.team, fair_id, team_id)
+
+    @classmethod
+    def public(cls, fair_id: int) -> Actor:
+        return cls(Role.public, fair_id)
+
+    @property
+    def key(self) -> str:
+        """A stable name for logs and request records: "team:12", "organiser"."""
+        return str(self.role) if self.party_id is None else f"{self.role}:{self.party_id}"

@@ -1,0 +1,70 @@
+"""Refusals: a stable code for programs, a message for people in both languages.
+
+A ``FairError`` is raised by the core whenever it refuses an operation; the
+operation's transaction is rolled back, so a refusal changes nothing.  Adapters
+(HTTP, Socket.IO) translate it and never invent their own refusals for rules of
+the fair.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fair.i18n import LOCALES, format_money, gettext
+
+
+class Code(StrEnum):
+    invalid_input = "invalid_input"
+    not_found = "not_found"
+    forbidden = "forbidden"  # the role may not do this at all, or is not approved
+    not_a_party = "not_a_party"  # the object belongs to somebody else
+    invalid_state = "invalid_state"
+    fair_not_open = "fair_not_open"
+    stale_terms = "stale_terms"
+    capacity_exhausted = "capacity_exhausted"
+    date_unavailable = "date_unavailable"
+    budget_exceeded = "budget_exceeded"
+    subsidy_pool_exhausted = "subsidy_pool_exhausted"
+    request_conflict = "request_conflict"  # a request id reused for a different command
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction; it is translated when the message is shown."""
+    return msgid
+
+
+class FairError(Exception):
+    def __init__(self, code: Code, msgid: str, **params: Any) -> None:
+        super().__init__(f"{code}: {msgid % params if params else msgid}")
+        self.code = Code(code)
+        self.msgid = msgid
+        self.params = params
+
+    def message(self, locale: str) -> str:
+        return gettext(locale, self.msgid, **{key: _shown(key, value, locale) for key, value in self.params.items()})
+
+    def messages(self) -> dict[str, str]:
+        return {locale: self.message(locale) for locale in LOCALES}
+
+    def to_record(self) -> dict[str, Any]:
+        """What is stored for a refused request, so that a replay can raise it again."""
+        return {"code": str(self.code), "msgid": self.msgid, "params": self.params}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> FairError:
+        return cls(Code(record["code"]), record["msgid"], **record["params"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FairError) and self.to_record() == other.to_record()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _shown(key: str, value: Any, locale: str) -> Any:
+    """Parameters named ``*_fen`` are money; ``*_label`` are msgids of their own."""
+    if key.endswith("_fen"):
+        return format_money(value, locale)
+    if key.endswith("_label"):
+        return gettext(locale, value)
+    return value

@@ -1,0 +1,185 @@
+"""The payload of every command, validated before any rule runs.
+
+Strict on purpose: a tablet that sends "3" for a quantity, an unknown field,
+a negative price or a megabyte of text gets ``invalid_input`` and nothing
+changes.  Bounds are generous for a city fair and tight for abuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+
+from fair.core.errors import N_, Code, FairError
+from fair.core.labels import INPUT_PROBLEMS, INVALID
+from fair.models import CITY, DISTRICTS, UNITS, Category, Funding, TeamKind
+
+MAX_FEN = 10**12  # ¥10 billion: far above any budget
+MAX_PRICE_FEN = 10**10  # ¥100 million a unit; times MAX_UNITS still fits a 64-bit integer
+MAX_UNITS = 1_000_000
+
+
+def _iso_day(value: str) -> str:
+    return dt.date.fromisoformat(value).isoformat()
+
+
+def _unique(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("values repeat")
+    return values
+
+
+Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+Units = Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=120)]
+Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_iso_day)]
+Days = Annotated[list[Day], Field(max_length=366), AfterValidator(_unique)]
+District = Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS + (CITY,)) + ")$")]
+Tag = Annotated[StrictStr, Field(min_length=1, max_length=20)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CreateFair(Input):
+    name: Name
+    day: Day
+    venue: Name
+    subsidy_rate_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
+    subsidy_pool_fen: Fen = 0
+
+
+class NoInput(Input):
+    pass
+
+
+class ConfigureFair(Input):
+    subsidy_rate_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
+    subsidy_pool_fen: Fen | None = None
+
+
+class RegisterSupplier(Input):
+    name: Name
+    booth: Annotated[StrictStr, Field(min_length=1, max_length=20)]
+    approved: StrictBool = False
+
+
+class ApproveSupplier(Input):
+    supplier_id: Id
+    approved: StrictBool = True
+
+
+class RegisterTeam(Input):
+    name: Name
+    kind: TeamKind
+    district: District
+    budget_fen: Fen = 0
+    approved: StrictBool = False
+
+
+class ApproveTeam(Input):
+    team_id: Id
+    approved: StrictBool = True
+
+
+class SetBudget(Input):
+    team_id: Id
+    budget_fen: Fen
+
+
+class PublishOffering(Input):
+    category: Category
+    title: Name
+    description: Annotated[StrictStr, Field(max_length=2000)] = ""
+    unit: Annotated[StrictStr, Field(pattern="^(" + "|".join(UNITS) + ")$")]
+    unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)]
+    capacity: Units
+    dates: Days = []
+    audience: Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)] = []
+    districts: Annotated[list[District], Field(max_length=13), AfterValidator(_unique)] = []
+
+
+class UpdateOffering(Input):
+    """Only the fields given change; dates may only be added, never taken away from under an order."""
+
+    offering_id: Id
+    title: Name | None = None
+    description: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)] | None = None
+    capacity: Units | None = None
+    add_dates: Days = []
+    audience: Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)] | None = None
+    districts: Annotated[list[District], Field(max_length=13), AfterValidator(_unique)] | None = None
+
+
+class OfferingRef(Input):
+    offering_id: Id
+
+
+class TermsInput(Input):
+    quantity: Units
+    unit_price_fen: Annotated[StrictInt, Field(ge=0, le=MAX_PRICE_FEN)]
+    dates: Days = []
+    venue: Annotated[StrictStr, Field(max_length=200)] = ""
+    funding: Funding = Funding.government
+    message: Annotated[StrictStr, Field(max_length=500)] = ""
+
+
+class OpenNegotiation(Input):
+    offering_id: Id
+    terms: TermsInput | None = None
+
+
+class Propose(Input):
+    negotiation_id: Id
+    terms: TermsInput
+
+
+class Counter(Input):
+    negotiation_id: Id
+    base_version: Annotated[StrictInt, Field(ge=1, le=2**31)]
+    terms: TermsInput
+
+
+class Accept(Input):
+    negotiation_id: Id
+    version: Annotated[StrictInt, Field(ge=1, le=2**31)]
+
+
+class NegotiationRef(Input):
+    negotiation_id: Id
+
+
+InputT = TypeVar("InputT", bound=Input)
+
+
+def parse(model: type[InputT], payload: Any) -> InputT:
+    """Validate a payload, turning every kind of bad input into one coded refusal."""
+    if not isinstance(payload, dict):
+        raise FairError(Code.invalid_input, N_("The request must be an object."))
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "-"
+        problem = INPUT_PROBLEMS.get(first["type"], INVALID)
+        raise FairError(
+            Code.invalid_input, N_("The field %(field)s %(problem_label)s."), field=field, problem_label=problem
+        ) from None
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+
+def check_request_id(request_id: Any) -> str:
+    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+        raise FairError(
+            Code.invalid_input,
+            N_("Every change needs a request id: 1 to 64 letters, digits or the signs _ . : -"),
+        )
+    return request_id

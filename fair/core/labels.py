@@ -1,0 +1,48 @@
+"""Names of the fair's things, as msgids, for messages that mention them.
+
+A refusal stores these msgids in its parameters (keys ending in ``_label``)
+and ``FairError.message`` translates them with the rest of the message.
+"""
+
+from fair.core.errors import N_
+
+FAIR_STATES = {"setup": N_("in setup"), "open": N_("open"), "closed": N_("closed")}
+
+NEGOTIATION_STATES = {
+    "open": N_("opened"),
+    "proposed": N_("proposed"),
+    "countered": N_("countered"),
+    "confirmed": N_("confirmed"),
+    "declined": N_("declined"),
+    "withdrawn": N_("withdrawn"),
+    "expired": N_("expired"),
+}
+
+THINGS = {
+    "fair": N_("fair"),
+    "supplier": N_("supplier"),
+    "team": N_("team"),
+    "offering": N_("offering"),
+    "negotiation": N_("negotiation"),
+}
+
+# What pydantic found wrong with a field, by its error type.
+INPUT_PROBLEMS = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("is not expected"),
+    "int_type": N_("must be a whole number"),
+    "string_type": N_("must be text"),
+    "bool_type": N_("must be true or false"),
+    "list_type": N_("must be a list"),
+    "model_type": N_("must be an object"),
+    "dict_type": N_("must be an object"),
+    "greater_than_equal": N_("is too small"),
+    "less_than_equal": N_("is too large"),
+    "string_too_short": N_("is too short"),
+    "string_too_long": N_("is too long"),
+    "too_short": N_("has too few items"),
+    "too_long": N_("has too many items"),
+    "string_pattern_mismatch": N_("is not one of the allowed values"),
+    "enum": N_("is not one of the allowed values"),
+}
+INVALID = N_("is not valid")

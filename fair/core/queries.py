@@ -1,0 +1,164 @@
+"""What each party may read, in the same shapes the events carry.
+
+A team reads its own negotiations, orders and budget; a booth its own
+offerings, negotiations and orders; everyone reads the published offerings
+and the tally.  The reader is always the actor: there is no way to ask for
+another party's state, so there is nothing to forget to check.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import true
+from sqlmodel import col, desc, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fair.core import tally
+from fair.core.actors import Actor, Role
+from fair.core.errors import N_, Code, FairError
+from fair.core.guards import not_found
+from fair.core.views import (
+    fair_view,
+    negotiation_view,
+    offering_view,
+    order_view,
+    supplier_view,
+    team_view,
+    terms_view,
+)
+from fair.models import (
+    Event,
+    Fair,
+    Negotiation,
+    Offering,
+    OfferingDate,
+    OfferingStatus,
+    Order,
+    Supplier,
+    Team,
+    Terms,
+)
+
+
+async def fair(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    row = await session.get(Fair, actor.fair_id)
+    if row is None:
+        raise FairError(Code.not_found, N_("There is no fair yet."))
+    return fair_view(row)
+
+
+async def offerings(session: AsyncSession, actor: Actor, *, include_withdrawn: bool = False) -> list[dict[str, Any]]:
+    """The hall's offerings; a booth also sees its own withdrawn ones."""
+    statement = select(Offering, Supplier).join(Supplier, Supplier.id == Offering.supplier_id)
+    statement = statement.where(Offering.fair_id == actor.fair_id)
+    if actor.role == Role.supplier:
+        statement = statement.where(
+            (Offering.status == OfferingStatus.published) | (Offering.supplier_id == actor.party_id)
+        )
+    elif not (include_withdrawn and actor.role == Role.organiser):
+        statement = statement.where(Offering.status == OfferingStatus.published)
+    rows = (await session.exec(statement.order_by(Offering.id))).all()
+    dates: dict[int, dict[str, bool]] = defaultdict(dict)
+    day_rows = await session.exec(
+        select(OfferingDate.offering_id, OfferingDate.day, OfferingDate.negotiation_id).where(
+            col(OfferingDate.offering_id).in_([offering.id for offering, _ in rows])
+        )
+    )
+    for offering_id, day, taken in day_rows:
+        dates[offering_id][day.isoformat()] = taken is None
+    return [offering_view(offering, supplier, dates[offering.id]) for offering, supplier in rows]
+
+
+async def negotiations(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's own negotiations, newest activity first."""
+    statement = (
+        select(Negotiation, Terms, Offering, Team, Supplier)
+        .join(Offering, Offering.id == Negotiation.offering_id)
+        .join(Team, Team.id == Negotiation.team_id)
+        .join(Supplier, Supplier.id == Negotiation.supplier_id)
+        .outerjoin(Terms, (Terms.negotiation_id == Negotiation.id) & (Terms.version == Negotiation.version))
+        .where(Negotiation.fair_id == actor.fair_id, _own(actor, Negotiation))
+        .order_by(desc(Negotiation.updated_at), desc(Negotiation.id))
+    )
+    return [negotiation_view(*row) for row in await session.exec(statement)]
+
+
+async def terms_history(session: AsyncSession, actor: Actor, negotiation_id: int) -> list[dict[str, Any]]:
+    negotiation = await session.get(Negotiation, negotiation_id)
+    if negotiation is None or negotiation.fair_id != actor.fair_id:
+        raise not_found("negotiation", negotiation_id)
+    if actor.role != Role.organiser and not (
+        (actor.role == Role.team and negotiation.team_id == actor.party_id)
+        or (actor.role == Role.supplier and negotiation.supplier_id == actor.party_id)
+    ):
+        raise FairError(Code.not_a_party, N_("This negotiation is between other parties."))
+    rows = await session.exec(select(Terms).where(Terms.negotiation_id == negotiation_id).order_by(Terms.version))
+    return [terms_view(terms) for terms in rows]
+
+
+async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    statement = (
+        select(Order, Team, Supplier, Offering)
+        .join(Team, Team.id == Order.team_id)
+        .join(Supplier, Supplier.id == Order.supplier_id)
+        .join(Offering, Offering.id == Order.offering_id)
+        .where(Order.fair_id == actor.fair_id, _own(actor, Order))
+        .order_by(desc(Order.id))
+    )
+    return [order_view(*row) for row in await session.exec(statement)]
+
+
+async def team_state(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """Everything a buyer's tablet shows: its team and budget, negotiations and orders."""
+    if actor.role != Role.team:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    team = await session.get(Team, actor.party_id)
+    return {
+        "team": team_view(team),
+        "negotiations": await negotiations(session, actor),
+        "orders": await orders(session, actor),
+    }
+
+
+async def booth_state(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """Everything a booth shows: its supplier, its offerings, negotiations and orders."""
+    if actor.role != Role.supplier:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    supplier = await session.get(Supplier, actor.party_id)
+    return {
+        "supplier": supplier_view(supplier),
+        "offerings": [o for o in await offerings(session, actor) if o["supplier_id"] == actor.party_id],
+        "negotiations": await negotiations(session, actor),
+        "orders": await orders(session, actor),
+    }
+
+
+async def participants(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """The organiser's register: every supplier and team, with budgets."""
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
+    teams = await session.exec(select(Team).where(Team.fair_id == actor.fair_id).order_by(Team.id))
+    return {"suppliers": [supplier_view(s) for s in suppliers], "teams": [team_view(t) for t in teams]}
+
+
+async def tally_snapshot(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    return await tally.snapshot(session, actor.fair_id)
+
+
+async def events_since(session: AsyncSession, fair_id: int, after: int, limit: int) -> list[Event]:
+    """The log after sequence ``after``, in order."""
+    statement = select(Event).where(Event.fair_id == fair_id, Event.seq > after).order_by(Event.seq).limit(limit)
+    return list((await session.exec(statement)).all())
+
+
+def _own(actor: Actor, model: type[Negotiation] | type[Order]):
+    if actor.role == Role.team:
+        return model.team_id == actor.party_id
+    if actor.role == Role.supplier:
+        return model.supplier_id == actor.party_id
+    if actor.role == Role.organiser:
+        return true()
+    raise FairError(Code.forbidden, N_("Your role may not do this."))

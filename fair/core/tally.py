@@ -1,0 +1,122 @@
+"""The tally: the fair's numbers, computed from the confirmed orders.
+
+The three headline figures are the ones the bureau reports: performance
+orders, training / lecture / exhibition orders, and volumes of books sent to
+the countryside.  ``add`` is the one definition of how orders count; the
+snapshot folds the database's per-category-and-district sums through it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import desc, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fair.core.views import order_view
+from fair.models import CITY, DISTRICTS, Category, Fair, Offering, Order, Supplier, Team
+
+LATEST = 10
+TRAINING_LECTURE_EXHIBITION = (Category.training, Category.lecture, Category.exhibition)
+
+
+def empty() -> dict[str, Any]:
+    return {
+        "seq": 0,
+        "headline": {"performance_orders": 0, "training_lecture_exhibition_orders": 0, "book_volumes": 0},
+        "total": {"orders": 0, "amount_fen": 0, "government_fen": 0, "subsidy_fen": 0},
+        "by_category": {str(c): {"orders": 0, "units": 0, "amount_fen": 0} for c in Category},
+        "by_district": {d: {"orders": 0, "amount_fen": 0} for d in (CITY, *DISTRICTS)},
+        "latest": [],
+    }
+
+
+def add(
+    tally: dict[str, Any],
+    category: str,
+    district: str,
+    orders: int,
+    units: int,
+    amount_fen: int,
+    government_fen: int,
+    subsidy_fen: int,
+) -> None:
+    """Count ``orders`` orders of one category and district into ``tally``."""
+    headline = tally["headline"]
+    if category == Category.performance:
+        headline["performance_orders"] += orders
+    elif category in TRAINING_LECTURE_EXHIBITION:
+        headline["training_lecture_exhibition_orders"] += orders
+    elif category == Category.books:
+        headline["book_volumes"] += units
+    total = tally["total"]
+    total["orders"] += orders
+    total["amount_fen"] += amount_fen
+    total["government_fen"] += government_fen
+    total["subsidy_fen"] += subsidy_fen
+    by_category = tally["by_category"][category]
+    by_category["orders"] += orders
+    by_category["units"] += units
+    by_category["amount_fen"] += amount_fen
+    by_district = tally["by_district"][district]
+    by_district["orders"] += orders
+    by_district["amount_fen"] += amount_fen
+
+
+async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
+    """The tally as of the last committed event; call inside ``Database.read()``."""
+    tally = empty()
+    tally["seq"] = (await session.exec(select(Fair.last_seq).where(Fair.id == fair_id))).one()
+    groups = await session.exec(
+        select(
+            Order.category,
+            Order.district,
+            func.count(),
+            func.sum(Order.quantity),
+            func.sum(Order.amount_fen),
+            func.sum(Order.government_fen),
+            func.sum(Order.subsidy_fen),
+        )
+        .where(Order.fair_id == fair_id)
+        .group_by(Order.category, Order.district)
+    )
+    for category, district, orders, units, amount, government, subsidy in groups:
+        add(tally, category, district, int(orders), int(units), int(amount), int(government), int(subsidy))
+    tally["latest"] = await latest_orders(session, fair_id, LATEST)
+    return tally
+
+
+async def latest_orders(session: AsyncSession, fair_id: int, limit: int) -> list[dict[str, Any]]:
+    rows = await session.exec(
+        select(Order, Team, Supplier, Offering)
+        .join(Team, Team.id == Order.team_id)
+        .join(Supplier, Supplier.id == Order.supplier_id)
+        .join(Offering, Offering.id == Order.offering_id)
+        .where(Order.fair_id == fair_id)
+        .order_by(desc(Order.id))
+        .limit(limit)
+    )
+    return [public_order(order_view(*row)) for row in rows]
+
+
+PUBLIC_ORDER_FIELDS = (
+    "id",
+    "offering_id",
+    "offering_title",
+    "team_id",
+    "team_name",
+    "supplier_id",
+    "supplier_name",
+    "category",
+    "district",
+    "quantity",
+    "unit",
+    "amount_fen",
+    "confirmed_at",
+)
+
+
+def public_order(order: dict[str, Any]) -> dict[str, Any]:
+    """What the ticker on the wall shows of an order: who bought what, and for how much."""
+    return {key: order[key] for key in PUBLIC_ORDER_FIELDS}

@@ -1,0 +1,148 @@
+"""The shapes in which the fair's objects leave the core.
+
+One shape per object, used both in snapshots and in event payloads, so that a
+screen can replace what it holds with what an event brings.  Plain JSON types
+only: money in fen, days as ISO dates, times as ISO UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fair.models import Fair, Negotiation, Offering, Order, Side, Supplier, Team, Terms
+
+
+def fair_view(fair: Fair) -> dict[str, Any]:
+    return {
+        "id": fair.id,
+        "name": fair.name,
+        "day": fair.day.isoformat(),
+        "venue": fair.venue,
+        "state": fair.state,
+        "subsidy_rate_bp": fair.subsidy_rate_bp,
+        "subsidy_pool_fen": fair.subsidy_pool_fen,
+        "subsidy_used_fen": fair.subsidy_used_fen,
+    }
+
+
+def supplier_view(supplier: Supplier) -> dict[str, Any]:
+    return {"id": supplier.id, "name": supplier.name, "booth": supplier.booth, "approved": supplier.approved}
+
+
+def team_view(team: Team) -> dict[str, Any]:
+    """A team with its budget: for the team itself and the organiser, never for other parties."""
+    return {
+        "id": team.id,
+        "name": team.name,
+        "kind": team.kind,
+        "district": team.district,
+        "approved": team.approved,
+        "budget": budget_view(team),
+    }
+
+
+def budget_view(team: Team) -> dict[str, Any]:
+    return {
+        "budget_fen": team.budget_fen,
+        "spent_fen": team.spent_fen,
+        "remaining_fen": team.budget_fen - team.spent_fen,
+        "self_funded_fen": team.self_funded_fen,
+        "subsidy_fen": team.subsidy_fen,
+    }
+
+
+def offering_view(offering: Offering, supplier: Supplier, dates: dict[str, bool]) -> dict[str, Any]:
+    """``dates`` maps each bookable day to whether it is still free."""
+    return {
+        "id": offering.id,
+        "supplier_id": offering.supplier_id,
+        "supplier_name": supplier.name,
+        "booth": supplier.booth,
+        "category": offering.category,
+        "title": offering.title,
+        "description": offering.description,
+        "unit": offering.unit,
+        "unit_price_fen": offering.unit_price_fen,
+        "capacity": offering.capacity,
+        "sold": offering.sold,
+        "remaining": offering.capacity - offering.sold,
+        "dates": [{"day": day, "free": free} for day, free in sorted(dates.items())],
+        "audience": list(offering.audience),
+        "districts": list(offering.districts),
+        "status": offering.status,
+        "spotlight_at": offering.spotlight_at.isoformat() if offering.spotlight_at else None,
+        "updated_at": offering.updated_at.isoformat(),
+    }
+
+
+def terms_view(terms: Terms) -> dict[str, Any]:
+    return {
+        "version": terms.version,
+        "author": terms.author,
+        "quantity": terms.quantity,
+        "unit_price_fen": terms.unit_price_fen,
+        "amount_fen": terms.quantity * terms.unit_price_fen,
+        "dates": list(terms.dates),
+        "venue": terms.venue,
+        "funding": terms.funding,
+        "message": terms.message,
+        "created_at": terms.created_at.isoformat(),
+    }
+
+
+def negotiation_view(
+    negotiation: Negotiation, terms: Terms | None, offering: Offering, team: Team, supplier: Supplier
+) -> dict[str, Any]:
+    return {
+        "id": negotiation.id,
+        "offering_id": negotiation.offering_id,
+        "offering_title": offering.title,
+        "category": offering.category,
+        "unit": offering.unit,
+        "team_id": negotiation.team_id,
+        "team_name": team.name,
+        "supplier_id": negotiation.supplier_id,
+        "supplier_name": supplier.name,
+        "state": negotiation.state,
+        "version": negotiation.version,
+        "team_accepted": negotiation.team_accepted,
+        "supplier_accepted": negotiation.supplier_accepted,
+        "turn": turn(negotiation, terms),
+        "terms": terms_view(terms) if terms else None,
+        "refusal": negotiation.refusal,
+        "updated_at": negotiation.updated_at.isoformat(),
+    }
+
+
+def turn(negotiation: Negotiation, terms: Terms | None) -> str | None:
+    """Whose move it is: the side that has not accepted the terms on the table."""
+    if negotiation.state not in ("open", "proposed", "countered"):
+        return None
+    if terms is None:
+        return None  # either side may make the first proposal
+    return Side.supplier if terms.author == Side.team else Side.team
+
+
+def order_view(order: Order, team: Team, supplier: Supplier, offering: Offering) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "negotiation_id": order.negotiation_id,
+        "offering_id": order.offering_id,
+        "offering_title": offering.title,
+        "team_id": order.team_id,
+        "team_name": team.name,
+        "supplier_id": order.supplier_id,
+        "supplier_name": supplier.name,
+        "category": order.category,
+        "district": order.district,
+        "quantity": order.quantity,
+        "unit": order.unit,
+        "unit_price_fen": order.unit_price_fen,
+        "amount_fen": order.amount_fen,
+        "funding": order.funding,
+        "government_fen": order.government_fen,
+        "subsidy_fen": order.subsidy_fen,
+        "dates": list(order.dates),
+        "venue": order.venue,
+        "confirmed_at": order.confirmed_at.isoformat(),
+    }

@@ -1,0 +1,288 @@
+"""The fair's tables and the vocabulary they store.
+
+Only storage lives here: what a row holds and which invariants the database
+itself enforces (unique booths, one active negotiation per team and offering,
+one order per negotiation, one result per request id).  The rules that decide
+whether a row may change live in ``fair.core``.
+
+Money is integer fen.  Times are timezone-aware UTC in Python; SQLite, which
+has no time zone type, stores them as naive UTC (see ``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+UTC = dt.UTC
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime that is always aware and UTC on the Python side.
+
+    PostgreSQL keeps the zone (timestamptz); SQLite gets naive UTC and the zone
+    is put back on the way out, so both engines hand the core the same values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class FairState(StrEnum):
+    setup = "setup"
+    open = "open"
+    closed = "closed"
+
+
+class Category(StrEnum):
+    performance = "performance"
+    training = "training"
+    lecture = "lecture"
+    exhibition = "exhibition"
+    books = "books"
+
+
+class TeamKind(StrEnum):
+    city_centre = "city_centre"
+    district_centre = "district_centre"
+    library = "library"
+    district_bureau = "district_bureau"
+    street = "street"
+    community = "community"
+
+
+class OfferingStatus(StrEnum):
+    published = "published"
+    withdrawn = "withdrawn"
+
+
+class NegotiationState(StrEnum):
+    open = "open"
+    proposed = "proposed"
+    countered = "countered"
+    confirmed = "confirmed"
+    declined = "declined"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+ACTIVE_NEGOTIATION_STATES = (NegotiationState.open, NegotiationState.proposed, NegotiationState.countered)
+
+
+class Funding(StrEnum):
+    government = "government"
+    self_funded = "self_funded"
+
+
+class Side(StrEnum):
+    """The two parties of a negotiation."""
+
+    team = "team"
+    supplier = "supplier"
+
+
+DISTRICTS = (
+    "玄武区",
+    "秦淮区",
+    "建邺区",
+    "鼓楼区",
+    "浦口区",
+    "栖霞区",
+    "雨花台区",
+    "江宁区",
+    "六合区",
+    "溧水区",
+    "高淳区",
+    "江北新区",
+)
+CITY = "市级"  # the district of city-level teams (city cultural centre, city library)
+
+UNITS = ("场", "期", "讲", "册")
+
+
+class Fair(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    day: dt.date
+    venue: str
+    state: str = FairState.setup
+    subsidy_rate_bp: int = 0  # basis points of the amount: 3000 is 30 %
+    subsidy_pool_fen: int = Field(default=0, sa_type=BigInteger)
+    subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
+    last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Supplier(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("fair_id", "booth"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    name: str
+    booth: str
+    approved: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    name: str
+    kind: str
+    district: str
+    approved: bool = False
+    budget_fen: int = Field(default=0, sa_type=BigInteger)  # the government budget
+    spent_fen: int = Field(default=0, sa_type=BigInteger)  # charged to the government budget by confirmed orders
+    self_funded_fen: int = Field(default=0, sa_type=BigInteger)  # paid from the unit's own funds
+    subsidy_fen: int = Field(default=0, sa_type=BigInteger)  # subsidy owed to the unit for its self-funded orders
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Offering(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    category: str
+    title: str
+    description: str = ""
+    unit: str
+    unit_price_fen: int = Field(sa_type=BigInteger)
+    capacity: int
+    sold: int = 0
+    audience: list[str] = Field(default_factory=list, sa_type=JSON)
+    districts: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: str = OfferingStatus.published
+    spotlight_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OfferingDate(SQLModel, table=True):
+    """A bookable day of an offering: taken by the one negotiation that confirmed it."""
+
+    __tablename__ = "offering_date"
+    __table_args__ = (UniqueConstraint("offering_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    offering_id: int = Field(foreign_key="offering.id", index=True)
+    day: dt.date
+    negotiation_id: int | None = Field(default=None, foreign_key="negotiation.id")
+
+
+class Negotiation(SQLModel, table=True):
+    __table_args__ = (
+        # One live negotiation per team and offering; closed ones may be followed by a new one.
+        Index(
+            "uq_negotiation_active",
+            "team_id",
+            "offering_id",
+            unique=True,
+            sqlite_where=text("state IN ('open', 'proposed', 'countered')"),
+            postgresql_where=text("state IN ('open', 'proposed', 'countered')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    offering_id: int = Field(foreign_key="offering.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    state: str = NegotiationState.open
+    version: int = 0  # the current terms version; 0 before any terms
+    team_accepted: int = 0  # the terms version the team has accepted, 0 for none
+    supplier_accepted: int = 0
+    refusal: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the last refused confirmation
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Terms(SQLModel, table=True):
+    """One numbered version of the terms on the table: never changed once written."""
+
+    __table_args__ = (UniqueConstraint("negotiation_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    negotiation_id: int = Field(foreign_key="negotiation.id", index=True)
+    version: int
+    author: str  # a Side
+    quantity: int
+    unit_price_fen: int = Field(sa_type=BigInteger)
+    dates: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO days
+    venue: str = ""
+    funding: str = Funding.government
+    message: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Order(SQLModel, table=True):
+    """The confirmed terms of a negotiation, with who pays what."""
+
+    __tablename__ = "purchase_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    negotiation_id: int = Field(foreign_key="negotiation.id", unique=True)
+    offering_id: int = Field(foreign_key="offering.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    category: str
+    district: str
+    terms_version: int
+    quantity: int
+    unit: str
+    unit_price_fen: int = Field(sa_type=BigInteger)
+    amount_fen: int = Field(sa_type=BigInteger)
+    funding: str
+    government_fen: int = Field(sa_type=BigInteger)  # charged to the team's government budget
+    subsidy_fen: int = Field(sa_type=BigInteger)  # charged to the bureau's subsidy pool
+    dates: list[str] = Field(default_factory=list, sa_type=JSON)
+    venue: str = ""
+    confirmed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """The ordered log every screen, the tally and the audit are read from."""
+
+    fair_id: int = Field(foreign_key="fair.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    type: str
+    actor: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RequestRecord(SQLModel, table=True):
+    """The first outcome of a client's request id, so that a replay returns it."""
+
+    __tablename__ = "request_record"
+    __table_args__ = (UniqueConstraint("party", "request_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party: str
+    request_id: str
+    command: str
+    fingerprint: str  # a hash of the command and its payload, to catch a reused id
+    outcome: dict[str, Any] = Field(sa_type=JSON)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

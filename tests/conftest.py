@@ -1,0 +1,66 @@
+"""Fixtures shared by the tests: a fresh database per test, on SQLite and on PostgreSQL.
+
+Every database is built by the real Alembic migrations.  The PostgreSQL one
+is a schema of its own in the local server (FAIR_TEST_POSTGRES_URL, by default
+127.0.0.1:5432, database ``test``); where no server answers those tests skip
+and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from fair import migrate
+from fair.db import Database
+from tests.fairground import Fairground
+
+POSTGRES_URL = os.environ.get("FAIR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def _plain_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}")
+        await migrate.upgrade(database)
+        yield database
+        await database.dispose()
+        return
+    async with postgres_schema() as (url, schema):
+        database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+        await migrate.upgrade(database)
+        yield database
+        await database.dispose()
+
+
+class postgres_schema:
+    """A throw-away schema in the local PostgreSQL, dropped afterwards."""
+
+    async def __aenter__(self) -> tuple[str, str]:
+        self.schema = f"t_{uuid.uuid4().hex[:12]}"
+        try:
+            self.admin = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=3)
+        except (OSError, asyncpg.PostgresError) as error:
+            pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}: {error}")
+        await self.admin.execute(f"CREATE SCHEMA {self.schema}")
+        return POSTGRES_URL, self.schema
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.admin.execute(f"DROP SCHEMA {self.schema} CASCADE")
+        await self.admin.close()
+
+
+@pytest.fixture
+async def fairground(db: Database) -> Fairground:
+    """A small open fair: two booths, three teams, a few offerings."""
+    ground = Fairground(db)
+    await ground.build()
+    return ground
