@@ -12,6 +12,9 @@ transaction then records the refusal under the request id, together with
 anything the refusal itself must leave behind (a refused confirmation is noted
 on its negotiation so that both parties learn why).  Replaying a request id
 returns the first outcome, success or refusal, and writes nothing.
+
+Handlers are synchronous functions of a ``Tx``: the whole transaction runs in
+one hand-off to the database (see ``fair.db``).
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import Session
 
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
@@ -36,20 +39,31 @@ from fair.models import Event, Fair, RequestRecord, utcnow
 
 @dataclass
 class Tx:
-    """What a handler gets: the session, who acts, one clock reading, and an event outbox."""
+    """What a handler gets: the transaction's connection, who acts, one clock reading, and an event outbox.
 
-    session: AsyncSession
+    Handlers speak Core (``run``) and hold rows as plain objects (``fair.core.rows``):
+    the ORM's unit of work is not part of the write path.
+    """
+
+    connection: Connection
     actor: Actor
     now: dt.datetime
     fair_id: int | None
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
+    @classmethod
+    def begin(cls, session: Session, actor: Actor) -> Tx:
+        return cls(session.connection(), actor, utcnow(), actor.fair_id)
+
     def emit(self, type: str, payload: dict[str, Any]) -> None:
         self.pending.append((type, payload))
 
+    def run(self, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None):
+        return self.connection.execute(statement, params)
 
-Handler = Callable[[Tx, Any], Awaitable[dict[str, Any]]]
-AfterRefusal = Callable[[Tx], Awaitable[None]]
+
+Handler = Callable[[Tx, Any], dict[str, Any]]
+AfterRefusal = Callable[[Tx], None]
 
 
 @dataclass(frozen=True)
@@ -100,21 +114,22 @@ async def execute(db: Database, actor: Actor, name: str, payload: Any, request_i
     data = parse(spec.input, payload)
     fingerprint = _fingerprint(name, data)
 
+    def attempt(session: Session) -> dict[str, Any]:
+        tx = Tx.begin(session, actor)
+        result = spec.handler(tx, data)
+        _append(tx)
+        _record(tx, request_id, name, fingerprint, {"ok": True, "data": result})
+        return result
+
     try:
-        async with db.write() as session:
-            replay = await _recorded(session, actor, request_id, fingerprint)
-            if replay is not None:
-                return replay
-            tx = Tx(session, actor, utcnow(), actor.fair_id)
-            result = await spec.handler(tx, data)
-            await _append(tx)
-            await _record(session, actor, request_id, name, fingerprint, {"ok": True, "data": result})
-        return Outcome(result)
+        return Outcome(await db.transact(attempt))
     except IntegrityError:
-        # A concurrent twin with the same request id committed first: its outcome is ours.
+        # The request record exists already: this is a replay, or a concurrent twin
+        # committed first, and the first outcome is ours.  Looking the record up only
+        # here keeps a read off every first attempt; the replayed work was rolled back.
         # Otherwise another request won a unique constraint (PostgreSQL only: SQLite
         # writers are serialised and the handlers' own checks catch it).
-        replay = await _replay_after_race(db, actor, request_id, fingerprint)
+        replay = await _replay(db, actor, request_id, fingerprint)
         if replay is not None:
             return replay
         return await _record_refusal(db, actor, name, request_id, fingerprint, SIMULTANEOUS)
@@ -130,62 +145,62 @@ SIMULTANEOUS = FairError(
 async def _record_refusal(
     db: Database, actor: Actor, name: str, request_id: str, fingerprint: str, refusal: FairError
 ) -> Outcome:
+    def note(session: Session) -> None:
+        tx = Tx.begin(session, actor)
+        if isinstance(refusal, Refusal):
+            refusal.after(tx)
+        _append(tx)
+        _record(tx, request_id, name, fingerprint, {"ok": False, "error": refusal.to_record()})
+
     try:
-        async with db.write() as session:
-            replay = await _recorded(session, actor, request_id, fingerprint)
-            if replay is not None:
-                return replay
-            tx = Tx(session, actor, utcnow(), actor.fair_id)
-            if isinstance(refusal, Refusal):
-                await refusal.after(tx)
-            await _append(tx)
-            await _record(session, actor, request_id, name, fingerprint, {"ok": False, "error": refusal.to_record()})
+        await db.transact(note)
     except IntegrityError:
-        replay = await _replay_after_race(db, actor, request_id, fingerprint)
+        replay = await _replay(db, actor, request_id, fingerprint)
         if replay is None:
             raise
         return replay
     raise FairError.from_record(refusal.to_record())
 
 
-async def _replay_after_race(db: Database, actor: Actor, request_id: str, fingerprint: str) -> Outcome | None:
+RECORDED = select(RequestRecord.fingerprint, RequestRecord.outcome).where(
+    RequestRecord.party == bindparam("party"), RequestRecord.request_id == bindparam("request_id")
+)
+
+
+async def _replay(db: Database, actor: Actor, request_id: str, fingerprint: str) -> Outcome | None:
+    """The recorded outcome of this request id, if there is one."""
     async with db.read() as session:
-        return await _recorded(session, actor, request_id, fingerprint)
-
-
-async def _recorded(session: AsyncSession, actor: Actor, request_id: str, fingerprint: str) -> Outcome | None:
-    row = (
-        await session.exec(
-            select(RequestRecord.fingerprint, RequestRecord.outcome).where(
-                RequestRecord.party == actor.key, RequestRecord.request_id == request_id
-            )
-        )
-    ).first()
+        row = (await session.exec(RECORDED, params={"party": actor.key, "request_id": request_id})).first()
     if row is None:
         return None
     if row.fingerprint != fingerprint:
         raise FairError(Code.request_conflict, N_("This request id was already used for a different change."))
     if row.outcome["ok"]:
-        return Outcome(row.outcome["data"], [], replayed=True)
+        return Outcome(row.outcome["data"], replayed=True)
     raise FairError.from_record(row.outcome["error"])
 
 
-async def _record(
-    session: AsyncSession, actor: Actor, request_id: str, name: str, fingerprint: str, outcome: dict
-) -> None:
-    await session.exec(
-        insert(RequestRecord).values(
-            party=actor.key,
-            request_id=request_id,
-            command=name,
-            fingerprint=fingerprint,
-            outcome=outcome,
-            created_at=utcnow(),
-        )
-    )
+def _record(tx: Tx, request_id: str, name: str, fingerprint: str, outcome: dict) -> None:
+    row = {
+        "party": tx.actor.key,
+        "request_id": request_id,
+        "command": name,
+        "fingerprint": fingerprint,
+        "outcome": outcome,
+        "created_at": tx.now,
+    }
+    tx.run(insert(RequestRecord), row)
 
 
-async def _append(tx: Tx) -> None:
+BUMP_SEQ = (
+    update(Fair)
+    .where(Fair.id == bindparam("fair_id"))
+    .values(last_seq=Fair.last_seq + bindparam("count"))
+    .returning(Fair.last_seq)
+)
+
+
+def _append(tx: Tx) -> None:
     """Number the transaction's events from the fair's counter row and write them.
 
     The counter is bumped last, just before commit: on PostgreSQL its row lock
@@ -194,11 +209,7 @@ async def _append(tx: Tx) -> None:
     if not tx.pending:
         return
     count = len(tx.pending)
-    last = (
-        await tx.session.exec(
-            update(Fair).where(Fair.id == tx.fair_id).values(last_seq=Fair.last_seq + count).returning(Fair.last_seq)
-        )
-    ).scalar_one()
+    last = tx.run(BUMP_SEQ, {"fair_id": tx.fair_id, "count": count}).scalar_one()
     actor = tx.actor.key
     rows = [
         {
@@ -211,7 +222,7 @@ async def _append(tx: Tx) -> None:
         }
         for index, (type, payload) in enumerate(tx.pending, start=1)
     ]
-    await tx.session.exec(insert(Event), params=rows)
+    tx.run(insert(Event), rows)
 
 
 def _fingerprint(name: str, data: Input) -> str:

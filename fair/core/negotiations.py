@@ -14,30 +14,24 @@ not count, and the refusal is noted on the negotiation for both parties.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from fair.core import orders
 from fair.core.actors import Role
 from fair.core.commands import Refusal, Tx, command
 from fair.core.errors import N_, Code, FairError
-from fair.core.guards import (
-    acting_supplier,
-    acting_team,
-    current_fair,
-    get,
-    mirror,
-    not_found,
-    require_not_closed,
-    require_open,
-)
+from fair.core.guards import require_approved_supplier, require_approved_team, require_not_closed, require_open
 from fair.core.inputs import Accept, Counter, NegotiationRef, OpenNegotiation, Propose, TermsInput
 from fair.core.labels import NEGOTIATION_STATES
+from fair.core.rows import Row, insert_row, labelled, new, not_found, unpack
 from fair.core.views import negotiation_view
 from fair.models import (
     ACTIVE_NEGOTIATION_STATES,
+    Fair,
     Negotiation,
     NegotiationState,
     Offering,
@@ -49,38 +43,85 @@ from fair.models import (
 
 PARTIES = (Role.team, Role.supplier)
 
+# The statements of the hot path are built once: on this stack building and
+# caching a joined select costs more than running it.
+PARTS = {"n_": Negotiation, "t_": Terms, "o_": Offering, "m_": Team, "s_": Supplier, "f_": Fair}
+LOAD = (
+    select(*(column for prefix, model in PARTS.items() for column in labelled(model, prefix)))
+    .select_from(Negotiation)
+    .join(Offering, Offering.id == Negotiation.offering_id)
+    .join(Team, Team.id == Negotiation.team_id)
+    .join(Supplier, Supplier.id == Negotiation.supplier_id)
+    .join(Fair, Fair.id == Negotiation.fair_id)
+    .outerjoin(Terms, (Terms.negotiation_id == Negotiation.id) & (Terms.version == Negotiation.version))
+    .where(Negotiation.id == bindparam("id"), Negotiation.fair_id == bindparam("fair_id"))
+)
+ACTIVE_FOR_TEAM = (
+    select(Negotiation.id)
+    .where(
+        Negotiation.team_id == bindparam("team_id"),
+        Negotiation.offering_id == bindparam("offering_id"),
+        col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
+    )
+    .scalar_subquery()
+    .label("existing")
+)
+OPENING = (
+    select(
+        *labelled(Team, "m_"),
+        *labelled(Offering, "o_"),
+        *labelled(Supplier, "s_"),
+        *labelled(Fair, "f_"),
+        ACTIVE_FOR_TEAM,
+    )
+    .select_from(Team)
+    .join(Fair, Fair.id == Team.fair_id)
+    .join(Offering, (Offering.id == bindparam("offering_id")) & (Offering.fair_id == Team.fair_id))
+    .join(Supplier, Supplier.id == Offering.supplier_id)
+    .where(Team.id == bindparam("team_id"))
+)
+CLAIM_VERSION = (
+    update(Negotiation)
+    .where(
+        Negotiation.id == bindparam("negotiation_id"),
+        Negotiation.version == bindparam("base_version"),
+        col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
+    )
+    .values(
+        version=bindparam("new_version"),
+        state=bindparam("new_state"),
+        team_accepted=bindparam("new_team_accepted"),
+        supplier_accepted=bindparam("new_supplier_accepted"),
+        updated_at=bindparam("now"),
+    )
+)
+CLOSE = (
+    update(Negotiation)
+    .where(Negotiation.id == bindparam("negotiation_id"), col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES))
+    .values(state=bindparam("new_state"), updated_at=bindparam("now"))
+)
 
+
+@dataclass
 class Loaded:
     """A negotiation with everything its rules and its view need, read in one query."""
 
-    def __init__(
-        self, negotiation: Negotiation, terms: Terms | None, offering: Offering, team: Team, supplier: Supplier
-    ):
-        self.negotiation, self.terms, self.offering, self.team, self.supplier = (
-            negotiation,
-            terms,
-            offering,
-            team,
-            supplier,
-        )
+    negotiation: Row
+    terms: Row | None
+    offering: Row
+    team: Row
+    supplier: Row
+    fair: Row
 
     def view(self) -> dict[str, Any]:
         return negotiation_view(self.negotiation, self.terms, self.offering, self.team, self.supplier)
 
 
-async def load(tx: Tx, negotiation_id: int) -> Loaded:
-    statement = (
-        select(Negotiation, Terms, Offering, Team, Supplier)
-        .join(Offering, Offering.id == Negotiation.offering_id)
-        .join(Team, Team.id == Negotiation.team_id)
-        .join(Supplier, Supplier.id == Negotiation.supplier_id)
-        .outerjoin(Terms, (Terms.negotiation_id == Negotiation.id) & (Terms.version == Negotiation.version))
-        .where(Negotiation.id == negotiation_id, Negotiation.fair_id == tx.fair_id)
-    )
-    row = (await tx.session.exec(statement)).first()
+def load(tx: Tx, negotiation_id: int) -> Loaded:
+    row = tx.run(LOAD, {"id": negotiation_id, "fair_id": tx.fair_id}).mappings().first()
     if row is None:
         raise not_found("negotiation", negotiation_id)
-    return Loaded(*row)
+    return Loaded(*(unpack(row, model, prefix) for prefix, model in PARTS.items()))
 
 
 def side_of(tx: Tx, loaded: Loaded) -> Side:
@@ -93,7 +134,7 @@ def side_of(tx: Tx, loaded: Loaded) -> Side:
     raise FairError(Code.not_a_party, N_("This negotiation is between other parties."))
 
 
-def require_active(negotiation: Negotiation) -> None:
+def require_active(negotiation: Row) -> None:
     if negotiation.state not in ACTIVE_NEGOTIATION_STATES:
         raise FairError(
             Code.invalid_state,
@@ -102,40 +143,37 @@ def require_active(negotiation: Negotiation) -> None:
         )
 
 
-async def _load_as_party(tx: Tx, negotiation_id: int) -> tuple[Loaded, Side]:
-    loaded = await load(tx, negotiation_id)
+def _load_as_party(tx: Tx, negotiation_id: int) -> tuple[Loaded, Side]:
+    loaded = load(tx, negotiation_id)
     side = side_of(tx, loaded)
     if side == Side.team:
-        await acting_team(tx)
+        require_approved_team(loaded.team)
     else:
-        await acting_supplier(tx)
-    require_not_closed(await current_fair(tx))
+        require_approved_supplier(loaded.supplier)
+    require_not_closed(loaded.fair)
     require_active(loaded.negotiation)
     return loaded, side
 
 
 @command("negotiation.open", OpenNegotiation, Role.team)
-async def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
-    team = await acting_team(tx)
-    require_not_closed(await current_fair(tx))
-    offering = await get(tx, Offering, data.offering_id)
+def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
+    row = tx.run(OPENING, {"team_id": tx.actor.party_id, "offering_id": data.offering_id}).mappings().first()
+    if row is None:
+        raise not_found("offering", data.offering_id)  # the acting team itself always exists
+    team, offering, supplier, fair = (
+        unpack(row, model, prefix) for prefix, model in (("m_", Team), ("o_", Offering), ("s_", Supplier), ("f_", Fair))
+    )
+    require_approved_team(team)
+    require_not_closed(fair)
     orders.require_published(offering)
-    existing = (
-        await tx.session.exec(
-            select(Negotiation.id).where(
-                Negotiation.team_id == team.id,
-                Negotiation.offering_id == offering.id,
-                col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
-            )
-        )
-    ).first()
-    if existing is not None:
+    if row["existing"] is not None:
         raise FairError(
             Code.invalid_state,
             N_("Your team is already negotiating this offering (negotiation %(id)s)."),
-            id=existing,
+            id=row["existing"],
         )
-    negotiation = Negotiation(
+    negotiation = new(
+        Negotiation,
         fair_id=tx.fair_id,
         offering_id=offering.id,
         team_id=team.id,
@@ -143,44 +181,44 @@ async def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
         created_at=tx.now,
         updated_at=tx.now,
     )
-    tx.session.add(negotiation)
-    await tx.session.flush()
     if data.terms is not None:
-        loaded = await load(tx, negotiation.id)
-        return await _put_terms(tx, loaded, Side.team, data.terms, change="opened")
-    loaded = await load(tx, negotiation.id)
+        orders.check_terms_fit(offering, orders.free_dates(tx, offering.id), data.terms)
+        negotiation.state, negotiation.version, negotiation.team_accepted = NegotiationState.proposed, 1, 1
+    insert_row(tx, Negotiation, negotiation)
+    loaded = Loaded(negotiation, None, offering, team, supplier, fair)
+    if data.terms is not None:
+        loaded.terms = _write_terms(tx, negotiation, Side.team, data.terms)
     return _announce(tx, loaded, "opened")
 
 
 @command("negotiation.propose", Propose, *PARTIES)
-async def propose(tx: Tx, data: Propose) -> dict[str, Any]:
-    loaded, side = await _load_as_party(tx, data.negotiation_id)
+def propose(tx: Tx, data: Propose) -> dict[str, Any]:
+    loaded, side = _load_as_party(tx, data.negotiation_id)
     if loaded.negotiation.state != NegotiationState.open:
         raise FairError(Code.invalid_state, N_("Terms are already on the table: make a counter-offer instead."))
-    return await _put_terms(tx, loaded, side, data.terms, change="proposed")
+    return _put_terms(tx, loaded, side, data.terms, change="proposed")
 
 
 @command("negotiation.counter", Counter, *PARTIES)
-async def counter(tx: Tx, data: Counter) -> dict[str, Any]:
-    loaded, side = await _load_as_party(tx, data.negotiation_id)
+def counter(tx: Tx, data: Counter) -> dict[str, Any]:
+    loaded, side = _load_as_party(tx, data.negotiation_id)
     if loaded.negotiation.state == NegotiationState.open:
         raise FairError(Code.invalid_state, N_("There are no terms to counter yet: make a proposal."))
     _require_current(loaded, data.base_version)
-    return await _put_terms(tx, loaded, side, data.terms, change="countered")
+    return _put_terms(tx, loaded, side, data.terms, change="countered")
 
 
 @command("negotiation.accept", Accept, *PARTIES)
-async def accept(tx: Tx, data: Accept) -> dict[str, Any]:
-    loaded, side = await _load_as_party(tx, data.negotiation_id)
+def accept(tx: Tx, data: Accept) -> dict[str, Any]:
+    loaded, side = _load_as_party(tx, data.negotiation_id)
     if loaded.terms is None:
         raise FairError(Code.invalid_state, N_("There are no terms to accept yet."))
     _require_current(loaded, data.version)
     if loaded.terms.author == side:
         raise FairError(Code.invalid_state, N_("You made these terms: the other side has to accept them."))
     try:
-        fair = await current_fair(tx)
-        require_open(fair)
-        order = await orders.confirm(tx, fair, loaded)
+        require_open(loaded.fair)
+        order = orders.confirm(tx, loaded)
     except FairError as error:
         note = functools.partial(_note_refusal, negotiation_id=data.negotiation_id, side=side, error=error)
         raise Refusal(error, after=note) from error
@@ -190,29 +228,27 @@ async def accept(tx: Tx, data: Accept) -> dict[str, Any]:
 
 
 @command("negotiation.decline", NegotiationRef, *PARTIES)
-async def decline(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
-    loaded, _ = await _load_as_party(tx, data.negotiation_id)
-    await _close(tx, loaded, NegotiationState.declined)
+def decline(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
+    loaded, _ = _load_as_party(tx, data.negotiation_id)
+    _close(tx, loaded, NegotiationState.declined)
     return _announce(tx, loaded, "declined")
 
 
 @command("negotiation.withdraw", NegotiationRef, Role.team)
-async def withdraw(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
-    loaded, _ = await _load_as_party(tx, data.negotiation_id)
-    await _close(tx, loaded, NegotiationState.withdrawn)
+def withdraw(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
+    loaded, _ = _load_as_party(tx, data.negotiation_id)
+    _close(tx, loaded, NegotiationState.withdrawn)
     return _announce(tx, loaded, "withdrawn")
 
 
-async def expire(tx: Tx, *where: Any, reason: str) -> int:
+def expire(tx: Tx, *where: Any, reason: str) -> int:
     """Expire the active negotiations matching ``where`` (the fair closed, an offering withdrawn)."""
     ids = (
-        await tx.session.exec(
-            select(Negotiation.id).where(col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES), *where)
-        )
+        tx.run(select(Negotiation.id).where(col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES), *where)).scalars()
     ).all()
     for negotiation_id in ids:
-        loaded = await load(tx, negotiation_id)
-        await _close(tx, loaded, NegotiationState.expired)
+        loaded = load(tx, negotiation_id)
+        _close(tx, loaded, NegotiationState.expired)
         _announce(tx, loaded, "expired", reason=reason)
     return len(ids)
 
@@ -227,51 +263,53 @@ def _require_current(loaded: Loaded, version: int) -> None:
         )
 
 
-async def _put_terms(tx: Tx, loaded: Loaded, side: Side, data: TermsInput, change: str) -> dict[str, Any]:
-    orders.check_terms_fit(loaded.offering, await orders.free_dates(tx, loaded.offering.id), data)
+def _put_terms(tx: Tx, loaded: Loaded, side: Side, data: TermsInput, change: str) -> dict[str, Any]:
+    """Put a new version of the terms on the table; its author accepts it, the other side's acceptance lapses."""
+    orders.check_terms_fit(loaded.offering, orders.free_dates(tx, loaded.offering.id), data)
     negotiation = loaded.negotiation
     version = negotiation.version + 1
-    state = NegotiationState.proposed if version == 1 else NegotiationState.countered
-    accepted = {"team_accepted": version, "supplier_accepted": 0}
-    if side == Side.supplier:
-        accepted = {"team_accepted": 0, "supplier_accepted": version}
-    claimed = await tx.session.exec(
-        update(Negotiation)
-        .where(
-            Negotiation.id == negotiation.id,
-            Negotiation.version == negotiation.version,
-            col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
-        )
-        .values(version=version, state=state, updated_at=tx.now, **accepted)
+    values = {
+        "version": version,
+        "state": NegotiationState.proposed if version == 1 else NegotiationState.countered,
+        "team_accepted": version if side == Side.team else 0,
+        "supplier_accepted": version if side == Side.supplier else 0,
+    }
+    claimed = tx.run(
+        CLAIM_VERSION,
+        {"negotiation_id": negotiation.id, "base_version": negotiation.version, "now": tx.now}
+        | {f"new_{key}": value for key, value in values.items()},
     )
     if claimed.rowcount != 1:
         raise FairError(Code.stale_terms, N_("Someone changed these terms at the same moment. Reload and try again."))
-    mirror(negotiation, version=version, state=state, updated_at=tx.now, **accepted)
-    terms = Terms(negotiation_id=negotiation.id, version=version, author=side, created_at=tx.now, **data.model_dump())
-    tx.session.add(terms)
-    loaded.terms = terms
+    vars(negotiation).update(values, updated_at=tx.now)
+    loaded.terms = _write_terms(tx, negotiation, side, data)
     return _announce(tx, loaded, change)
 
 
-async def _close(tx: Tx, loaded: Loaded, state: NegotiationState) -> None:
-    negotiation = loaded.negotiation
-    closed = await tx.session.exec(
-        update(Negotiation)
-        .where(Negotiation.id == negotiation.id, col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES))
-        .values(state=state, updated_at=tx.now)
+def _write_terms(tx: Tx, negotiation: Row, side: Side, data: TermsInput) -> Row:
+    terms = new(
+        Terms,
+        negotiation_id=negotiation.id,
+        version=negotiation.version,
+        author=side,
+        created_at=tx.now,
+        **data.model_dump(),
     )
+    return insert_row(tx, Terms, terms)
+
+
+def _close(tx: Tx, loaded: Loaded, state: NegotiationState) -> None:
+    closed = tx.run(CLOSE, {"negotiation_id": loaded.negotiation.id, "new_state": state, "now": tx.now})
     if closed.rowcount != 1:
         raise FairError(Code.invalid_state, N_("This negotiation was closed at the same moment."))
-    mirror(negotiation, state=state, updated_at=tx.now)
+    loaded.negotiation.state, loaded.negotiation.updated_at = state, tx.now
 
 
-async def _note_refusal(tx: Tx, *, negotiation_id: int, side: Side, error: FairError) -> None:
+def _note_refusal(tx: Tx, *, negotiation_id: int, side: Side, error: FairError) -> None:
     """Leave a refused confirmation on the negotiation, so that both parties learn why."""
     refusal = {**error.to_record(), "by": str(side), "at": tx.now.isoformat()}
-    await tx.session.exec(
-        update(Negotiation).where(Negotiation.id == negotiation_id).values(refusal=refusal, updated_at=tx.now)
-    )
-    loaded = await load(tx, negotiation_id)
+    tx.run(update(Negotiation).where(Negotiation.id == negotiation_id).values(refusal=refusal, updated_at=tx.now))
+    loaded = load(tx, negotiation_id)
     _announce(tx, loaded, "refused")
 
 

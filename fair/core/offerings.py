@@ -17,17 +17,18 @@ from fair.core import negotiations
 from fair.core.actors import Role
 from fair.core.commands import Tx, command
 from fair.core.errors import N_, Code, FairError
-from fair.core.guards import acting_supplier, current_fair, get, mirror, require_not_closed
+from fair.core.guards import acting_supplier, current_fair, require_not_closed
 from fair.core.inputs import OfferingRef, PublishOffering, UpdateOffering
 from fair.core.orders import free_dates, require_published
+from fair.core.rows import Row, get, insert_row, new
 from fair.core.views import offering_view
-from fair.models import Negotiation, Offering, OfferingDate, OfferingStatus, Supplier
+from fair.models import Negotiation, Offering, OfferingDate, OfferingStatus
 
 
 @command("offering.publish", PublishOffering, Role.supplier)
-async def publish(tx: Tx, data: PublishOffering) -> dict[str, Any]:
-    supplier = await acting_supplier(tx)
-    require_not_closed(await current_fair(tx))
+def publish(tx: Tx, data: PublishOffering) -> dict[str, Any]:
+    supplier = acting_supplier(tx)
+    require_not_closed(current_fair(tx))
     if data.dates and data.capacity > len(data.dates):
         raise FairError(
             Code.invalid_input,
@@ -35,22 +36,22 @@ async def publish(tx: Tx, data: PublishOffering) -> dict[str, Any]:
             unit=data.unit,
             count=len(data.dates),
         )
-    offering = Offering(
+    offering = new(
+        Offering,
         fair_id=tx.fair_id,
         supplier_id=supplier.id,
         created_at=tx.now,
         updated_at=tx.now,
         **data.model_dump(exclude={"dates"}),
     )
-    tx.session.add(offering)
-    await tx.session.flush()
-    await _add_dates(tx, offering.id, data.dates)
+    insert_row(tx, Offering, offering)
+    _add_dates(tx, offering.id, data.dates)
     return _announce(tx, "offering.published", offering, supplier, {day: True for day in data.dates})
 
 
 @command("offering.update", UpdateOffering, Role.supplier)
-async def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
-    offering, supplier = await _own_offering(tx, data.offering_id)
+def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
+    offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
     changes = data.model_dump(exclude={"offering_id", "add_dates"}, exclude_none=True)
     if "capacity" in changes and changes["capacity"] < offering.sold:
@@ -60,7 +61,7 @@ async def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
             sold=offering.sold,
             unit=offering.unit,
         )
-    dates = await free_dates(tx, offering.id)
+    dates = free_dates(tx, offering.id)
     new_dates = [day for day in data.add_dates if day not in dates]
     if dates or new_dates:
         limit = len(dates) + len(new_dates)
@@ -74,54 +75,54 @@ async def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
     if not changes and not new_dates:
         raise FairError(Code.invalid_input, N_("Nothing to change."))
     changes["updated_at"] = tx.now
-    await tx.session.exec(update(Offering).where(Offering.id == offering.id).values(**changes))
-    mirror(offering, **changes)
-    await _add_dates(tx, offering.id, new_dates)
+    tx.run(update(Offering).where(Offering.id == offering.id).values(**changes))
+    vars(offering).update(changes)
+    _add_dates(tx, offering.id, new_dates)
     dates.update({day: True for day in new_dates})
     return _announce(tx, "offering.updated", offering, supplier, dates)
 
 
 @command("offering.spotlight", OfferingRef, Role.supplier)
-async def spotlight(tx: Tx, data: OfferingRef) -> dict[str, Any]:
+def spotlight(tx: Tx, data: OfferingRef) -> dict[str, Any]:
     """Push an offering to every tablet in the hall, marked as new."""
-    offering, supplier = await _own_offering(tx, data.offering_id)
+    offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
-    require_not_closed(await current_fair(tx))
-    await tx.session.exec(update(Offering).where(Offering.id == offering.id).values(spotlight_at=tx.now))
-    mirror(offering, spotlight_at=tx.now)
-    return _announce(tx, "offering.spotlighted", offering, supplier, await free_dates(tx, offering.id))
+    require_not_closed(current_fair(tx))
+    tx.run(update(Offering).where(Offering.id == offering.id).values(spotlight_at=tx.now))
+    offering.spotlight_at = tx.now
+    return _announce(tx, "offering.spotlighted", offering, supplier, free_dates(tx, offering.id))
 
 
 @command("offering.withdraw", OfferingRef, Role.supplier)
-async def withdraw(tx: Tx, data: OfferingRef) -> dict[str, Any]:
-    offering, supplier = await _own_offering(tx, data.offering_id)
+def withdraw(tx: Tx, data: OfferingRef) -> dict[str, Any]:
+    offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
     # Negotiations first: the lock order puts them before the offering.
-    await negotiations.expire(tx, Negotiation.offering_id == offering.id, reason="offering_withdrawn")
-    await tx.session.exec(
+    negotiations.expire(tx, Negotiation.offering_id == offering.id, reason="offering_withdrawn")
+    tx.run(
         update(Offering).where(Offering.id == offering.id).values(status=OfferingStatus.withdrawn, updated_at=tx.now)
     )
-    mirror(offering, status=OfferingStatus.withdrawn, updated_at=tx.now)
-    return _announce(tx, "offering.withdrawn", offering, supplier, await free_dates(tx, offering.id))
+    offering.status, offering.updated_at = OfferingStatus.withdrawn, tx.now
+    return _announce(tx, "offering.withdrawn", offering, supplier, free_dates(tx, offering.id))
 
 
-async def _own_offering(tx: Tx, offering_id: int) -> tuple[Offering, Supplier]:
-    supplier = await acting_supplier(tx)
-    offering = await get(tx, Offering, offering_id)
+def _own_offering(tx: Tx, offering_id: int) -> tuple[Row, Row]:
+    supplier = acting_supplier(tx)
+    offering = get(tx, Offering, offering_id)
     if offering.supplier_id != supplier.id:
         raise FairError(Code.not_a_party, N_("This offering belongs to another booth."))
     return offering, supplier
 
 
-async def _add_dates(tx: Tx, offering_id: int, days: list[str]) -> None:
+def _add_dates(tx: Tx, offering_id: int, days: list[str]) -> None:
     if days:
-        await tx.session.exec(
+        tx.run(
             insert(OfferingDate),
-            params=[{"offering_id": offering_id, "day": dt.date.fromisoformat(day)} for day in days],
+            [{"offering_id": offering_id, "day": dt.date.fromisoformat(day)} for day in days],
         )
 
 
-def _announce(tx: Tx, type: str, offering: Offering, supplier: Supplier, dates: dict[str, bool]) -> dict[str, Any]:
+def _announce(tx: Tx, type: str, offering: Row, supplier: Row, dates: dict[str, bool]) -> dict[str, Any]:
     view = offering_view(offering, supplier, dates)
     tx.emit(type, {"offering": view})
     return {"offering": view}

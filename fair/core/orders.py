@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from fair.core.commands import Tx
 from fair.core.errors import N_, Code, FairError
-from fair.core.guards import mirror
 from fair.core.inputs import TermsInput
+from fair.core.rows import Row, get, insert_row, new
 from fair.core.views import budget_view, order_view
 from fair.models import (
     ACTIVE_NEGOTIATION_STATES,
@@ -33,7 +33,6 @@ from fair.models import (
     OfferingStatus,
     Order,
     Team,
-    Terms,
 )
 
 BASIS_POINTS = 10_000
@@ -51,19 +50,22 @@ def split_funding(amount_fen: int, funding: str, subsidy_rate_bp: int) -> tuple[
     return 0, amount_fen * subsidy_rate_bp // BASIS_POINTS
 
 
-async def free_dates(tx: Tx, offering_id: int) -> dict[str, bool]:
-    rows = await tx.session.exec(
-        select(OfferingDate.day, OfferingDate.negotiation_id).where(OfferingDate.offering_id == offering_id)
-    )
+FREE_DATES = select(OfferingDate.day, OfferingDate.negotiation_id).where(
+    OfferingDate.offering_id == bindparam("offering_id")
+)
+
+
+def free_dates(tx: Tx, offering_id: int) -> dict[str, bool]:
+    rows = tx.run(FREE_DATES, {"offering_id": offering_id})
     return {day.isoformat(): taken is None for day, taken in rows}
 
 
-def require_published(offering: Offering) -> None:
+def require_published(offering: Row) -> None:
     if offering.status != OfferingStatus.published:
         raise FairError(Code.invalid_state, N_("This offering has been withdrawn."))
 
 
-def require_capacity(offering: Offering, quantity: int) -> None:
+def require_capacity(offering: Row, quantity: int) -> None:
     left = offering.capacity - offering.sold
     if quantity > left:
         raise FairError(
@@ -74,7 +76,7 @@ def require_capacity(offering: Offering, quantity: int) -> None:
         )
 
 
-def check_terms_fit(offering: Offering, dates: dict[str, bool], terms: TermsInput) -> None:
+def check_terms_fit(offering: Row, dates: dict[str, bool], terms: TermsInput) -> None:
     """Can the offering, as it stands, deliver these terms?  Checked whenever terms are put on the table.
 
     Confirmation needs only the capacity and date checks again: terms never
@@ -102,34 +104,84 @@ def check_terms_fit(offering: Offering, dates: dict[str, bool], terms: TermsInpu
         )
 
 
-async def confirm(tx: Tx, fair: Fair, loaded: Any) -> dict[str, Any]:
-    """Take capacity, dates and money for the terms on the table, and write the order."""
-    negotiation: Negotiation = loaded.negotiation
-    terms: Terms = loaded.terms
-    offering: Offering = loaded.offering
-    team: Team = loaded.team
+# Each take re-checks its limit in the database; RETURNING hands back the new figures for the views.
+CLAIM = (
+    update(Negotiation)
+    .where(
+        Negotiation.id == bindparam("negotiation_id"),
+        Negotiation.version == bindparam("terms_version"),
+        col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
+    )
+    .values(
+        state=NegotiationState.confirmed,
+        team_accepted=bindparam("terms_version"),
+        supplier_accepted=bindparam("terms_version"),
+        refusal=None,
+        updated_at=bindparam("now"),
+    )
+)
+TAKE_UNITS = (
+    update(Offering)
+    .where(
+        Offering.id == bindparam("offering_id"),
+        Offering.status == OfferingStatus.published,
+        Offering.sold + bindparam("quantity") <= Offering.capacity,
+    )
+    .values(sold=Offering.sold + bindparam("quantity"))
+    .returning(Offering.sold)
+)
+TAKE_DATES = (
+    update(OfferingDate)
+    .where(
+        OfferingDate.offering_id == bindparam("of_offering"),
+        col(OfferingDate.day).in_(bindparam("days", expanding=True)),
+        col(OfferingDate.negotiation_id).is_(None),
+    )
+    .values(negotiation_id=bindparam("for_negotiation"))
+)
+CHARGE_BUDGET = (
+    update(Team)
+    .where(Team.id == bindparam("team_id"), Team.spent_fen + bindparam("amount") <= Team.budget_fen)
+    .values(spent_fen=Team.spent_fen + bindparam("amount"))
+    .returning(Team.spent_fen, Team.budget_fen)
+)
+CHARGE_OWN_FUNDS = (
+    update(Team)
+    .where(Team.id == bindparam("team_id"))
+    .values(
+        self_funded_fen=Team.self_funded_fen + bindparam("amount"),
+        subsidy_fen=Team.subsidy_fen + bindparam("subsidy"),
+    )
+    .returning(Team.self_funded_fen, Team.subsidy_fen, Team.spent_fen, Team.budget_fen)
+)
+GRANT_SUBSIDY = (
+    update(Fair)
+    .where(Fair.id == bindparam("fair_id"), Fair.subsidy_used_fen + bindparam("subsidy") <= Fair.subsidy_pool_fen)
+    .values(subsidy_used_fen=Fair.subsidy_used_fen + bindparam("subsidy"))
+    .returning(Fair.subsidy_used_fen)
+)
+
+
+def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
+    """Take capacity, dates and money for the terms on the table, and write the order.
+
+    ``loaded`` is a ``fair.core.negotiations.Loaded``: the negotiation, its current
+    terms, offering, team, supplier and fair, as read at the start of the command.
+    """
+    negotiation, terms, offering, team, fair = (
+        loaded.negotiation,
+        loaded.terms,
+        loaded.offering,
+        loaded.team,
+        loaded.fair,
+    )
     amount = terms.quantity * terms.unit_price_fen
     government, subsidy = split_funding(amount, terms.funding, fair.subsidy_rate_bp)
 
-    claimed = await tx.session.exec(
-        update(Negotiation)
-        .where(
-            Negotiation.id == negotiation.id,
-            Negotiation.version == terms.version,
-            col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
-        )
-        .values(
-            state=NegotiationState.confirmed,
-            team_accepted=terms.version,
-            supplier_accepted=terms.version,
-            refusal=None,
-            updated_at=tx.now,
-        )
-    )
+    claimed = tx.run(CLAIM, {"negotiation_id": negotiation.id, "terms_version": terms.version, "now": tx.now})
     if claimed.rowcount != 1:
         raise FairError(Code.stale_terms, N_("Someone changed these terms at the same moment. Reload and try again."))
-    mirror(
-        negotiation,
+    vars(negotiation).update(
         state=NegotiationState.confirmed,
         team_accepted=terms.version,
         supplier_accepted=terms.version,
@@ -137,86 +189,48 @@ async def confirm(tx: Tx, fair: Fair, loaded: Any) -> dict[str, Any]:
         updated_at=tx.now,
     )
 
-    sold = (
-        await tx.session.exec(
-            update(Offering)
-            .where(
-                Offering.id == offering.id,
-                Offering.status == OfferingStatus.published,
-                Offering.sold + terms.quantity <= Offering.capacity,
-            )
-            .values(sold=Offering.sold + terms.quantity)
-            .returning(Offering.sold)
-        )
-    ).scalar_one_or_none()
+    sold = (tx.run(TAKE_UNITS, {"offering_id": offering.id, "quantity": terms.quantity})).scalar_one_or_none()
     if sold is None:
-        await tx.session.refresh(offering)
-        require_published(offering)
-        require_capacity(offering, terms.quantity)
+        now = get(tx, Offering, offering.id)
+        require_published(now)
+        require_capacity(now, terms.quantity)
         raise AssertionError("capacity refused although the offering has room")
-    mirror(offering, sold=sold)
+    offering.sold = sold
 
     if terms.dates:
-        taken = await tx.session.exec(
-            update(OfferingDate)
-            .where(
-                OfferingDate.offering_id == offering.id,
-                col(OfferingDate.day).in_([dt.date.fromisoformat(day) for day in terms.dates]),
-                col(OfferingDate.negotiation_id).is_(None),
-            )
-            .values(negotiation_id=negotiation.id)
-        )
-        if taken.rowcount != len(terms.dates):
+        days = [dt.date.fromisoformat(day) for day in terms.dates]
+        taken = tx.run(TAKE_DATES, {"of_offering": offering.id, "days": days, "for_negotiation": negotiation.id})
+        if taken.rowcount != len(days):
             raise FairError(Code.date_unavailable, N_("One of the chosen dates was booked at the same moment."))
 
     if government:
-        charged = (
-            await tx.session.exec(
-                update(Team)
-                .where(Team.id == team.id, Team.spent_fen + government <= Team.budget_fen)
-                .values(spent_fen=Team.spent_fen + government)
-                .returning(Team.spent_fen, Team.budget_fen)
-            )
-        ).first()
+        charged = (tx.run(CHARGE_BUDGET, {"team_id": team.id, "amount": government})).first()
         if charged is None:
-            await tx.session.refresh(team)
+            now = get(tx, Team, team.id)
             raise FairError(
                 Code.budget_exceeded,
                 N_("This order costs %(amount_fen)s but only %(remaining_fen)s of the budget is left."),
                 amount_fen=government,
-                remaining_fen=team.budget_fen - team.spent_fen,
+                remaining_fen=now.budget_fen - now.spent_fen,
             )
-        mirror(team, spent_fen=charged.spent_fen, budget_fen=charged.budget_fen)
+        vars(team).update(charged._asdict())
     else:
-        totals = (
-            await tx.session.exec(
-                update(Team)
-                .where(Team.id == team.id)
-                .values(self_funded_fen=Team.self_funded_fen + amount, subsidy_fen=Team.subsidy_fen + subsidy)
-                .returning(Team.self_funded_fen, Team.subsidy_fen, Team.spent_fen, Team.budget_fen)
-            )
-        ).one()
-        mirror(team, **totals._asdict())
+        totals = (tx.run(CHARGE_OWN_FUNDS, {"team_id": team.id, "amount": amount, "subsidy": subsidy})).one()
+        vars(team).update(totals._asdict())
         if subsidy:
-            granted = (
-                await tx.session.exec(
-                    update(Fair)
-                    .where(Fair.id == fair.id, Fair.subsidy_used_fen + subsidy <= Fair.subsidy_pool_fen)
-                    .values(subsidy_used_fen=Fair.subsidy_used_fen + subsidy)
-                    .returning(Fair.subsidy_used_fen)
-                )
-            ).scalar_one_or_none()
+            granted = (tx.run(GRANT_SUBSIDY, {"fair_id": fair.id, "subsidy": subsidy})).scalar_one_or_none()
             if granted is None:
-                await tx.session.refresh(fair)
+                now = get(tx, Fair, fair.id)
                 raise FairError(
                     Code.subsidy_pool_exhausted,
                     N_("The subsidy of %(subsidy_fen)s exceeds the %(left_fen)s left in the subsidy pool."),
                     subsidy_fen=subsidy,
-                    left_fen=fair.subsidy_pool_fen - fair.subsidy_used_fen,
+                    left_fen=now.subsidy_pool_fen - now.subsidy_used_fen,
                 )
-            mirror(fair, subsidy_used_fen=granted)
+            fair.subsidy_used_fen = granted
 
-    order = Order(
+    order = new(
+        Order,
         fair_id=fair.id,
         negotiation_id=negotiation.id,
         offering_id=offering.id,
@@ -236,8 +250,7 @@ async def confirm(tx: Tx, fair: Fair, loaded: Any) -> dict[str, Any]:
         venue=terms.venue,
         confirmed_at=tx.now,
     )
-    values = order.model_dump(exclude={"id"})
-    order.id = (await tx.session.exec(insert(Order).values(**values).returning(Order.id))).scalar_one()
+    insert_row(tx, Order, order)
     return {
         "order": order_view(order, team, loaded.supplier, offering),
         "offering": {

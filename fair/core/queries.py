@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core import tally
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
-from fair.core.guards import not_found
+from fair.core.rows import not_found
 from fair.core.views import (
     fair_view,
     negotiation_view,

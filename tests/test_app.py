@@ -1,0 +1,58 @@
+"""The served application: health, the tally over HTTP, and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from fair.app import create_app
+from fair.settings import ROOT, Settings
+from tests.servers import serving
+
+
+async def test_a_first_start_loads_the_demo_and_a_second_keeps_it(tmp_path):
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}")
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200 and health.json()["ok"] is True
+        tally = (await client.get("/api/tally")).json()
+        assert tally["seq"] > 300  # the demo fair's registrations and offerings, as events
+        assert tally["headline"] == {
+            "performance_orders": 0,
+            "training_lecture_exhibition_orders": 0,
+            "book_volumes": 0,
+        }
+        first_seq = tally["seq"]
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        assert (await client.get("/api/tally")).json()["seq"] == first_seq  # kept, not loaded twice
+
+
+async def test_health_says_503_when_the_database_is_gone(tmp_path):
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}")
+    app = create_app(settings)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        await app.state.db.engine.dispose()
+        (tmp_path / "fair.db").unlink()  # the next connection finds an empty file, without the fair
+        response = await client.get("/healthz")
+    assert response.status_code == 503 and response.json()["ok"] is False
+
+
+def test_the_command_line_lists_only_commands_that_exist():
+    result = subprocess.run([sys.executable, "run.py", "--help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "serve" in result.stdout and "reset-demo" in result.stdout
+    assert "--database-url" in result.stdout and "--port" in result.stdout
+
+
+def test_reset_demo_loads_the_demo_afresh(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "run.py", "reset-demo", "--database-url", url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "fair 1" in result.stdout
