@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fair.core import Actor, queries
-from fair.core.errors import Code, FairError
+from fair.core.errors import N_, Code, FairError
 from fair.i18n import normalise_locale
 
 STATUS = {
@@ -38,7 +38,7 @@ async def tally(request: Request) -> JSONResponse:
 def _public(request: Request) -> Actor:
     fair_id = request.app.state.fair_id
     if fair_id is None:
-        raise FairError(Code.not_found, "There is no fair yet.")
+        raise FairError(Code.not_found, N_("There is no fair yet."))
     return Actor.public(fair_id)
 
 

@@ -111,7 +111,9 @@ async def test_two_hundred_and_forty_confirmations_at_once(db: Database):
     assert fair["subsidy_used_fen"] == sum(subsidy.values()) <= fair["subsidy_pool_fen"]
 
     # Every refused confirmation was noted on its negotiation, which is still open for a new attempt.
-    refused_ids = {payload["negotiation_id"] for (_, payload), r in zip(accepts, results) if isinstance(r, FairError)}
+    refused_ids = {
+        payload["negotiation_id"] for (_, payload), r in zip(accepts, results, strict=True) if isinstance(r, FairError)
+    }
     for negotiation in state["negotiation"]:
         if negotiation["id"] in refused_ids:
             assert negotiation["state"] == "proposed" and negotiation["refusal"]["code"] in LOSING_CODES

@@ -1,0 +1,41 @@
+"""Every message the code can show exists in Chinese, with the same placeholders as in English."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from fair.i18n import CATALOGUES, format_money, normalise_locale
+from fair.settings import ROOT
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def code_msgids() -> set[str]:
+    extracted = extract_from_dir(
+        ROOT / "fair", method_map=[("**.py", "python")], keywords={"N_": None, "_": None, "gettext": None}
+    )
+    return {message for _file, _line, message, _comments, _context in extracted}
+
+
+def test_every_message_in_the_code_is_translated_into_chinese():
+    with (CATALOGUES / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale="zh_CN")
+    translated = {message.id: message.string for message in catalogue if message.id and message.string}
+    missing = sorted(code_msgids() - set(translated))
+    assert not missing, f"run scripts/translations and translate: {missing}"
+    for msgid, msgstr in translated.items():
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(msgstr)), msgid
+
+
+def test_money_is_shown_in_yuan_with_separators():
+    assert format_money(123_456_789, "zh_CN") == "¥1,234,567.89"
+    assert format_money(5, "en") == "¥0.05"
+
+
+def test_locales_follow_what_browsers_say():
+    assert normalise_locale("en-GB,en;q=0.9") == "en"
+    assert normalise_locale("zh-CN,zh;q=0.9,en;q=0.8") == "zh_CN"
+    assert normalise_locale(None) == "zh_CN"
