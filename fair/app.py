@@ -1,19 +1,35 @@
-"""The ASGI application: the Starlette routes and the lifespan that owns the database."""
+"""The ASGI application: Socket.IO wrapping the Starlette routes, and the lifespan that owns the database."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import socketio
 from starlette.applications import Starlette
 
-from fair import demo, migrate
+from fair import accounts, demo, migrate
 from fair.db import Database
-from fair.settings import Settings
+from fair.live import Live
+from fair.settings import DATA, Settings
+from fair.tokens import Tokens
 from fair.web import routes
 
+log = logging.getLogger("fair")
+FIRST_ORGANISER = "organiser"
 
-def create_app(settings: Settings) -> Starlette:
+
+def create_app(settings: Settings) -> socketio.ASGIApp:
+    tokens = Tokens(settings.secret())
+    live = Live(
+        tokens,
+        interval=settings.live_interval_ms / 1000,
+        command_rate=settings.command_rate,
+        command_burst=settings.command_burst,
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
@@ -22,10 +38,35 @@ def create_app(settings: Settings) -> Starlette:
             fair_id = await demo.current_fair_id(db)
             if fair_id is None and settings.demo:
                 fair_id = await demo.load(db, settings.demo)
-            app.state.db = db
-            app.state.fair_id = fair_id
-            yield
+            await _first_organiser(db, settings)
+            app.state.db, app.state.fair_id, app.state.tokens = db, fair_id, tokens
+            if fair_id is not None:
+                await live.start(db, fair_id)
+            try:
+                yield
+            finally:
+                if fair_id is not None:
+                    await live.stop()
         finally:
             await db.dispose()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    starlette = Starlette(routes=routes, lifespan=lifespan)
+    asgi = socketio.ASGIApp(live.sio, other_asgi_app=starlette)
+    asgi.state = starlette.state  # the routes' state, reachable by tests and tools
+    asgi.live = live
+    return asgi
+
+
+async def _first_organiser(db: Database, settings: Settings) -> None:
+    """Make sure somebody can run the fair: the first start creates the organiser's account."""
+    if await accounts.any_exists(db):
+        return
+    password = settings.organiser_password
+    if not password:
+        password = secrets.token_urlsafe(9)
+        note = DATA / "organiser-password.txt"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.touch(mode=0o600)
+        note.write_text(f"username: {FIRST_ORGANISER}\npassword: {password}\n")
+        print(f"The organiser signs in as '{FIRST_ORGANISER}' with password {password} (kept in {note}).", flush=True)
+    await accounts.create(db, FIRST_ORGANISER, password)

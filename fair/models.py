@@ -265,6 +265,8 @@ class Order(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """The ordered log every screen, the tally and the audit are read from."""
 
+    __table_args__ = (Index("ix_event_kind", "fair_id", "type", "seq"),)  # "the last order", for the tally
+
     fair_id: int = Field(foreign_key="fair.id", primary_key=True)
     seq: int = Field(primary_key=True)
     type: str
@@ -285,4 +287,33 @@ class RequestRecord(SQLModel, table=True):
     command: str
     fingerprint: str  # a hash of the command and its payload, to catch a reused id
     outcome: dict[str, Any] = Field(sa_type=JSON)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CredentialKind(StrEnum):
+    supplier = "supplier"  # a booth's device
+    team = "team"  # a buyer team's tablet
+    projector = "projector"  # a board on the wall
+
+
+class Credential(SQLModel, table=True):
+    """A join credential behind a QR link: the signed token names it, revoking it shuts the door."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    kind: str
+    party_id: int | None = None  # the supplier or team; none for a projector
+    label: str = ""
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OrganiserAccount(SQLModel, table=True):
+    """Someone who runs the fair; the password is kept as an argon2 hash only."""
+
+    __tablename__ = "organiser_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    password_hash: str
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -15,9 +15,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from fair import migrate
+from fair import accounts, migrate
+from fair.app import create_app
 from fair.db import Database
+from fair.settings import Settings
 from tests.fairground import Fairground
+from tests.screens import Screen
+from tests.servers import serving
 
 POSTGRES_URL = os.environ.get("FAIR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -64,3 +68,54 @@ async def fairground(db: Database) -> Fairground:
     ground = Fairground(db)
     await ground.build()
     return ground
+
+
+class Hall:
+    """A real server on loopback serving a small fair, and screens to join it with."""
+
+    def __init__(self, app, url: str, ground: Fairground, credentials: dict[str, int]) -> None:
+        self.app, self.url, self.ground, self.credentials = app, url, ground, credentials
+        self.tokens = app.state.tokens
+
+    def token(self, who: str) -> str:
+        return self.tokens.join(self.credentials[who])
+
+    async def organiser_token(self) -> str:
+        account = await accounts.verify(self.app.state.db, "organiser", ORGANISER_PASSWORD)
+        return self.tokens.organiser(account)
+
+    async def screen(self, who: str | None, *, locale: str = "en") -> Screen:
+        token = None if who is None else (await self.organiser_token() if who == "organiser" else self.token(who))
+        return await Screen(self.url, token, locale=locale).connect()
+
+
+ORGANISER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def hall(tmp_path) -> AsyncIterator[Hall]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+    db = Database(url)
+    await migrate.upgrade(db)
+    ground = Fairground(db)
+    await ground.build()
+    credentials = {}
+    for who in ("troupe", "bookseller", "centre", "library", "community"):
+        actor = getattr(ground, who)
+        kind = "supplier" if who in ("troupe", "bookseller") else "team"
+        issued = await ground.do(ground.organiser, "access.issue", {"kind": kind, "party_id": actor.party_id})
+        credentials[who] = issued["credential"]["id"]
+    issued = await ground.do(ground.organiser, "access.issue", {"kind": "projector", "label": "主屏"})
+    credentials["projector"] = issued["credential"]["id"]
+    await db.dispose()
+    settings = Settings(
+        database_url=url,
+        demo=None,
+        secret_key="a test secret",
+        organiser_password=ORGANISER_PASSWORD,
+        live_interval_ms=30,
+    )
+    app = create_app(settings)
+    async with serving(app) as base:
+        ground.db = app.state.db
+        yield Hall(app, base, ground, credentials)

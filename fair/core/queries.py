@@ -20,15 +20,19 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.rows import not_found
 from fair.core.views import (
+    credential_view,
     fair_view,
     negotiation_view,
     offering_view,
     order_view,
+    public_fair_view,
     supplier_view,
     team_view,
     terms_view,
 )
+from fair.core.visibility import rooms_of, route
 from fair.models import (
+    Credential,
     Event,
     Fair,
     Negotiation,
@@ -110,29 +114,39 @@ async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
     return [order_view(*row) for row in await session.exec(statement)]
 
 
-async def team_state(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    """Everything a buyer's tablet shows: its team and budget, negotiations and orders."""
-    if actor.role != Role.team:
-        raise FairError(Code.forbidden, N_("Your role may not do this."))
-    team = await session.get(Team, actor.party_id)
-    return {
-        "team": team_view(team),
+async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """Everything the actor's screen shows, as of one sequence number (call inside ``Database.read()``).
+
+    A screen that applies the events after ``seq`` to this view (``fair.live``)
+    holds what a fresh call would return.
+    """
+    fair_row = await session.get(Fair, actor.fair_id)
+    if fair_row is None:
+        raise FairError(Code.not_found, N_("There is no fair yet."))
+    shown: dict[str, Any] = {
+        "seq": fair_row.last_seq,
+        "role": str(actor.role),
+        "tally": await tally_snapshot(session, actor),
+    }
+    if actor.role == Role.public:
+        return shown | {"fair": public_fair_view(fair_row)}
+    shown |= {
+        "fair": fair_view(fair_row),
+        "offerings": await offerings(session, actor, include_withdrawn=True),
         "negotiations": await negotiations(session, actor),
         "orders": await orders(session, actor),
     }
-
-
-async def booth_state(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    """Everything a booth shows: its supplier, its offerings, negotiations and orders."""
-    if actor.role != Role.supplier:
-        raise FairError(Code.forbidden, N_("Your role may not do this."))
-    supplier = await session.get(Supplier, actor.party_id)
-    return {
-        "supplier": supplier_view(supplier),
-        "offerings": [o for o in await offerings(session, actor) if o["supplier_id"] == actor.party_id],
-        "negotiations": await negotiations(session, actor),
-        "orders": await orders(session, actor),
-    }
+    if actor.role == Role.team:
+        shown["me"] = team_view(await session.get(Team, actor.party_id))
+    elif actor.role == Role.supplier:
+        shown["me"] = supplier_view(await session.get(Supplier, actor.party_id))
+    else:
+        shown |= await participants(session, actor)
+        credentials = await session.exec(
+            select(Credential).where(Credential.fair_id == actor.fair_id).order_by(Credential.id)
+        )
+        shown["credentials"] = [credential_view(c) for c in credentials]
+    return shown
 
 
 async def participants(session: AsyncSession, actor: Actor) -> dict[str, Any]:
@@ -148,10 +162,21 @@ async def tally_snapshot(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     return await tally.snapshot(session, actor.fair_id)
 
 
-async def events_since(session: AsyncSession, fair_id: int, after: int, limit: int) -> list[Event]:
-    """The log after sequence ``after``, in order."""
-    statement = select(Event).where(Event.fair_id == fair_id, Event.seq > after).order_by(Event.seq).limit(limit)
-    return list((await session.exec(statement)).all())
+async def events_for(session: AsyncSession, actor: Actor, after: int, limit: int) -> list[dict[str, Any]] | None:
+    """The events after ``after`` as the actor's screen receives them; None if there are more than ``limit``."""
+    statement = (
+        select(Event).where(Event.fair_id == actor.fair_id, Event.seq > after).order_by(Event.seq).limit(limit + 1)
+    )
+    rows = (await session.exec(statement)).all()
+    if len(rows) > limit:
+        return None
+    room = rooms_of(actor)[0]
+    shown = []
+    for event in rows:
+        payload = route(event.type, event.payload).for_room(room)
+        if payload is not None:
+            shown.append({"seq": event.seq, "type": event.type, "data": payload})
+    return shown
 
 
 def _own(actor: Actor, model: type[Negotiation] | type[Order]):

@@ -15,7 +15,7 @@ from sqlmodel import desc, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.views import order_view
-from fair.models import CITY, DISTRICTS, Category, Fair, Offering, Order, Supplier, Team
+from fair.models import CITY, DISTRICTS, Category, Event, Offering, Order, Supplier, Team
 
 LATEST = 10
 TRAINING_LECTURE_EXHIBITION = (Category.training, Category.lecture, Category.exhibition)
@@ -67,7 +67,7 @@ def add(
 async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
     """The tally as of the last committed event; call inside ``Database.read()``."""
     tally = empty()
-    tally["seq"] = (await session.exec(select(Fair.last_seq).where(Fair.id == fair_id))).one()
+    tally["seq"] = await last_order_seq(session, fair_id)
     groups = await session.exec(
         select(
             Order.category,
@@ -85,6 +85,18 @@ async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
         add(tally, category, district, int(orders), int(units), int(amount), int(government), int(subsidy))
     tally["latest"] = await latest_orders(session, fair_id, LATEST)
     return tally
+
+
+async def last_order_seq(session: AsyncSession, fair_id: int) -> int:
+    """The tally's sequence number: that of the last confirmed order, the last event that changed it.
+
+    A tally computed later, after other kinds of events, is the same tally and
+    carries the same number; a screen can tell a stale tally from a fresh one.
+    """
+    last = await session.exec(
+        select(func.max(Event.seq)).where(Event.fair_id == fair_id, Event.type == "order.confirmed")
+    )
+    return last.one() or 0
 
 
 async def latest_orders(session: AsyncSession, fair_id: int, limit: int) -> list[dict[str, Any]]:

@@ -146,3 +146,19 @@ def order_view(order: Order, team: Team, supplier: Supplier, offering: Offering)
         "venue": order.venue,
         "confirmed_at": order.confirmed_at.isoformat(),
     }
+
+
+def public_fair_view(fair: Fair) -> dict[str, Any]:
+    """What anyone may know of the fair: its name, day, place and whether it is open."""
+    return {"id": fair.id, "name": fair.name, "day": fair.day.isoformat(), "venue": fair.venue, "state": fair.state}
+
+
+def credential_view(credential: Any) -> dict[str, Any]:
+    return {
+        "id": credential.id,
+        "kind": credential.kind,
+        "party_id": credential.party_id,
+        "label": credential.label,
+        "revoked": credential.revoked_at is not None,
+        "created_at": credential.created_at.isoformat(),
+    }

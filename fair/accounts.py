@@ -1,0 +1,44 @@
+"""Organiser accounts: a username and an argon2 hash of the password (pwdlib)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pwdlib import PasswordHash
+from sqlalchemy import insert
+from sqlmodel import select
+
+from fair.db import Database
+from fair.models import OrganiserAccount, utcnow
+
+_hasher = PasswordHash.recommended()  # argon2id with the library's current parameters
+_NO_SUCH_USER = _hasher.hash("a password nobody has, so that unknown names take as long as wrong passwords")
+
+
+async def create(db: Database, username: str, password: str) -> int:
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    row = {"username": username, "password_hash": password_hash, "created_at": utcnow()}
+
+    def write(session) -> int:
+        return session.connection().execute(insert(OrganiserAccount).returning(OrganiserAccount.id), row).scalar_one()
+
+    return await db.transact(write)
+
+
+async def any_exists(db: Database) -> bool:
+    async with db.read() as session:
+        return (await session.exec(select(OrganiserAccount.id).limit(1))).first() is not None
+
+
+async def verify(db: Database, username: str, password: str) -> int | None:
+    """The account id if the password is right; None otherwise, in about the same time either way."""
+    async with db.read() as session:
+        account = (await session.exec(select(OrganiserAccount).where(OrganiserAccount.username == username))).first()
+    stored = account.password_hash if account else _NO_SUCH_USER
+    right = await asyncio.to_thread(_hasher.verify, password, stored)
+    return account.id if account and right else None
+
+
+async def exists(db: Database, account_id: int) -> bool:
+    async with db.read() as session:
+        return (await session.get(OrganiserAccount, account_id)) is not None

@@ -1,0 +1,132 @@
+"""Who sees what: the rooms of the hall and what each event shows each of them.
+
+Every connected screen belongs to exactly one delivery room, by its actor:
+
+- ``public``: the projector and the citizens' board: the fair's name and state,
+  and the tally (whose ``latest`` list is the orders ticker);
+- ``team:<id>``: a buyer team's tablets: every published offering, its own
+  negotiations, orders and budget;
+- ``supplier:<id>``: a booth: every published offering (its own withdrawn
+  ones too), its own negotiations and the orders on its offerings;
+- ``organiser``: everything.
+
+Team and supplier screens also sit in ``hall``, through which the events that
+every tablet and booth sees (offerings, the fair opening) are sent to all of
+them at once.  ``route`` says, for one event, what the public, the hall, the
+organiser and each named party receive; a named party's projection replaces
+the hall's for that party.  Budgets and negotiations never reach another party.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fair.core.actors import Actor, Role
+
+PUBLIC = "public"
+HALL = "hall"
+ORGANISER = "organiser"
+Payload = dict[str, Any]
+
+
+def team_room(team_id: int) -> str:
+    return f"team:{team_id}"
+
+
+def supplier_room(supplier_id: int) -> str:
+    return f"supplier:{supplier_id}"
+
+
+def rooms_of(actor: Actor) -> tuple[str, ...]:
+    """The rooms a connection of ``actor`` joins; the first is its delivery room."""
+    if actor.role == Role.team:
+        return team_room(actor.party_id), HALL
+    if actor.role == Role.supplier:
+        return supplier_room(actor.party_id), HALL
+    if actor.role == Role.organiser:
+        return (ORGANISER,)
+    return (PUBLIC,)
+
+
+@dataclass
+class Route:
+    """What one event shows each audience; None where an audience sees nothing of it."""
+
+    public: Payload | None = None
+    hall: Payload | None = None
+    organiser: Payload | None = None
+    parties: dict[str, Payload] = field(default_factory=dict)  # room -> its own projection
+
+    def for_room(self, room: str) -> Payload | None:
+        if room in self.parties:
+            return self.parties[room]
+        if room == PUBLIC:
+            return self.public
+        if room == ORGANISER:
+            return self.organiser
+        return self.hall
+
+
+def _fair(payload: Payload) -> Route:
+    fair = payload["fair"]
+    public = {key: fair[key] for key in ("id", "name", "day", "venue", "state")}
+    return Route(public={"fair": public}, hall=payload, organiser=payload)
+
+
+def _for_hall(payload: Payload) -> Route:
+    return Route(hall=payload, organiser=payload)
+
+
+def _supplier(payload: Payload) -> Route:
+    return Route(organiser=payload, parties={supplier_room(payload["supplier"]["id"]): payload})
+
+
+def _team(payload: Payload) -> Route:
+    return Route(organiser=payload, parties={team_room(payload["team"]["id"]): payload})
+
+
+def _negotiation(payload: Payload) -> Route:
+    negotiation = payload["negotiation"]
+    return Route(
+        organiser=payload,
+        parties={team_room(negotiation["team_id"]): payload, supplier_room(negotiation["supplier_id"]): payload},
+    )
+
+
+def _order(payload: Payload) -> Route:
+    order = payload["order"]
+    without_budget = {"order": order, "offering": payload["offering"]}
+    return Route(
+        hall={"offering": payload["offering"]},  # other tablets learn what is left, not who bought
+        organiser=payload,
+        parties={team_room(order["team_id"]): payload, supplier_room(order["supplier_id"]): without_budget},
+    )
+
+
+def _organiser_only(payload: Payload) -> Route:
+    return Route(organiser=payload)
+
+
+# Every event type the core emits, with how it is routed.  docs/protocol.md documents each.
+ROUTES: dict[str, Callable[[Payload], Route]] = {
+    "fair.created": _fair,
+    "fair.opened": _fair,
+    "fair.closed": _fair,
+    "fair.updated": _fair,
+    "supplier.updated": _supplier,
+    "team.updated": _team,
+    "offering.published": _for_hall,
+    "offering.updated": _for_hall,
+    "offering.spotlighted": _for_hall,
+    "offering.withdrawn": _for_hall,
+    "negotiation.updated": _negotiation,
+    "order.confirmed": _order,
+    "access.issued": _organiser_only,
+    "access.revoked": _organiser_only,
+}
+
+
+def route(type: str, payload: Payload) -> Route:
+    return ROUTES[type](payload)

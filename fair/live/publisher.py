@@ -1,0 +1,132 @@
+"""The publisher: reads the event log after each commit and sends it to the rooms.
+
+One cycle reads every event committed since the last cycle, routes each one
+(``fair.core.visibility``) and sends each room one ``live`` message holding
+its events in sequence order, ``upto`` (the last sequence number the cycle
+covered) and, when an order was confirmed, a fresh tally.  Cycles run right
+after a commit when the hall is quiet, and at most once per interval when it
+is busy: broadcasting costs about 80 µs per screen, so a busy fair sends one
+message per screen per interval instead of one per order.  Every board still
+converges on the exact tally, which carries the sequence number it reflects.
+
+Because cycles run one at a time and each room gets at most one message per
+cycle, every screen receives its events in sequence order.  A screen that
+(re)joins does so under the same lock (``joining``), so no cycle slips
+between the state it is given and the room it joins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import socketio
+from sqlmodel import select
+
+from fair.core import tally
+from fair.core.visibility import HALL, ORGANISER, PUBLIC, route
+from fair.db import Database
+from fair.models import Event, Fair
+
+log = logging.getLogger(__name__)
+BATCH = 2000  # events read per cycle at most; a longer backlog takes several cycles
+POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
+TALLY_EVENTS = frozenset({"order.confirmed"})
+
+
+class Publisher:
+    def __init__(
+        self,
+        db: Database,
+        sio: socketio.AsyncServer,
+        fair_id: int,
+        interval: float,
+        on_event: Callable[[Event], Awaitable[None]],
+    ) -> None:
+        self.db, self.sio, self.fair_id, self.interval = db, sio, fair_id, interval
+        self.on_event = on_event
+        self.published = 0
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self.cycles = 0
+
+    async def start(self) -> None:
+        async with self.db.read() as session:
+            self.published = (await session.exec(select(Fair.last_seq).where(Fair.id == self.fair_id))).one()
+        self._task = asyncio.create_task(self._run(), name="fair-publisher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    @asynccontextmanager
+    async def joining(self):
+        """Hold off cycles while a screen reads its state and joins its rooms."""
+        async with self._lock:
+            yield
+
+    async def _run(self) -> None:
+        last = 0.0
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.db.committed.wait(), POLL_SECONDS)
+            wait = last + self.interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.db.committed.clear()
+            last = time.monotonic()
+            try:
+                await self.cycle()
+            except Exception:  # a failed cycle must not stop the hall; the next one retries from `published`
+                log.exception("publishing failed; retrying in the next cycle")
+
+    async def cycle(self) -> None:
+        async with self._lock:
+            async with self.db.read() as session:
+                events = (
+                    await session.exec(
+                        select(Event)
+                        .where(Event.fair_id == self.fair_id, Event.seq > self.published)
+                        .order_by(Event.seq)
+                        .limit(BATCH)
+                    )
+                ).all()
+                if not events:
+                    return
+                fresh_tally = None
+                if any(event.type in TALLY_EVENTS for event in events):
+                    fresh_tally = await tally.snapshot(session, self.fair_id)
+            await self._send(events, fresh_tally)
+            self.published = events[-1].seq
+            self.cycles += 1
+        for event in events:
+            await self.on_event(event)
+
+    async def _send(self, events: list[Event], fresh_tally: dict | None) -> None:
+        upto = events[-1].seq
+        routes = [(event, route(event.type, event.payload)) for event in events]
+        occupied = self.sio.manager.rooms.get("/", {})
+
+        def message(room: str) -> dict[str, Any] | None:
+            shown = []
+            for event, r in routes:
+                payload = r.for_room(room)
+                if payload is not None:
+                    shown.append({"seq": event.seq, "type": event.type, "data": payload})
+            if not shown and fresh_tally is None:
+                return None
+            return {"upto": upto, "events": shown} | ({"tally": fresh_tally} if fresh_tally else {})
+
+        parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
+        for room in (PUBLIC, ORGANISER, *sorted(parties)):
+            if occupied.get(room) and (body := message(room)) is not None:
+                await self.sio.emit("live", body, to=room)
+        if occupied.get(HALL) and (body := message(HALL)) is not None:
+            personal = [sid for room in parties for sid in occupied.get(room, {})]
+            await self.sio.emit("live", body, to=HALL, skip_sid=personal)

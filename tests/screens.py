@@ -1,0 +1,150 @@
+"""Screens for the tests: python-socketio clients that hold a view the way a tablet, booth or board does.
+
+A screen connects, asks ``sync`` for its view, then applies the ``live``
+messages of its rooms.  ``apply`` is the same reducer the browser screens use:
+each event carries whole objects, so applying one is replacing or removing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import socketio
+
+from fair.core import queries
+
+_request_ids = itertools.count(1)
+
+
+class Screen:
+    def __init__(self, url: str, token: str | None = None, *, locale: str = "en") -> None:
+        self.url, self.token, self.locale = url, token, locale
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.view: dict[str, Any] | None = None
+        self.cursor: int | None = None
+        self.messages: list[dict] = []
+        self._buffer: list[dict] = []
+        self._synced = False
+        self.client.on("live", self._on_live)
+
+    async def connect(self) -> Screen:
+        auth = {"locale": self.locale} | ({"token": self.token} if self.token else {})
+        await self.client.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=5)
+        await self.sync()
+        return self
+
+    async def sync(self) -> dict:
+        self._synced = False
+        reply = await self.client.call("sync", {"since": self.cursor}, timeout=10)
+        assert reply["ok"], reply
+        data = reply["data"]
+        if data["mode"] == "view":
+            self.view = data["view"]
+        else:
+            for event in data["events"]:
+                if event["seq"] > self.cursor:
+                    apply(self.view, event)
+            self.view["tally"] = data["tally"]
+        self.cursor = data["upto"]
+        self.view["seq"] = self.cursor
+        self._synced = True
+        buffered, self._buffer = self._buffer, []
+        for message in buffered:
+            self._apply_message(message)
+        return data
+
+    async def call(self, command: str, payload: Any = None, request_id: str | None = None) -> dict:
+        envelope = {"request_id": request_id or f"s-{next(_request_ids)}", "payload": payload or {}}
+        return await self.client.call(command, envelope, timeout=10)
+
+    async def disconnect(self) -> None:
+        await self.client.disconnect()
+
+    async def _on_live(self, message: dict) -> None:
+        self.messages.append(message)
+        if self._synced:
+            self._apply_message(message)
+        else:
+            self._buffer.append(message)
+
+    def _apply_message(self, message: dict) -> None:
+        for event in message["events"]:
+            if event["seq"] > self.cursor:
+                apply(self.view, event)
+        if "tally" in message and message["tally"]["seq"] >= self.view["tally"]["seq"]:
+            self.view["tally"] = message["tally"]
+        self.cursor = max(self.cursor, message["upto"])
+        self.view["seq"] = self.cursor
+
+
+def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
+    """Apply one event to a view in place."""
+    kind, data, role = event["type"], event["data"], view["role"]
+    if kind.startswith("fair."):
+        view["fair"] = data["fair"]
+    elif kind == "supplier.updated":
+        if role == "organiser":
+            _upsert(view["suppliers"], data["supplier"], key=lambda s: s["booth"])
+        else:
+            view["me"] = data["supplier"]
+    elif kind == "team.updated":
+        if role == "organiser":
+            _upsert(view["teams"], data["team"], key=lambda t: t["id"])
+        else:
+            view["me"] = data["team"]
+    elif kind.startswith("offering."):
+        offering = data["offering"]
+        keeps_withdrawn = role == "organiser" or (role == "supplier" and offering["supplier_id"] == view["me"]["id"])
+        if offering["status"] == "withdrawn" and not keeps_withdrawn:
+            view["offerings"] = [o for o in view["offerings"] if o["id"] != offering["id"]]
+        else:
+            _upsert(view["offerings"], offering, key=lambda o: o["id"])
+    elif kind == "negotiation.updated":
+        _upsert(view["negotiations"], data["negotiation"], key=lambda n: (n["updated_at"], n["id"]), reverse=True)
+    elif kind == "order.confirmed":
+        sold = data["offering"]
+        for offering in view["offerings"]:
+            if offering["id"] == sold["id"]:
+                offering["sold"], offering["remaining"] = sold["sold"], sold["remaining"]
+                offering["dates"] = [
+                    {**day, "free": False} if day["day"] in sold["taken_dates"] else day for day in offering["dates"]
+                ]
+        if "order" in data:
+            _upsert(view["orders"], data["order"], key=lambda o: o["id"], reverse=True)
+        if "budget" in data:
+            if role == "team":
+                view["me"]["budget"] = data["budget"]
+            else:
+                for team in view["teams"]:
+                    if team["id"] == data["order"]["team_id"]:
+                        team["budget"] = data["budget"]
+    elif kind.startswith("access."):
+        _upsert(view["credentials"], data["credential"], key=lambda c: c["id"])
+    else:
+        raise AssertionError(f"a screen received an event it does not know: {kind}")
+
+
+def _upsert(items: list[dict], item: dict, key, reverse: bool = False) -> None:
+    items[:] = [existing for existing in items if existing["id"] != item["id"]]
+    items.append(item)
+    items.sort(key=key, reverse=reverse)
+
+
+async def fresh_view(app, actor) -> dict:
+    async with app.state.db.read() as session:
+        return await queries.view(session, actor)
+
+
+async def converged(app, screen: Screen, actor, timeout: float = 5.0) -> None:
+    """Wait until the screen's view equals a fresh view from the server, and say how they differ if never."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        expected = await fresh_view(app, actor)
+        if screen.view == expected:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            differing = {key for key in expected if screen.view.get(key) != expected[key]}
+            raise AssertionError(f"{actor.key}'s screen differs from the server in {sorted(differing)}")
+        await asyncio.sleep(0.05)

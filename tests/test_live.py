@@ -1,0 +1,81 @@
+"""The fair over Socket.IO, with a real server and real clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import socketio
+
+from fair.core import Actor
+from tests.conftest import Hall
+from tests.screens import converged
+
+
+async def test_the_whole_fair_loop_by_socket(hall: Hall):
+    booth = await hall.screen("troupe")
+    tablet = await hall.screen("library")
+    board = await hall.screen(None)
+    assert board.view["role"] == "public" and "offerings" not in board.view
+
+    pushed = await booth.call(
+        "offering.publish",
+        {
+            "category": "performance",
+            "title": "越剧《红楼梦》选场",
+            "unit": "场",
+            "unit_price_fen": 300_000,
+            "capacity": 2,
+            "dates": ["2023-05-06", "2023-05-07"],
+        },
+    )
+    assert pushed["ok"], pushed
+    offering_id = pushed["data"]["offering"]["id"]
+    await converged(hall.app, tablet, hall.ground.library)
+    assert any(o["id"] == offering_id for o in tablet.view["offerings"])  # the tablet saw it without asking
+
+    opened = await tablet.call(
+        "negotiation.open",
+        {"offering_id": offering_id, "terms": {"quantity": 1, "unit_price_fen": 280_000, "dates": ["2023-05-06"]}},
+    )
+    negotiation = opened["data"]["negotiation"]
+    await converged(hall.app, booth, hall.ground.troupe)
+    assert (
+        booth.view["negotiations"][0]["id"] == negotiation["id"] and booth.view["negotiations"][0]["turn"] == "supplier"
+    )
+
+    before = board.view["tally"]["headline"]["performance_orders"]
+    accepted = await booth.call("negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1})
+    assert accepted["ok"] and accepted["data"]["negotiation"]["state"] == "confirmed"
+    await converged(hall.app, board, Actor.public(hall.ground.fair_id))
+    assert board.view["tally"]["headline"]["performance_orders"] == before + 1
+    assert board.view["tally"]["latest"][0]["offering_title"] == "越剧《红楼梦》选场"
+    await converged(hall.app, tablet, hall.ground.library)
+    assert tablet.view["orders"][0]["amount_fen"] == 280_000
+    assert tablet.view["me"]["budget"]["remaining_fen"] == 500_000 - 280_000
+    for screen in (booth, tablet, board):
+        await screen.disconnect()
+
+
+async def test_a_refused_connection_says_why(hall: Hall):
+    client = socketio.AsyncClient(reconnection=False)
+    reasons = []
+    client.on("connect_error", reasons.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(hall.url, auth={"token": "forged.token", "locale": "zh_CN"}, transports=["websocket"])
+    assert reasons == [{"message": "此加入链接已失效，请向组织方索取新的链接。", "data": {"code": "forbidden"}}]
+
+
+async def test_a_revoked_link_is_refused_and_its_screens_sent_away(hall: Hall):
+    tablet = await hall.screen("community")
+    organiser = await hall.screen("organiser")
+    revoked = await organiser.call("access.revoke", {"credential_id": hall.credentials["community"]})
+    assert revoked["ok"], revoked
+    for _ in range(100):
+        if not tablet.client.connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not tablet.client.connected
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await hall.screen("community")
+    await organiser.disconnect()
