@@ -57,7 +57,7 @@ class Live:
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             cors_allowed_origins=[],  # the screens are served from this origin
-            max_http_buffer_size=1_000_000,  # beyond this the connection is dropped; within it, see limits.py
+            max_http_buffer_size=4_000_000,  # beyond this the connection is dropped; within it, limits.py refuses
             ping_interval=10,
             ping_timeout=10,
         )

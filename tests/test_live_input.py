@@ -1,0 +1,93 @@
+"""Bad input over the socket: a coded refusal every time, the server up, nothing changed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import socketio
+
+from tests.conftest import Hall
+
+GOOD = {"offering_id": 3}
+
+BAD_ENVELOPES = [
+    None,
+    "negotiation",
+    42,
+    [1, 2, 3],
+    {"payload": GOOD},  # no request id
+    {"request_id": "", "payload": GOOD},
+    {"request_id": 12, "payload": GOOD},
+    {"request_id": "x" * 200, "payload": GOOD},
+    {"request_id": "ok-1", "payload": GOOD, "sudo": True},  # an extra envelope field
+    {"request_id": "ok-2", "payload": {"offering_id": "3"}},
+    {"request_id": "ok-3", "payload": {"offering_id": -3}},
+    {"request_id": "ok-4", "payload": {"offering_id": 10**30}},
+    {"request_id": "ok-5", "payload": {"offering_id": 3, "terms": {"quantity": 1.5, "unit_price_fen": 1}}},
+    {
+        "request_id": "ok-6",
+        "payload": {"offering_id": 3, "terms": {"quantity": 1, "unit_price_fen": 1, "message": "长" * 300_000}},
+    },
+    {
+        "request_id": "ok-7",
+        "payload": {"offering_id": 3, "terms": {"quantity": 1, "unit_price_fen": 1, "dates": list(range(5000))}},
+    },
+    {"request_id": "ok-8", "payload": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {}}}}}}}}}}},
+    {"request_id": "ok-9", "payload": "not an object"},
+]
+
+
+async def test_every_kind_of_bad_input_gets_invalid_input_and_changes_nothing(hall: Hall):
+    tablet = await hall.screen("centre")
+    before = await hall.ground.state()
+    for envelope in BAD_ENVELOPES:
+        ack = await tablet.client.call("negotiation.open", envelope, timeout=10)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_input", (str(envelope)[:80], ack)
+        assert ack["error"]["message"]
+    unknown = await tablet.client.call("order.steal", {"request_id": "x", "payload": {}}, timeout=10)
+    assert unknown["error"]["code"] == "invalid_input"
+    assert await hall.ground.state() == before
+    # The server is still up and the same screen still works.
+    ack = await tablet.call("negotiation.open", {"offering_id": hall.ground.books})
+    assert ack["ok"], ack
+    await tablet.disconnect()
+
+
+async def test_a_flood_of_commands_is_rate_limited_not_served(hall: Hall):
+    tablet = await hall.screen("library", locale="zh_CN")
+    acks = [await tablet.call("offering.spotlight", {"offering_id": 1}) for _ in range(45)]
+    codes = [ack["error"]["code"] for ack in acks]
+    assert codes[:30] == ["forbidden"] * 30  # the burst is served (and refused by the core: a team cannot spotlight)
+    assert "rate_limited" in codes[30:]
+    assert next(a for a in acks if a["error"]["code"] == "rate_limited")["error"]["message"] == "请求过于频繁，请稍候。"
+    await tablet.disconnect()
+
+
+async def test_a_message_past_the_size_limit_drops_only_that_connection(hall: Hall):
+    rude = await hall.screen("centre")
+    await rude.client.emit("negotiation.open", {"request_id": "big", "payload": {"x": "y" * 5_000_000}})
+    for _ in range(100):
+        if not rude.client.connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not rude.client.connected
+    polite = await hall.screen("library")
+    ack = await polite.call("negotiation.open", {"offering_id": hall.ground.books})
+    assert ack["ok"], ack
+    await polite.disconnect()
+
+
+async def test_commands_before_joining_or_without_a_role_are_refused(hall: Hall):
+    board = await hall.screen(None)
+    ack = await board.call("negotiation.open", {"offering_id": hall.ground.books})
+    assert ack["error"]["code"] == "forbidden"
+    projector = await hall.screen("projector")
+    ack = await projector.call("fair.close", {})
+    assert ack["error"]["code"] == "forbidden"
+    await board.disconnect()
+    await projector.disconnect()
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(hall.url, transports=["websocket"])
+    reply = await client.call("sync", {"since": "yesterday"}, timeout=10)
+    assert reply["error"]["code"] == "invalid_input"
+    await client.disconnect()

@@ -1,0 +1,111 @@
+"""Every command × every role × another party's objects: the server refuses what a role may not do."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fair.core import COMMANDS
+from tests.conftest import Hall
+
+ROLES = ("organiser", "troupe", "bookseller", "centre", "library", "projector", None)
+SUPPLIER_OWN = {"troupe"}
+TEAM_OWN = {"centre"}
+
+
+def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
+    """Each command with a payload aimed at the troupe's offering or the centre × troupe negotiation,
+    and who may send it: role -> the refusal expected, or None where the role may."""
+    g = hall.ground
+    organiser_only = {role: (None if role == "organiser" else "forbidden") for role in ROLES}
+    terms = {"quantity": 1, "unit_price_fen": 50_000}
+    nego = {"negotiation_id": negotiation_id}
+    parties = {
+        role: (
+            None
+            if role in ("troupe", "centre")
+            else "not_a_party"
+            if role in ("bookseller", "library")
+            else "forbidden"
+        )
+        for role in ROLES
+    }
+    team_party = {
+        role: (None if role == "centre" else "not_a_party" if role == "library" else "forbidden") for role in ROLES
+    }
+    supplier_owner = {
+        role: (None if role == "troupe" else "not_a_party" if role == "bookseller" else "forbidden") for role in ROLES
+    }
+    suppliers = {role: (None if role in ("troupe", "bookseller") else "forbidden") for role in ROLES}
+    teams = {role: (None if role in ("centre", "library") else "forbidden") for role in ROLES}
+    return {
+        "fair.create": ({"name": "x", "day": "2024-03-29", "venue": "y"}, organiser_only),
+        "fair.open": ({}, organiser_only),
+        "fair.close": ({}, organiser_only),
+        "fair.configure": ({"subsidy_rate_bp": 2500}, organiser_only),
+        "supplier.register": ({"name": "新剧团", "booth": "Z99"}, organiser_only),
+        "supplier.approve": ({"supplier_id": g.troupe.party_id}, organiser_only),
+        "team.register": ({"name": "新社区", "kind": "community", "district": "鼓楼区"}, organiser_only),
+        "team.approve": ({"team_id": g.centre.party_id}, organiser_only),
+        "team.set_budget": ({"team_id": g.centre.party_id, "budget_fen": 20_000_000}, organiser_only),
+        "access.issue": ({"kind": "projector"}, organiser_only),
+        "access.revoke": ({"credential_id": hall.credentials["projector"]}, organiser_only),
+        "offering.publish": (
+            {"category": "lecture", "title": "新讲座", "unit": "讲", "unit_price_fen": 1, "capacity": 1},
+            suppliers,
+        ),
+        "offering.update": ({"offering_id": g.lecture, "unit_price_fen": 49_000}, supplier_owner),
+        "offering.spotlight": ({"offering_id": g.lecture}, supplier_owner),
+        "offering.withdraw": ({"offering_id": g.lecture}, supplier_owner),
+        "negotiation.open": ({"offering_id": g.books}, teams),
+        "negotiation.propose": ({**nego, "terms": terms}, parties),
+        "negotiation.counter": ({**nego, "base_version": 1, "terms": terms}, parties),
+        "negotiation.accept": ({**nego, "version": 1}, parties),
+        "negotiation.decline": (nego, parties),
+        "negotiation.withdraw": (nego, team_party),
+    }
+
+
+async def test_every_command_every_role(hall: Hall):
+    g = hall.ground
+    negotiation = await g.propose(g.centre, g.lecture)
+    table = cases(hall, negotiation["id"])
+    assert set(table) == set(COMMANDS), "a command is missing from the permission matrix"
+    screens = {role: await hall.screen(role) for role in ROLES}
+    before = await g.state()
+    allowed = []
+    for command, (payload, expected) in table.items():
+        for role, refusal in expected.items():
+            if refusal is None:
+                allowed.append((command, role, payload))
+                continue
+            ack = await screens[role].call(command, payload)
+            assert ack["ok"] is False and ack["error"]["code"] == refusal, (command, role, ack)
+    assert await g.state() == before, "a refused command changed something"
+    # What a role may do passes the permission checks (it may still meet a rule of the fair).
+    for command, role, payload in allowed:
+        ack = await screens[role].call(command, payload)
+        assert ack["ok"] or ack["error"]["code"] not in ("forbidden", "not_a_party"), (command, role, ack)
+    for screen in screens.values():
+        await screen.disconnect()
+
+
+@pytest.mark.parametrize("role", ["library", "bookseller", None, "projector"])
+async def test_other_parties_never_see_a_negotiation_or_a_budget(hall: Hall, role):
+    g = hall.ground
+    watcher = await hall.screen(role)
+    organiser = await hall.screen("organiser")  # a screen that sees everything, to know when the cycle has passed
+    negotiation = await g.propose(g.centre, g.lecture, message="只给剧团看")
+    await g.do(g.troupe, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1})
+    for _ in range(100):
+        if any(e["type"] == "order.confirmed" for m in organiser.messages for e in m["events"]):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    seen = [event for message in watcher.messages for event in message["events"]]
+    assert all(event["type"] != "negotiation.updated" for event in seen)
+    assert all("budget" not in event["data"] and "order" not in event["data"] for event in seen)
+    assert "只给剧团看" not in str(watcher.view) and "budget" not in str(watcher.view.get("offerings", ""))
+    await watcher.disconnect()
+    await organiser.disconnect()
