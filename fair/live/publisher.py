@@ -52,7 +52,7 @@ class Publisher:
         self.published = 0
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self.cycles = 0
+        self._stopping = False
 
     async def start(self) -> None:
         async with self.db.read() as session:
@@ -60,10 +60,11 @@ class Publisher:
         self._task = asyncio.create_task(self._run(), name="fair-publisher")
 
     async def stop(self) -> None:
+        """Finish the cycle in progress, then stop: cancelling it mid-read would strand a connection."""
+        self._stopping = True
+        self.db.committed.set()
         if self._task:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
 
     @asynccontextmanager
     async def joining(self):
@@ -73,9 +74,11 @@ class Publisher:
 
     async def _run(self) -> None:
         last = 0.0
-        while True:
+        while not self._stopping:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.db.committed.wait(), POLL_SECONDS)
+            if self._stopping:
+                return
             wait = last + self.interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -104,7 +107,6 @@ class Publisher:
                     fresh_tally = await tally.snapshot(session, self.fair_id)
             await self._send(events, fresh_tally)
             self.published = events[-1].seq
-            self.cycles += 1
         for event in events:
             await self.on_event(event)
 

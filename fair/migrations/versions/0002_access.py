@@ -46,11 +46,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credential", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_credential_fair_id"), ["fair_id"], unique=False)
+    op.create_index("ix_event_kind", "event", ["fair_id", "type", "seq"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_kind")
+    op.drop_index("ix_event_kind", table_name="event")
 
     with op.batch_alter_table("credential", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_credential_fair_id"))
