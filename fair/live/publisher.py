@@ -34,6 +34,13 @@ from fair.models import Event, Fair
 
 log = logging.getLogger(__name__)
 BATCH = 2000  # events read per cycle at most; a longer backlog takes several cycles
+SHARDS = 8  # a broadcast goes out shard by shard, so that commands are answered in between
+BROADCAST_ROOMS = frozenset({PUBLIC, HALL})
+
+
+def shard(room: str, number: int) -> str:
+    """One of the parts a broadcast room is sent in; every screen of the room is in exactly one."""
+    return f"{room}#{number % SHARDS}"
 POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
 TALLY_EVENTS = frozenset({"order.confirmed"})
 
@@ -126,9 +133,16 @@ class Publisher:
             return {"upto": upto, "events": shown} | ({"tally": fresh_tally} if fresh_tally else {})
 
         parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
-        for room in (PUBLIC, ORGANISER, *sorted(parties)):
+        for room in (ORGANISER, *sorted(parties)):
             if occupied.get(room) and (body := message(room)) is not None:
                 await self.sio.emit("live", body, to=room)
-        if occupied.get(HALL) and (body := message(HALL)) is not None:
-            personal = [sid for room in parties for sid in occupied.get(room, {})]
-            await self.sio.emit("live", body, to=HALL, skip_sid=personal)
+        personal = [sid for room in parties for sid in occupied.get(room, {})]
+        for room in (PUBLIC, HALL):
+            if occupied.get(room) and (body := message(room)) is not None:
+                # Sending to hundreds of screens takes tens of milliseconds; in parts, with
+                # the commands that arrived meanwhile served between them.
+                for number in range(SHARDS):
+                    part = shard(room, number)
+                    if occupied.get(part):
+                        await self.sio.emit("live", body, to=part, skip_sid=personal)
+                        await asyncio.sleep(0)

@@ -16,6 +16,7 @@ See docs/protocol.md for every message.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from fair.core.visibility import rooms_of
 from fair.db import Database
 from fair.i18n import normalise_locale
 from fair.live.limits import RateLimit, within_budget
-from fair.live.publisher import Publisher
+from fair.live.publisher import BROADCAST_ROOMS, Publisher, shard
 from fair.models import Event
 from fair.tokens import Tokens
 
@@ -62,6 +63,7 @@ class Live:
             ping_timeout=10,
         )
         self.connections: dict[str, Connection] = {}
+        self._shards = itertools.count()
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("sync", self._sync)
@@ -116,6 +118,8 @@ class Live:
             connection.rooms = rooms_of(connection.actor)
             for room in connection.rooms:
                 await self.sio.enter_room(sid, room)
+                if room in BROADCAST_ROOMS:
+                    await self.sio.enter_room(sid, shard(room, next(self._shards)))
         return {"ok": True, "data": reply}
 
     def _command_handler(self, name: str):

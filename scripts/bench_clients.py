@@ -1,0 +1,179 @@
+"""Client processes for scripts/bench: boards that listen, and tablets and booths that order.
+
+They speak Engine.IO 4 / Socket.IO 5 over a plain websocket (the ``websockets``
+library) rather than through python-socketio's client, so that hundreds of
+them fit on the one core the clients get, and the figures measure the servers.
+
+    python scripts/bench_clients.py listen  URL app|reference COUNT OUT.json
+    python scripts/bench_clients.py drive   URL app|reference PLAN.json OUT.json
+
+``listen`` connects COUNT boards, prints "ready", and on SIGTERM writes, for
+every order number, the time the last of its boards saw the tally count it.
+``drive`` follows a plan of (rate, seconds) steps, placing orders open-loop
+at each rate, and writes when each confirmation was sent and answered.
+"""
+
+import asyncio
+import itertools
+import json
+import signal
+import sys
+import time
+
+import websockets
+
+
+class Socket:
+    """One Socket.IO connection: events, acks and Engine.IO pings, nothing more."""
+
+    def __init__(self, url: str, auth: dict | None = None, on_event=None) -> None:
+        base = url.replace("http://", "ws://")
+        self.url = f"{base}/socket.io/?EIO=4&transport=websocket"
+        self.auth, self.on_event = auth or {}, on_event
+        self._acks: dict[int, asyncio.Future] = {}
+        self._ids = itertools.count()
+
+    async def connect(self) -> None:
+        self.ws = await websockets.connect(self.url, max_size=None, compression=None, ping_interval=None)
+        await self.ws.recv()  # the Engine.IO open packet
+        await self.ws.send("40" + json.dumps(self.auth))
+        reply = await self.ws.recv()
+        if not reply.startswith("40"):
+            raise ConnectionError(reply)
+        self._reader = asyncio.create_task(self._read())
+
+    async def call(self, event: str, data) -> dict:
+        ack = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._acks[ack] = future
+        await self.ws.send(f"42{ack}" + json.dumps([event, data]))
+        try:
+            return await asyncio.wait_for(future, 30)
+        except TimeoutError:
+            self._acks.pop(ack, None)
+            return {"ok": False, "error": {"code": "no answer in 30 s"}}
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message == "2":
+                await self.ws.send("3")
+            elif message.startswith("43"):
+                head, _, body = message[2:].partition("[")
+                future = self._acks.pop(int(head), None)
+                if future is not None and not future.done():  # an answer after its timeout is dropped
+                    future.set_result(json.loads("[" + body)[0])
+            elif message.startswith("42") and self.on_event:
+                self.on_event(time.time(), message)
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+async def listen(url: str, kind: str, count: int, out: str) -> None:
+    seen: dict[int, float] = {}  # order number -> when the last board of this process saw it
+
+    def board():
+        last = 0
+
+        def on_event(at: float, message: str) -> None:
+            nonlocal last
+            event, data = json.loads(message[2:])
+            if kind == "app":
+                if event != "live" or "tally" not in data:
+                    return
+                orders = data["tally"]["total"]["orders"]
+            else:
+                orders = data["orders"]
+            for number in range(last + 1, orders + 1):
+                if seen.get(number, 0) < at:
+                    seen[number] = at
+            last = max(last, orders)
+
+        return on_event
+
+    sockets = []
+    for _ in range(count):
+        socket = Socket(url, on_event=board())
+        await socket.connect()
+        if kind == "app":
+            await socket.call("sync", {"since": None})
+        sockets.append(socket)
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    with open(out, "w") as handle:
+        json.dump(seen, handle)
+
+
+async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
+    with open(plan_file) as handle:
+        plan = json.load(handle)
+    results = []  # [step, sent, answered, order number or None]
+    if kind == "app":
+        tablets = [Socket(url, {"token": token}) for token in plan["tablets"]]
+        booths = {supplier: Socket(url, {"token": token}) for supplier, token in plan["booths"].items()}
+        for socket in [*tablets, *booths.values()]:
+            await socket.connect()
+        offerings = plan["offerings"]  # [offering id, supplier id]
+        pairs = itertools.count()
+
+        async def order(step: int) -> None:
+            number = next(pairs)
+            tablet = tablets[number % len(tablets)]
+            offering_id, supplier_id = offerings[(number // len(tablets) + number) % len(offerings)]
+            terms = {"quantity": 1, "unit_price_fen": 1000}
+            opened = await tablet.call(
+                "negotiation.open",
+                {"request_id": f"o{number}", "payload": {"offering_id": offering_id, "terms": terms}},
+            )
+            if not opened["ok"]:
+                results.append([step, None, None, opened["error"]["code"]])
+                return
+            ref = {"negotiation_id": opened["data"]["negotiation"]["id"], "version": 1}
+            sent = time.time()
+            accepted = await booths[str(supplier_id)].call(
+                "negotiation.accept", {"request_id": f"a{number}", "payload": ref}
+            )
+            answered = time.time()
+            number = accepted["data"]["order"]["order"]["id"] if accepted["ok"] else accepted["error"]["code"]
+            results.append([step, sent, answered, number])
+    else:
+        senders = [Socket(url) for _ in range(8)]
+        for socket in senders:
+            await socket.connect()
+        turns = itertools.count()
+
+        async def order(step: int) -> None:
+            socket = senders[next(turns) % len(senders)]
+            sent = time.time()
+            reply = await socket.call("order", {"amount_fen": 1000})
+            answered = time.time()
+            results.append([step, sent, answered, reply["data"]["order"] if reply["ok"] else reply["error"]["code"]])
+
+    print("ready", flush=True)
+    await asyncio.sleep(float(plan.get("settle", 1.0)))
+    tasks = []
+    for step, (rate, seconds) in enumerate(plan["steps"]):
+        print("step", step, flush=True)
+        start = time.monotonic()
+        count = int(rate * seconds)
+        for number in range(count):
+            delay = start + number / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(order(step)))
+        tasks = [task for task in tasks if not task.done()]
+    print("steps done", flush=True)
+    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    await asyncio.sleep(2)  # let the last boards hear of the last orders
+    with open(out, "w") as handle:
+        json.dump(results, handle)
+
+
+if __name__ == "__main__":
+    mode, url, kind = sys.argv[1:4]
+    if mode == "listen":
+        asyncio.run(listen(url, kind, int(sys.argv[4]), sys.argv[5]))
+    else:
+        asyncio.run(drive(url, kind, sys.argv[4], sys.argv[5]))
