@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import socketio
+from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
-from fair import accounts, demo, migrate
+from fair import accounts, demo, migrate, pages
 from fair.db import Database
 from fair.live import Live
-from fair.settings import DATA, Settings
+from fair.settings import DATA, ROOT, Settings
 from fair.tokens import Tokens
 from fair.web import routes
 
@@ -50,8 +53,14 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
         finally:
             await db.dispose()
 
-    starlette = Starlette(routes=routes, lifespan=lifespan)
-    asgi = socketio.ASGIApp(live.sio, other_asgi_app=starlette)
+    static = [
+        Mount(f"/static/{part}", StaticFiles(directory=ROOT / "static" / part, check_dir=False), name=part)
+        for part in ("css", "js", "vendor")
+    ]
+    starlette = Starlette(routes=[*routes, *pages.routes, *static], lifespan=lifespan)
+    # Forms (sign-in, sign-out) carry a CSRF token; requests without cookies (scripts) are not at risk.
+    protected = asgi_csrf(starlette, signing_secret=settings.secret(), cookie_samesite="Lax")
+    asgi = socketio.ASGIApp(live.sio, other_asgi_app=protected)
     asgi.state = starlette.state  # the routes' state, reachable by tests and tools
     asgi.live = live
     return asgi

@@ -41,6 +41,8 @@ BROADCAST_ROOMS = frozenset({PUBLIC, HALL})
 def shard(room: str, number: int) -> str:
     """One of the parts a broadcast room is sent in; every screen of the room is in exactly one."""
     return f"{room}#{number % SHARDS}"
+
+
 POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
 TALLY_EVENTS = frozenset({"order.confirmed"})
 

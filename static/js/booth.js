@@ -1,0 +1,133 @@
+// The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
+import { CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, noted, refusal, stateName, t, tabs, toast, when } from "./core.js";
+import { askTerms } from "./terms.js";
+
+const live = new Live();
+tabs(document.querySelector(".tabs"));
+const UNITS = { performance: "场", training: "期", lecture: "讲", exhibition: "期", books: "册" };
+
+async function act(command, payload, label, done) {
+  const ack = await live.command(command, payload, label);
+  if (ack.ok) {
+    if (done) toast(done);
+  } else toast(refusal(ack), "error");
+  return ack;
+}
+
+/** The offering form, for publishing (no `offering`) or editing. Resolves with the payload or null. */
+function askOffering(offering) {
+  return new Promise((resolve) => {
+    const field = (label, input) => el("label", {}, label, input);
+    const category = el("select", { name: "category", disabled: !!offering },
+      CATEGORIES.map((c) => el("option", { value: c, selected: offering && offering.category === c }, categoryName(c))));
+    const title = el("input", { name: "title", required: true, maxLength: 120, value: offering ? offering.title : "" });
+    const description = el("textarea", { name: "description", maxLength: 2000, rows: 3 }, offering ? offering.description : "");
+    const price = el("input", { name: "price", type: "number", min: "0.01", step: "0.01", required: true,
+      value: offering ? (offering.unit_price_fen / 100).toFixed(2) : "" });
+    const capacity = el("input", { name: "capacity", type: "number", min: 1, step: 1, required: true, value: offering ? offering.capacity : 1 });
+    const dates = el("input", { name: "dates", placeholder: "2023-04-01, 2023-04-08" });
+    const audience = el("input", { name: "audience", value: offering ? offering.audience.join(", ") : "", placeholder: t("e.g. 少儿, 老年人") });
+    const districts = el("select", { name: "districts", multiple: true, size: 4 },
+      DISTRICTS.slice(1).map((d) => el("option", { value: d, selected: offering && offering.districts.includes(d) }, d)));
+    const split = (text) => text.split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
+    const form = el("form", { method: "dialog", class: "terms" },
+      el("h2", {}, offering ? t("Edit offering") : t("Publish a new offering")),
+      field(t("Category"), category), field(t("Title"), title), field(t("Description"), description),
+      field(t("Unit price (¥)"), price), field(t("Capacity"), capacity),
+      field(offering ? t("Add bookable dates") : t("Bookable dates (optional)"), dates),
+      field(t("Audience"), audience), field(t("Districts served (none: all)"), districts),
+      el("menu", {}, el("button", { type: "button", onclick: () => dialog.close("cancel") }, t("Cancel")),
+        el("button", { type: "submit", class: "primary", value: "send" }, offering ? t("Save") : t("Publish"))));
+    const dialog = el("dialog", { class: "dialog" }, form);
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (dialog.returnValue !== "send") return resolve(null);
+      const common = {
+        title: title.value.trim(), description: description.value.trim(),
+        unit_price_fen: Math.round(Number.parseFloat(price.value) * 100), capacity: Number.parseInt(capacity.value, 10),
+        audience: split(audience.value), districts: [...districts.selectedOptions].map((o) => o.value),
+      };
+      if (offering) resolve({ offering_id: offering.id, ...common, add_dates: split(dates.value) });
+      else resolve({ category: category.value, unit: UNITS[category.value], ...common, dates: split(dates.value) });
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+async function counter(view, n) {
+  const offering = view.offerings.find((o) => o.id === n.offering_id);
+  const terms = await askTerms({ title: t("Counter-offer"), offering, start: n.terms || {}, rate_bp: view.fair.subsidy_rate_bp });
+  if (!terms) return;
+  const payload = n.terms ? { negotiation_id: n.id, base_version: n.version, terms } : { negotiation_id: n.id, terms };
+  await act(n.terms ? "negotiation.counter" : "negotiation.propose", payload, t("Counter-offer: %(title)s", { title: n.offering_title }));
+}
+
+function negotiationCard(view, n) {
+  const open = ["open", "proposed", "countered"].includes(n.state);
+  const mine = n.turn === "supplier";
+  const terms = n.terms;
+  return el("article", { class: `card negotiation ${mine ? "my-turn" : ""}`, dataset: { id: n.id, state: n.state } },
+    el("header", {}, el("span", { class: `badge state ${n.state}` }, stateName(n.state)), el("h3", {}, n.team_name)),
+    el("p", { class: "muted" }, n.offering_title, " · ", when(n.updated_at)),
+    terms ? el("p", { class: "terms-line" },
+      t("Version %(version)s by %(author)s", { version: terms.version, author: terms.author === "supplier" ? t("us") : t("the buyer") }), ": ",
+      `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
+      terms.dates.length ? ` · ${terms.dates.join(", ")}` : "",
+      ` · ${terms.funding === "self_funded" ? t("Own funds") : t("Government budget")}`, terms.venue ? ` · ${terms.venue}` : "")
+      : el("p", {}, t("No terms yet.")),
+    terms && terms.message ? el("p", { class: "message" }, "“", terms.message, "”") : null,
+    n.refusal && open ? el("p", { class: "notice error" }, t("Not confirmed: %(reason)s", { reason: noted(n.refusal) })) : null,
+    open ? el("p", { class: "turn" }, mine ? t("Your turn") : terms ? t("Waiting for the buyer") : t("Make the first proposal")) : null,
+    open ? el("menu", { class: "actions" },
+      mine ? el("button", { type: "button", class: "primary accept",
+        onclick: () => act("negotiation.accept", { negotiation_id: n.id, version: n.version }, t("Accept: %(title)s", { title: n.offering_title }), t("Order confirmed.")) },
+      t("Accept and confirm")) : null,
+      el("button", { type: "button", onclick: () => counter(view, n) }, terms ? t("Counter-offer") : t("Propose")),
+      el("button", { type: "button", class: "danger",
+        onclick: () => act("negotiation.decline", { negotiation_id: n.id }, t("Decline: %(title)s", { title: n.offering_title }), t("Declined.")) },
+      t("Decline"))) : null);
+}
+
+function offeringCard(offering) {
+  const withdrawn = offering.status === "withdrawn";
+  return el("article", { class: `card offering ${withdrawn ? "withdrawn" : ""}`, dataset: { id: offering.id } },
+    el("header", {}, el("span", { class: "badge" }, categoryName(offering.category)), el("h3", {}, offering.title)),
+    el("p", { class: "price" }, money(offering.unit_price_fen), " / ", offering.unit),
+    el("p", { class: "left" }, t("%(left)s of %(capacity)s %(unit)s left", { left: offering.remaining, capacity: offering.capacity, unit: offering.unit })),
+    offering.dates.length ? el("p", { class: "days" }, offering.dates.map((d) => el("span", { class: `tag ${d.free ? "" : "taken"}` }, d.day))) : null,
+    withdrawn ? el("p", { class: "muted" }, t("Withdrawn")) : el("menu", { class: "actions" },
+      el("button", { type: "button", class: "primary", onclick: () => act("offering.spotlight", { offering_id: offering.id }, t("Spotlight: %(title)s", { title: offering.title }), t("Pushed to every tablet.")) }, t("Spotlight")),
+      el("button", { type: "button", onclick: async () => {
+        const payload = await askOffering(offering);
+        if (payload) await act("offering.update", payload, t("Edit: %(title)s", { title: offering.title }), t("Saved."));
+      } }, t("Edit")),
+      el("button", { type: "button", class: "danger", onclick: () => {
+        if (window.confirm(t("Withdraw %(title)s? Open negotiations on it will expire.", { title: offering.title }))) {
+          act("offering.withdraw", { offering_id: offering.id }, t("Withdraw: %(title)s", { title: offering.title }), t("Withdrawn."));
+        }
+      } }, t("Withdraw"))));
+}
+
+document.getElementById("publish").addEventListener("click", async () => {
+  const payload = await askOffering(null);
+  if (payload) await act("offering.publish", payload, t("Publish: %(title)s", { title: payload.title }), t("Published."));
+});
+
+live.watch((view) => {
+  document.getElementById("fair-name").textContent = view.fair.name;
+  document.getElementById("me-name").textContent = `${view.me.booth} ${view.me.name}`;
+  const turns = view.negotiations.filter((n) => n.turn === "supplier").length;
+  document.getElementById("turn-count").textContent = turns ? String(turns) : "";
+  fill(document.getElementById("queue"),
+    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(view, n)) : el("p", { class: "empty" }, t("No negotiations yet.")));
+  const mine = view.offerings.filter((o) => o.supplier_id === view.me.id);
+  fill(document.getElementById("offering-list"), mine.map(offeringCard));
+  fill(document.getElementById("taken"), view.orders.length
+    ? el("table", { class: "orders" },
+      el("thead", {}, el("tr", {}, [t("Confirmed"), t("Buyer"), t("Offering"), t("Quantity"), t("Dates"), t("Amount")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, view.orders.map((o) => el("tr", {},
+        el("td", {}, when(o.confirmed_at)), el("td", {}, o.team_name), el("td", {}, o.offering_title),
+        el("td", {}, `${o.quantity} ${o.unit}`), el("td", {}, o.dates.join(", ")), el("td", { class: "num" }, money(o.amount_fen))))))
+    : el("p", { class: "empty" }, t("No orders yet.")));
+});

@@ -1,0 +1,141 @@
+// The organiser's console: open and close the fair, approve, set budgets and the subsidy,
+// manage join links, and watch the analytics.
+import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, hourOf, money, refusal, t, tabs, toast } from "./core.js";
+
+const live = new Live();
+tabs(document.querySelector(".tabs"));
+const hourChart = echarts.init(document.getElementById("hour-chart"));
+const kindName = (kind) => ({
+  city_centre: t("City cultural centre"), district_centre: t("District cultural centre"), library: t("Library"),
+  district_bureau: t("District culture bureau"), street: t("Street"), community: t("Community"),
+})[kind] || kind;
+
+async function act(command, payload, label, done) {
+  const ack = await live.command(command, payload, label);
+  if (ack.ok) {
+    if (done) toast(done);
+  } else toast(refusal(ack), "error");
+}
+
+function glance(view) {
+  const open = view.negotiations.filter((n) => ["open", "proposed", "countered"].includes(n.state)).length;
+  const figure = (label, value) => el("div", { class: "figure" }, el("span", {}, label), el("strong", {}, value));
+  return el("div", { class: "glance" },
+    figure(t("Orders"), count(view.tally.total.orders)),
+    figure(t("Total"), money(view.tally.total.amount_fen)),
+    figure(t("Open negotiations"), count(open)),
+    figure(t("Approved suppliers"), `${view.suppliers.filter((s) => s.approved).length} / ${view.suppliers.length}`),
+    figure(t("Approved teams"), `${view.teams.filter((team) => team.approved).length} / ${view.teams.length}`));
+}
+
+function setup(view) {
+  const fair = view.fair;
+  const rate = el("input", { type: "number", min: 0, max: 100, step: "0.01", value: (fair.subsidy_rate_bp / 100).toFixed(2), name: "rate" });
+  const pool = el("input", { type: "number", min: 0, step: "0.01", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
+  const stateLabel = { setup: t("In setup"), open: t("Open"), closed: t("Closed") }[fair.state];
+  return [
+    el("h2", {}, fair.name),
+    el("p", {}, fair.day, " · ", fair.venue, " · ", el("span", { class: `badge state ${fair.state}`, id: "fair-state" }, stateLabel)),
+    glance(view),
+    el("menu", { class: "actions" },
+      fair.state === "setup" ? el("button", { type: "button", class: "primary", id: "open-fair",
+        onclick: () => act("fair.open", {}, t("Open the fair"), t("The fair is open.")) }, t("Open the fair")) : null,
+      fair.state === "open" ? el("button", { type: "button", class: "danger", id: "close-fair", onclick: () => {
+        if (window.confirm(t("Close the fair? Negotiations not yet confirmed will expire."))) act("fair.close", {}, t("Close the fair"), t("The fair is closed."));
+      } }, t("Close the fair")) : null),
+    el("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      act("fair.configure", { subsidy_rate_bp: Math.round(Number.parseFloat(rate.value) * 100), subsidy_pool_fen: Math.round(Number.parseFloat(pool.value) * 100) },
+        t("Subsidy"), t("Saved."));
+    } },
+    el("h3", {}, t("Subsidy for self-funded orders")),
+    el("label", {}, t("Rate (%)"), rate), el("label", {}, t("Pool (¥)"), pool),
+    el("button", { type: "submit" }, t("Save")),
+    el("p", { class: "muted" }, t("Granted so far: %(used)s", { used: money(fair.subsidy_used_fen) }))),
+  ];
+}
+
+function participants(view) {
+  const approve = (kind, id, approved, name) => el("input", { type: "checkbox", checked: approved, "aria-label": t("Approved"),
+    onchange: (event) => act(`${kind}.approve`, { [`${kind}_id`]: id, approved: event.target.checked }, t("Approve: %(name)s", { name }), t("Saved.")) });
+  return [
+    el("h2", {}, t("Buyer teams")),
+    el("table", { class: "register" },
+      el("thead", {}, el("tr", {}, [t("Team"), t("Kind"), t("District"), t("Approved"), t("Budget (¥)"), t("Spent"), t("Left")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, view.teams.map((team) => {
+        const budget = el("input", { type: "number", min: 0, step: "0.01", value: (team.budget.budget_fen / 100).toFixed(2), class: "money-input" });
+        return el("tr", { dataset: { team: team.id } },
+          el("td", {}, team.name), el("td", {}, kindName(team.kind)), el("td", {}, team.district),
+          el("td", {}, approve("team", team.id, team.approved, team.name)),
+          el("td", {}, el("form", { class: "inline", onsubmit: (event) => {
+            event.preventDefault();
+            act("team.set_budget", { team_id: team.id, budget_fen: Math.round(Number.parseFloat(budget.value) * 100) }, t("Budget: %(name)s", { name: team.name }), t("Saved."));
+          } }, budget, el("button", { type: "submit" }, t("Set")))),
+          el("td", { class: "num" }, money(team.budget.spent_fen)), el("td", { class: "num" }, money(team.budget.remaining_fen)));
+      }))),
+    el("h2", {}, t("Suppliers")),
+    el("table", { class: "register" },
+      el("thead", {}, el("tr", {}, [t("Booth"), t("Supplier"), t("Approved")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, view.suppliers.map((s) => el("tr", {}, el("td", {}, s.booth), el("td", {}, s.name), el("td", {}, approve("supplier", s.id, s.approved, s.name)))))),
+  ];
+}
+
+function links(view) {
+  const names = new Map([...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`]), ...view.teams.map((tm) => [`team:${tm.id}`, tm.name])]);
+  const kind = { supplier: t("Booth"), team: t("Buyer team"), projector: t("Projector") };
+  const party = el("select", { name: "party" },
+    el("option", { value: "projector:" }, t("Projector")),
+    view.suppliers.map((s) => el("option", { value: `supplier:${s.id}` }, [t("Booth"), s.booth, s.name].join(" "))),
+    view.teams.map((tm) => el("option", { value: `team:${tm.id}` }, [t("Buyer team"), tm.name].join(" "))));
+  return [
+    el("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      const [chosenKind, id] = party.value.split(":");
+      act("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print the cards again."));
+    } }, el("label", {}, t("New join link for"), party), el("button", { type: "submit" }, t("Issue"))),
+    el("table", { class: "register" },
+      el("thead", {}, el("tr", {}, [t("Kind"), t("For"), t("State"), ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, view.credentials.map((c) => el("tr", { dataset: { credential: c.id } },
+        el("td", {}, kind[c.kind]), el("td", {}, names.get(`${c.kind}:${c.party_id}`) || c.label),
+        el("td", {}, c.revoked ? t("Revoked") : t("Valid")),
+        el("td", {}, c.revoked ? null : el("button", { type: "button", class: "danger", onclick: () => {
+          if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) act("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
+        } }, t("Revoke"))))))),
+  ];
+}
+
+function analytics(view) {
+  const hours = new Map();
+  for (const order of view.orders) hours.set(hourOf(order.confirmed_at), (hours.get(hourOf(order.confirmed_at)) || 0) + 1);
+  const labels = [...hours.keys()].sort();
+  hourChart.setOption({
+    grid: { left: 40, right: 10, top: 10, bottom: 30 },
+    xAxis: { type: "category", data: labels.map((h) => `${h}:00`) }, yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "bar", data: labels.map((h) => hours.get(h)), itemStyle: { color: "#b0412e" } }],
+  });
+  const tally = view.tally;
+  fill(document.getElementById("by-category"), el("table", { class: "register" },
+    el("thead", {}, el("tr", {}, [t("Category"), t("Orders"), t("Units"), t("Amount")].map((h) => el("th", {}, h)))),
+    el("tbody", {}, CATEGORIES.map((c) => el("tr", {}, el("td", {}, categoryName(c)), el("td", { class: "num" }, count(tally.by_category[c].orders)),
+      el("td", { class: "num" }, count(tally.by_category[c].units)), el("td", { class: "num" }, money(tally.by_category[c].amount_fen)))))));
+  fill(document.getElementById("by-district"), el("table", { class: "register" },
+    el("thead", {}, el("tr", {}, [t("District"), t("Orders"), t("Amount")].map((h) => el("th", {}, h)))),
+    el("tbody", {}, DISTRICTS.map((d) => el("tr", {}, el("td", {}, d), el("td", { class: "num" }, count(tally.by_district[d].orders)),
+      el("td", { class: "num" }, money(tally.by_district[d].amount_fen)))))));
+  const left = view.teams.filter((team) => team.budget.remaining_fen > 0).sort((a, b) => b.budget.remaining_fen - a.budget.remaining_fen);
+  fill(document.getElementById("budget-left"), el("table", { class: "register" },
+    el("thead", {}, el("tr", {}, [t("Team"), t("Left"), t("Of")].map((h) => el("th", {}, h)))),
+    el("tbody", {}, left.map((team) => el("tr", {}, el("td", {}, team.name), el("td", { class: "num" }, money(team.budget.remaining_fen)),
+      el("td", { class: "num" }, money(team.budget.budget_fen)))))));
+}
+
+live.watch((view) => {
+  document.getElementById("fair-name").textContent = view.fair.name;
+  fill(document.getElementById("setup"), setup(view));
+  // Re-render the register only when nobody is typing in it, so a budget being entered is not wiped.
+  const register = document.getElementById("participants");
+  if (!register.contains(document.activeElement)) fill(register, participants(view));
+  fill(document.getElementById("link-list"), links(view));
+  analytics(view);
+});
+window.addEventListener("resize", () => hourChart.resize());
