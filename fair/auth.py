@@ -12,16 +12,16 @@ from fair.db import Database
 from fair.tokens import JoinToken, OrganiserToken, Tokens
 
 
-async def authenticate(db: Database, tokens: Tokens, fair_id: int, token: Any) -> tuple[Actor, int | None]:
-    """The actor a token admits (the public, when there is no token) and its credential id."""
+async def authenticate(db: Database, tokens: Tokens, fair_id: int, token: Any) -> Actor:
+    """The actor a token admits: the public when there is no token; with its credential when a join link."""
     if not token:
-        return Actor.public(fair_id), None
+        return Actor.public(fair_id)
     claim = tokens.read(token)
     if isinstance(claim, OrganiserToken) and await accounts.exists(db, claim.account_id):
-        return Actor.organiser(fair_id), None
+        return Actor.organiser(fair_id)
     if isinstance(claim, JoinToken):
         async with db.read() as session:
             actor = await admit(session, claim.credential_id)
         if actor.fair_id == fair_id:
-            return actor, claim.credential_id
+            return actor
     raise FairError(Code.forbidden, N_("This join link is not valid any more. Ask the organiser for a new one."))

@@ -81,7 +81,7 @@ async def caller(request: Request) -> Actor | None:
     if not token or request.app.state.fair_id is None:
         return None
     try:
-        actor, _ = await authenticate(request.app.state.db, request.app.state.tokens, request.app.state.fair_id, token)
+        actor = await authenticate(request.app.state.db, request.app.state.tokens, request.app.state.fair_id, token)
     except FairError:
         return None
     return actor
@@ -108,10 +108,10 @@ async def join(request: Request) -> Response:
     token = request.path_params["token"]
     state = request.app.state
     try:
-        actor, credential_id = await authenticate(state.db, state.tokens, state.fair_id, token)
+        actor = await authenticate(state.db, state.tokens, state.fair_id, token)
     except FairError as error:
         return render(request, "home.html", status_code=403, error=error.message(locale_of(request)))
-    if credential_id is None:  # only join tokens belong in a QR link
+    if actor.credential_id is None:  # only join tokens belong in a QR link
         return RedirectResponse("/", status_code=303)
     response = RedirectResponse(SCREEN_OF[actor.role], status_code=303)
     return session_cookie(response, request, token, SESSION_DAYS * 86400)

@@ -84,8 +84,7 @@ async def _caller(request: Request) -> Actor:
         raise FairError(Code.not_found, N_("There is no fair yet."))
     header = request.headers.get("authorization", "")
     token: Any = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-    actor, _ = await authenticate(state.db, state.tokens, state.fair_id, token or request.cookies.get(SESSION_COOKIE))
-    return actor
+    return await authenticate(state.db, state.tokens, state.fair_id, token or request.cookies.get(SESSION_COOKIE))
 
 
 def error_response(request: Request, error: FairError) -> JSONResponse:

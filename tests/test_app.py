@@ -8,6 +8,7 @@ import sys
 import httpx
 
 from fair.app import create_app
+from fair.db import Database
 from fair.settings import ROOT, Settings
 from tests.servers import serving
 
@@ -37,10 +38,16 @@ async def test_a_first_start_loads_the_demo_and_a_second_keeps_it(tmp_path):
 async def test_health_says_503_when_the_database_is_gone(tmp_path):
     app = create_app(quiet(tmp_path))
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
-        await app.state.db.engine.dispose()
-        (tmp_path / "fair.db").unlink()  # the next connection finds an empty file, without the fair
-        response = await client.get("/healthz")
-    assert response.status_code == 503 and response.json()["ok"] is False
+        serving_db = app.state.db
+        # The database server gone: a database the app cannot open.
+        app.state.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'fair.db'}")
+        (tmp_path / "gone").rmdir()
+        try:
+            response = await client.get("/healthz")
+        finally:
+            await app.state.db.dispose()
+            app.state.db = serving_db
+    assert response.status_code == 503 and response.json() == {"ok": False, "database": "OperationalError"}
 
 
 def test_the_command_line_lists_only_commands_that_exist():

@@ -79,3 +79,39 @@ async def test_a_revoked_link_is_refused_and_its_screens_sent_away(hall: Hall):
     with pytest.raises(socketio.exceptions.ConnectionError):
         await hall.screen("community")
     await organiser.disconnect()
+
+
+async def test_a_revoked_link_stops_the_next_command_even_on_an_open_connection(hall: Hall):
+    tablet = await hall.screen("community")
+    await hall.ground.do(hall.ground.organiser, "access.revoke", {"credential_id": hall.credentials["community"]})
+    ack = await tablet.call("negotiation.open", {"offering_id": hall.ground.books})
+    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    assert (await hall.ground.state())["negotiation"] == []
+
+
+async def test_syncing_again_neither_rewinds_the_cursor_nor_doubles_the_messages(hall: Hall):
+    g = hall.ground
+    tablet = await hall.screen("library")
+    await g.do(g.troupe, "offering.spotlight", {"offering_id": g.lecture})  # an event, but no order
+    await converged(hall.app, tablet, g.library)
+    first = tablet.cursor
+    await tablet.sync()
+    assert tablet.last_sync["mode"] == "events" and tablet.cursor >= first
+    await tablet.sync()
+    messages = len(tablet.messages)
+    await g.do(g.troupe, "offering.spotlight", {"offering_id": g.show})
+    await converged(hall.app, tablet, g.library)
+    await asyncio.sleep(0.2)
+    assert len(tablet.messages) == messages + 1  # one message, though the screen synced three times
+    assert len(tablet.applied) == len(set(tablet.applied))
+    await tablet.disconnect()
+
+
+async def test_odd_auth_and_cursors_get_answers_not_crashes(hall: Hall):
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(hall.url, auth={"locale": 5, "token": None}, transports=["websocket"])
+    reply = await client.call("sync", {"since": 2**70}, timeout=10)
+    assert reply["error"]["code"] == "invalid_input"
+    reply = await client.call("sync", {"since": None}, timeout=10)
+    assert reply["ok"] and reply["data"]["view"]["role"] == "public"
+    await client.disconnect()

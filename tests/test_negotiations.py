@@ -267,8 +267,7 @@ async def test_the_government_budget_is_never_overspent(fairground: Fairground):
         g.do(g.bookseller, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1}),
         Code.budget_exceeded,
     )
-    assert error.message("zh_CN") == "此订单金额为¥30.00，但预算仅剩¥0.00。"
-    assert error.message("en") == "This order costs ¥30.00 but only ¥0.00 of the budget is left."
+    assert error.message("zh_CN") == "采购方的政府预算不足以支付此订单。"  # the booth accepted: no figures for it
     assert_only_the_refusal_was_noted(before, await g.state(ignore=REFUSAL_TRACE))
 
 
@@ -336,3 +335,43 @@ async def test_an_unapproved_team_cannot_negotiate(fairground: Fairground):
     error = await refused(g.propose(g.community, g.books), Code.forbidden)
     assert error.message("zh_CN")
     assert await g.state() == before
+
+
+async def test_nobody_deals_with_an_unapproved_party(fairground: Fairground):
+    g = fairground
+    negotiation = await g.propose(g.community, g.lecture)
+    await g.do(g.organiser, "team.approve", {"team_id": g.community.party_id, "approved": False})
+    before = await g.state()
+    error = await refused(
+        g.do(g.troupe, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1}), Code.forbidden
+    )
+    assert error.message("en") == "The other party is not approved at this fair."
+    await g.do(g.organiser, "supplier.approve", {"supplier_id": g.bookseller.party_id, "approved": False})
+    await refused(g.do(g.centre, "negotiation.open", {"offering_id": g.books}), Code.forbidden)
+    assert (await g.state())["purchase_order"] == before["purchase_order"] == []
+
+
+async def test_a_supplier_never_learns_what_is_left_of_a_teams_budget(fairground: Fairground):
+    g = fairground
+    negotiation = await g.propose(g.community, g.books, quantity=50)  # ¥1,500 against ¥1,000
+    to_supplier = await refused(
+        g.do(g.bookseller, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1}),
+        Code.budget_exceeded,
+    )
+    assert to_supplier.message("en") == "The buyer's government budget cannot cover this order."
+    state = await g.state()
+    noted = state["negotiation"][0]["refusal"]
+    assert noted["code"] == "budget_exceeded" and noted["params"] == {} and noted["by"] == "supplier"
+    assert "1,000" not in str(state["event"][-1]["payload"])
+    # The team, accepting a supplier's terms itself, is told its own figures.
+    countered = await g.do(
+        g.bookseller,
+        "negotiation.counter",
+        {"negotiation_id": negotiation["id"], "base_version": 1, "terms": {"quantity": 50, "unit_price_fen": 2_500}},
+    )
+    to_team = await refused(
+        g.do(g.community, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 2}),
+        Code.budget_exceeded,
+    )
+    assert countered["negotiation"]["version"] == 2
+    assert to_team.message("en") == "This order costs ¥1,250.00 but only ¥1,000.00 of the budget is left."

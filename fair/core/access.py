@@ -69,7 +69,7 @@ async def admit(session: AsyncSession, credential_id: int) -> Actor:
     credential = await session.get(Credential, credential_id)
     if credential is None or credential.revoked_at is not None:
         raise FairError(Code.forbidden, N_("This join link is not valid any more. Ask the organiser for a new one."))
-    return Actor(ROLE_OF[CredentialKind(credential.kind)], credential.fair_id, credential.party_id)
+    return Actor(ROLE_OF[CredentialKind(credential.kind)], credential.fair_id, credential.party_id, credential.id)
 
 
 def _announce(tx: Tx, type: str, credential: Row) -> dict[str, Any]:

@@ -7,7 +7,7 @@ public board is an actor too, so that read permissions have one vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -23,6 +23,7 @@ class Actor:
     role: Role
     fair_id: int | None = None  # None only while the organiser creates the first fair
     party_id: int | None = None  # the supplier's or team's id
+    credential_id: int | None = field(default=None, compare=False)  # the join link that admitted it, if any
 
     @classmethod
     def organiser(cls, fair_id: int | None = None) -> Actor:

@@ -28,13 +28,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
 from fair.db import Database
-from fair.models import Event, Fair, RequestRecord, utcnow
+from fair.models import Credential, Event, Fair, RequestRecord, utcnow
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Tx:
     now: dt.datetime
     fair_id: int | None
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fair_states: tuple[str, ...] | None = None  # the fair's states this change needs at commit, if any
 
     @classmethod
     def begin(cls, session: Session, actor: Actor) -> Tx:
@@ -116,6 +117,7 @@ async def execute(db: Database, actor: Actor, name: str, payload: Any, request_i
 
     def attempt(session: Session) -> dict[str, Any]:
         tx = Tx.begin(session, actor)
+        _require_valid_credential(tx)
         result = spec.handler(tx, data)
         _append(tx)
         _record(tx, request_id, name, fingerprint, {"ok": True, "data": result})
@@ -162,6 +164,17 @@ async def _record_refusal(
     raise FairError.from_record(refusal.to_record())
 
 
+CREDENTIAL_REVOKED = select(Credential.revoked_at).where(Credential.id == bindparam("credential_id"))
+
+
+def _require_valid_credential(tx: Tx) -> None:
+    """A device admitted by a join link acts only while that link is valid: revoking it stops the next command."""
+    if tx.actor.credential_id is None:
+        return
+    if tx.run(CREDENTIAL_REVOKED, {"credential_id": tx.actor.credential_id}).scalar_one_or_none() is not None:
+        raise FairError(Code.forbidden, N_("This join link is not valid any more. Ask the organiser for a new one."))
+
+
 RECORDED = select(RequestRecord.fingerprint, RequestRecord.outcome).where(
     RequestRecord.party == bindparam("party"), RequestRecord.request_id == bindparam("request_id")
 )
@@ -198,6 +211,7 @@ BUMP_SEQ = (
     .values(last_seq=Fair.last_seq + bindparam("count"))
     .returning(Fair.last_seq)
 )
+BUMP_SEQ_IN_STATE = BUMP_SEQ.where(col(Fair.state).in_(bindparam("states", expanding=True)))
 
 
 def _append(tx: Tx) -> None:
@@ -209,7 +223,13 @@ def _append(tx: Tx) -> None:
     if not tx.pending:
         return
     count = len(tx.pending)
-    last = tx.run(BUMP_SEQ, {"fair_id": tx.fair_id, "count": count}).scalar_one()
+    if tx.fair_states is None:
+        last = tx.run(BUMP_SEQ, {"fair_id": tx.fair_id, "count": count}).scalar_one()
+    else:
+        bumped = tx.run(BUMP_SEQ_IN_STATE, {"fair_id": tx.fair_id, "count": count, "states": list(tx.fair_states)})
+        last = bumped.scalar_one_or_none()
+        if last is None:
+            raise FairError(Code.fair_not_open, N_("The fair closed at the same moment."))
     actor = tx.actor.key
     rows = [
         {

@@ -1,7 +1,8 @@
 """Refusals: a stable code for programs, a message for people in both languages.
 
 A ``FairError`` is raised by the core whenever it refuses an operation; the
-operation's transaction is rolled back, so a refusal changes nothing.  Adapters
+operation's transaction is rolled back, so a refusal changes nothing, except
+that a refused confirmation is noted on its negotiation for both parties.  Adapters
 (HTTP, Socket.IO) translate it and never invent their own refusals for rules of
 the fair.
 """

@@ -24,7 +24,13 @@ from fair.core import orders
 from fair.core.actors import Role
 from fair.core.commands import Refusal, Tx, command
 from fair.core.errors import N_, Code, FairError
-from fair.core.guards import require_approved_supplier, require_approved_team, require_not_closed, require_open
+from fair.core.guards import (
+    require_approved_counterparty,
+    require_approved_supplier,
+    require_approved_team,
+    require_not_closed,
+    require_open,
+)
 from fair.core.inputs import Accept, Counter, NegotiationRef, OpenNegotiation, Propose, TermsInput
 from fair.core.labels import NEGOTIATION_STATES
 from fair.core.rows import Row, insert_row, labelled, new, not_found, unpack
@@ -144,13 +150,16 @@ def require_active(negotiation: Row) -> None:
 
 
 def _load_as_party(tx: Tx, negotiation_id: int) -> tuple[Loaded, Side]:
+    """The negotiation, for one of its two parties; both must be approved to deal."""
     loaded = load(tx, negotiation_id)
     side = side_of(tx, loaded)
     if side == Side.team:
         require_approved_team(loaded.team)
+        require_approved_counterparty(loaded.supplier)
     else:
         require_approved_supplier(loaded.supplier)
-    require_not_closed(loaded.fair)
+        require_approved_counterparty(loaded.team)
+    require_not_closed(tx, loaded.fair)
     require_active(loaded.negotiation)
     return loaded, side
 
@@ -164,7 +173,8 @@ def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
         unpack(row, model, prefix) for prefix, model in (("m_", Team), ("o_", Offering), ("s_", Supplier), ("f_", Fair))
     )
     require_approved_team(team)
-    require_not_closed(fair)
+    require_approved_counterparty(supplier)
+    require_not_closed(tx, fair)
     orders.require_published(offering)
     if row["existing"] is not None:
         raise FairError(
@@ -217,11 +227,14 @@ def accept(tx: Tx, data: Accept) -> dict[str, Any]:
     if loaded.terms.author == side:
         raise FairError(Code.invalid_state, N_("You made these terms: the other side has to accept them."))
     try:
-        require_open(loaded.fair)
+        require_open(tx, loaded.fair)
         order = orders.confirm(tx, loaded)
     except FairError as error:
-        note = functools.partial(_note_refusal, negotiation_id=data.negotiation_id, side=side, error=error)
-        raise Refusal(error, after=note) from error
+        shared = _shared(error)
+        note = functools.partial(
+            _note_refusal, negotiation_id=data.negotiation_id, version=data.version, side=side, error=shared
+        )
+        raise Refusal(error if side == Side.team else shared, after=note) from error
     result = _announce(tx, loaded, "confirmed")
     tx.emit("order.confirmed", order)
     return {**result, "order": order}
@@ -246,11 +259,16 @@ def expire(tx: Tx, *where: Any, reason: str) -> int:
     ids = (
         tx.run(select(Negotiation.id).where(col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES), *where)).scalars()
     ).all()
+    expired = 0
     for negotiation_id in ids:
         loaded = load(tx, negotiation_id)
-        _close(tx, loaded, NegotiationState.expired)
+        closed = tx.run(CLOSE, {"negotiation_id": negotiation_id, "new_state": NegotiationState.expired, "now": tx.now})
+        if closed.rowcount != 1:
+            continue  # confirmed or ended at the same moment: nothing left to expire
+        loaded.negotiation.state, loaded.negotiation.updated_at = NegotiationState.expired, tx.now
         _announce(tx, loaded, "expired", reason=reason)
-    return len(ids)
+        expired += 1
+    return expired
 
 
 def _require_current(loaded: Loaded, version: int) -> None:
@@ -305,12 +323,31 @@ def _close(tx: Tx, loaded: Loaded, state: NegotiationState) -> None:
     loaded.negotiation.state, loaded.negotiation.updated_at = state, tx.now
 
 
-def _note_refusal(tx: Tx, *, negotiation_id: int, side: Side, error: FairError) -> None:
-    """Leave a refused confirmation on the negotiation, so that both parties learn why."""
+def _note_refusal(tx: Tx, *, negotiation_id: int, version: int, side: Side, error: FairError) -> None:
+    """Leave a refused confirmation on the negotiation, so that both parties learn why.
+
+    Only while the refused terms are still on the table: a refusal that lost a
+    race to a confirmation or a counter-offer is news to nobody.
+    """
     refusal = {**error.to_record(), "by": str(side), "at": tx.now.isoformat()}
-    tx.run(update(Negotiation).where(Negotiation.id == negotiation_id).values(refusal=refusal, updated_at=tx.now))
-    loaded = load(tx, negotiation_id)
-    _announce(tx, loaded, "refused")
+    noted = tx.run(
+        update(Negotiation)
+        .where(
+            Negotiation.id == negotiation_id,
+            Negotiation.version == version,
+            col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
+        )
+        .values(refusal=refusal, updated_at=tx.now)
+    )
+    if noted.rowcount == 1:
+        _announce(tx, load(tx, negotiation_id), "refused")
+
+
+def _shared(error: FairError) -> FairError:
+    """A refusal as both parties may read it: a team's budget is its own business."""
+    if error.code == Code.budget_exceeded:
+        return FairError(Code.budget_exceeded, N_("The buyer's government budget cannot cover this order."))
+    return error
 
 
 def _announce(tx: Tx, loaded: Loaded, change: str, **extra: Any) -> dict[str, Any]:

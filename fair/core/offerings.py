@@ -28,7 +28,7 @@ from fair.models import Negotiation, Offering, OfferingDate, OfferingStatus
 @command("offering.publish", PublishOffering, Role.supplier)
 def publish(tx: Tx, data: PublishOffering) -> dict[str, Any]:
     supplier = acting_supplier(tx)
-    require_not_closed(current_fair(tx))
+    require_not_closed(tx, current_fair(tx))
     if data.dates and data.capacity > len(data.dates):
         raise FairError(
             Code.invalid_input,
@@ -75,8 +75,18 @@ def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
     if not changes and not new_dates:
         raise FairError(Code.invalid_input, N_("Nothing to change."))
     changes["updated_at"] = tx.now
-    tx.run(update(Offering).where(Offering.id == offering.id).values(**changes))
-    vars(offering).update(changes)
+    where = [Offering.id == offering.id]
+    if "capacity" in changes:
+        where.append(Offering.sold <= changes["capacity"])  # again, against orders confirmed meanwhile
+    updated = tx.run(update(Offering).where(*where).values(**changes).returning(Offering.sold)).first()
+    if updated is None:
+        raise FairError(
+            Code.invalid_input,
+            N_("%(sold)s %(unit)s are already ordered: the capacity cannot be less."),
+            sold=get(tx, Offering, offering.id).sold,
+            unit=offering.unit,
+        )
+    vars(offering).update(changes, sold=updated.sold)
     _add_dates(tx, offering.id, new_dates)
     dates.update({day: True for day in new_dates})
     return _announce(tx, "offering.updated", offering, supplier, dates)
@@ -87,7 +97,7 @@ def spotlight(tx: Tx, data: OfferingRef) -> dict[str, Any]:
     """Push an offering to every tablet in the hall, marked as new."""
     offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
-    require_not_closed(current_fair(tx))
+    require_not_closed(tx, current_fair(tx))
     tx.run(update(Offering).where(Offering.id == offering.id).values(spotlight_at=tx.now))
     offering.spotlight_at = tx.now
     return _announce(tx, "offering.spotlighted", offering, supplier, free_dates(tx, offering.id))

@@ -58,6 +58,10 @@ def close_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
         raise _cannot_move(fair, FairState.closed)
     negotiations.expire(tx, Negotiation.fair_id == fair.id, reason="fair_closed")
     _move(tx, fair, FairState.open, FairState.closed)
+    # Holding the fair row now, see what committed while it was being taken: a
+    # negotiation opened at that moment expires too (commands check the fair's
+    # state again when they take the fair row, see fair.core.guards).
+    negotiations.expire(tx, Negotiation.fair_id == fair.id, reason="fair_closed")
     return _announce_fair(tx, "fair.closed", fair)
 
 

@@ -18,19 +18,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core import tally
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
-from fair.core.rows import not_found
 from fair.core.views import (
     credential_view,
     fair_view,
     negotiation_view,
     offering_view,
     order_view,
-    public_fair_view,
     supplier_view,
     team_view,
-    terms_view,
 )
-from fair.core.visibility import rooms_of, route
+from fair.core.visibility import public_fair, rooms_of, route
 from fair.models import (
     Credential,
     Event,
@@ -44,13 +41,6 @@ from fair.models import (
     Team,
     Terms,
 )
-
-
-async def fair(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    row = await session.get(Fair, actor.fair_id)
-    if row is None:
-        raise FairError(Code.not_found, N_("There is no fair yet."))
-    return fair_view(row)
 
 
 async def offerings(session: AsyncSession, actor: Actor, *, include_withdrawn: bool = False) -> list[dict[str, Any]]:
@@ -89,19 +79,6 @@ async def negotiations(session: AsyncSession, actor: Actor) -> list[dict[str, An
     return [negotiation_view(*row) for row in await session.exec(statement)]
 
 
-async def terms_history(session: AsyncSession, actor: Actor, negotiation_id: int) -> list[dict[str, Any]]:
-    negotiation = await session.get(Negotiation, negotiation_id)
-    if negotiation is None or negotiation.fair_id != actor.fair_id:
-        raise not_found("negotiation", negotiation_id)
-    if actor.role != Role.organiser and not (
-        (actor.role == Role.team and negotiation.team_id == actor.party_id)
-        or (actor.role == Role.supplier and negotiation.supplier_id == actor.party_id)
-    ):
-        raise FairError(Code.not_a_party, N_("This negotiation is between other parties."))
-    rows = await session.exec(select(Terms).where(Terms.negotiation_id == negotiation_id).order_by(Terms.version))
-    return [terms_view(terms) for terms in rows]
-
-
 async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
     statement = (
         select(Order, Team, Supplier, Offering)
@@ -129,7 +106,7 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         "tally": await tally_snapshot(session, actor),
     }
     if actor.role == Role.public:
-        return shown | {"fair": public_fair_view(fair_row)}
+        return shown | {"fair": public_fair(fair_view(fair_row))}
     shown |= {
         "fair": fair_view(fair_row),
         "offerings": await offerings(session, actor, include_withdrawn=True),
@@ -156,6 +133,11 @@ async def participants(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
     teams = await session.exec(select(Team).where(Team.fair_id == actor.fair_id).order_by(Team.id))
     return {"suppliers": [supplier_view(s) for s in suppliers], "teams": [team_view(t) for t in teams]}
+
+
+async def last_seq(session: AsyncSession, actor: Actor) -> int:
+    """The sequence number of the last event of the actor's fair."""
+    return (await session.exec(select(Fair.last_seq).where(Fair.id == actor.fair_id))).one()
 
 
 async def tally_snapshot(session: AsyncSession, actor: Actor) -> dict[str, Any]:

@@ -148,11 +148,6 @@ def order_view(order: Order, team: Team, supplier: Supplier, offering: Offering)
     }
 
 
-def public_fair_view(fair: Fair) -> dict[str, Any]:
-    """What anyone may know of the fair: its name, day, place and whether it is open."""
-    return {"id": fair.id, "name": fair.name, "day": fair.day.isoformat(), "venue": fair.venue, "state": fair.state}
-
-
 def credential_view(credential: Any) -> dict[str, Any]:
     return {
         "id": credential.id,

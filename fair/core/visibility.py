@@ -69,10 +69,13 @@ class Route:
         return self.hall
 
 
+def public_fair(fair: Payload) -> Payload:
+    """What anyone may know of the fair: its name, day, place and whether it is open."""
+    return {key: fair[key] for key in ("id", "name", "day", "venue", "state")}
+
+
 def _fair(payload: Payload) -> Route:
-    fair = payload["fair"]
-    public = {key: fair[key] for key in ("id", "name", "day", "venue", "state")}
-    return Route(public={"fair": public}, hall=payload, organiser=payload)
+    return Route(public={"fair": public_fair(payload["fair"])}, hall=payload, organiser=payload)
 
 
 def _for_hall(payload: Payload) -> Route:

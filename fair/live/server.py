@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -27,6 +27,7 @@ import socketio
 
 from fair.auth import authenticate
 from fair.core import COMMANDS, Actor, Code, FairError, execute, queries
+from fair.core.access import admit
 from fair.core.errors import N_
 from fair.core.visibility import rooms_of
 from fair.db import Database
@@ -46,9 +47,8 @@ ENVELOPE = frozenset({"request_id", "payload"})
 class Connection:
     actor: Actor
     locale: str
-    credential_id: int | None
     limit: RateLimit
-    rooms: tuple[str, ...] = field(default=())
+    shard: int  # the part of the broadcast rooms this connection is sent in, fixed for its life
 
 
 class Live:
@@ -82,16 +82,16 @@ class Live:
 
     async def _connect(self, sid: str, environ: dict, auth: Any) -> None:
         auth = auth if isinstance(auth, dict) else {}
-        locale = normalise_locale(auth.get("locale") or environ.get("HTTP_ACCEPT_LANGUAGE"))
+        asked = auth.get("locale")
+        locale = normalise_locale(asked if isinstance(asked, str) else environ.get("HTTP_ACCEPT_LANGUAGE"))
         token = auth.get("token") or _cookie(environ, SESSION_COOKIE)
         try:
-            actor, credential_id = await authenticate(self.db, self.tokens, self.fair_id, token)
+            actor = await authenticate(self.db, self.tokens, self.fair_id, token)
         except FairError as error:
             refusal = socketio.exceptions.ConnectionRefusedError(error.message(locale), {"code": str(error.code)})
             raise refusal from None
-        self.connections[sid] = Connection(
-            actor, locale, credential_id, RateLimit(self.command_rate, self.command_burst)
-        )
+        limit = RateLimit(self.command_rate, self.command_burst)
+        self.connections[sid] = Connection(actor, locale, limit, next(self._shards))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         self.connections.pop(sid, None)
@@ -102,10 +102,16 @@ class Live:
         if connection is None:
             return _refusal(FairError(Code.forbidden, N_("Your role may not do this.")), "zh_CN")
         since = data.get("since") if isinstance(data, dict) else None
-        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
-            return _refusal(FairError(Code.invalid_input, N_("The request must be an object.")), connection.locale)
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
+            error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
+            return _refusal(error, connection.locale)
         async with self.publisher.joining():
             async with self.db.read() as session:
+                if connection.actor.credential_id is not None:
+                    try:  # revoked while this connection was being made
+                        await admit(session, connection.actor.credential_id)
+                    except FairError as error:
+                        return _refusal(error, connection.locale)
                 events = None
                 if since is not None:
                     events = await queries.events_for(session, connection.actor, since, RESYNC_LIMIT)
@@ -113,13 +119,13 @@ class Live:
                     shown = await queries.view(session, connection.actor)
                     reply = {"mode": "view", "upto": shown["seq"], "view": shown}
                 else:
+                    upto = max(since, await queries.last_seq(session, connection.actor))
                     current = await queries.tally_snapshot(session, connection.actor)
-                    reply = {"mode": "events", "upto": current["seq"], "events": events, "tally": current}
-            connection.rooms = rooms_of(connection.actor)
-            for room in connection.rooms:
+                    reply = {"mode": "events", "upto": upto, "events": events, "tally": current}
+            for room in rooms_of(connection.actor):
                 await self.sio.enter_room(sid, room)
                 if room in BROADCAST_ROOMS:
-                    await self.sio.enter_room(sid, shard(room, next(self._shards)))
+                    await self.sio.enter_room(sid, shard(room, connection.shard))
         return {"ok": True, "data": reply}
 
     def _command_handler(self, name: str):
@@ -163,7 +169,7 @@ class Live:
         if event.type == "access.revoked":
             revoked = event.payload["credential"]["id"]
             for sid, connection in list(self.connections.items()):
-                if connection.credential_id == revoked:
+                if connection.actor.credential_id == revoked:
                     await self.sio.disconnect(sid)
 
 
