@@ -182,7 +182,7 @@ async def cards(request: Request) -> Response:
                 "name": names.get((credential["kind"], credential["party_id"]), credential["label"]),
                 "label": credential["label"],
                 "link": link,
-                "svg": Markup(qr.svg_inline(scale=3, border=2, svgclass="qr")),
+                "svg": Markup(qr.svg_inline(border=2, svgclass="qr", omitsize=True)),  # sized by the stylesheet
             }
         )
     return render(request, "cards.html", cards=printed, fair=shown["fair"])

@@ -14,10 +14,23 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def code_msgids() -> set[str]:
-    extracted = extract_from_dir(
-        ROOT / "fair", method_map=[("**.py", "python")], keywords={"N_": None, "_": None, "gettext": None}
-    )
-    return {message for _file, _line, message, _comments, _context in extracted}
+    found = set()
+    for folder, method, keywords in (
+        ("fair", "python", {"N_": None, "_": None, "gettext": None}),
+        ("templates", "jinja2", {"_": None, "gettext": None}),
+        ("static/js", "javascript", {"t": None}),
+    ):
+        extracted = extract_from_dir(ROOT / folder, method_map=[("**.*", method)], keywords=keywords)
+        found |= {message for _file, _line, message, _comments, _context in extracted}
+    return found
+
+
+def test_the_extractor_sees_every_message_of_the_scripts():
+    """Babel's JavaScript extractor misses t() inside a template literal or inside another t() call."""
+    for script in (ROOT / "static" / "js").glob("*.js"):
+        source = script.read_text(encoding="utf-8")
+        assert "${t(" not in source, f"{script.name}: t() inside a template literal"
+        assert not re.search(r't\("[^"]*", \{[^}]*\bt\(', source), f"{script.name}: t() inside another t()"
 
 
 def test_every_message_in_the_code_is_translated_into_chinese():

@@ -57,4 +57,4 @@ function render(view) {
 }
 
 live.watch(render);
-window.addEventListener("resize", () => chart.resize());
+new ResizeObserver(() => chart.resize()).observe(document.getElementById("district-chart"));

@@ -63,6 +63,9 @@ async function counter(view, n) {
   await act(n.terms ? "negotiation.counter" : "negotiation.propose", payload, t("Counter-offer: %(title)s", { title: n.offering_title }));
 }
 
+// The author of terms, as this booth says it (not inside another t() call: the extractor would miss it).
+const authorName = (author) => (author === "supplier" ? t("us") : t("the buyer"));
+
 function negotiationCard(view, n) {
   const open = ["open", "proposed", "countered"].includes(n.state);
   const mine = n.turn === "supplier";
@@ -71,7 +74,7 @@ function negotiationCard(view, n) {
     el("header", {}, el("span", { class: `badge state ${n.state}` }, stateName(n.state)), el("h3", {}, n.team_name)),
     el("p", { class: "muted" }, n.offering_title, " · ", when(n.updated_at)),
     terms ? el("p", { class: "terms-line" },
-      t("Version %(version)s by %(author)s", { version: terms.version, author: terms.author === "supplier" ? t("us") : t("the buyer") }), ": ",
+      t("Version %(version)s by %(author)s", { version: terms.version, author: authorName(terms.author) }), ": ",
       `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
       terms.dates.length ? ` · ${terms.dates.join(", ")}` : "",
       ` · ${terms.funding === "self_funded" ? t("Own funds") : t("Government budget")}`, terms.venue ? ` · ${terms.venue}` : "")

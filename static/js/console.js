@@ -134,8 +134,10 @@ live.watch((view) => {
   fill(document.getElementById("setup"), setup(view));
   // Re-render the register only when nobody is typing in it, so a budget being entered is not wiped.
   const register = document.getElementById("participants");
-  if (!register.contains(document.activeElement)) fill(register, participants(view));
+  const typing = register.contains(document.activeElement) && document.activeElement.matches("input[type=number]");
+  if (!typing) fill(register, participants(view));
   fill(document.getElementById("link-list"), links(view));
   analytics(view);
 });
-window.addEventListener("resize", () => hourChart.resize());
+// The chart is drawn while its tab may be hidden: size it again whenever its box changes.
+new ResizeObserver(() => hourChart.resize()).observe(document.getElementById("hour-chart"));

@@ -179,7 +179,11 @@ export class Live {
     const label = { online: t("Connected"), offline, connecting: t("Connecting…") }[state];
     const waiting = t("%(count)s pending", { count: pending });
     this.indicator.textContent = pending ? [label, waiting].join(" · ") : label;
-    this.indicator.title = this.pending.map((entry) => entry.label).join("\n");
+    const shelf = document.getElementById("pending");
+    if (shelf) {
+      shelf.hidden = pending === 0;
+      fill(shelf.querySelector("ul"), this.pending.map((entry) => el("li", {}, entry.label)));
+    }
   }
 
   async sync() {

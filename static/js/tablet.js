@@ -92,6 +92,9 @@ function offeringCard(view, offering) {
         offering.remaining < 1 ? t("Sold out") : t("Negotiate")));
 }
 
+// The author of terms, as this team says it (not inside another t() call: the extractor would miss it).
+const authorName = (author) => (author === "team" ? t("us") : t("the supplier"));
+
 function negotiationCard(view, n) {
   const live_ = ["open", "proposed", "countered"].includes(n.state);
   const terms = n.terms;
@@ -101,7 +104,7 @@ function negotiationCard(view, n) {
     el("p", { class: "muted" }, n.supplier_name, " · ", when(n.updated_at)),
     terms
       ? el("p", { class: "terms-line" },
-        t("Version %(version)s by %(author)s", { version: terms.version, author: terms.author === "team" ? t("us") : t("the supplier") }), ": ",
+        t("Version %(version)s by %(author)s", { version: terms.version, author: authorName(terms.author) }), ": ",
         `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
         terms.dates.length ? ` · ${terms.dates.join(", ")}` : "",
         ` · ${terms.funding === "self_funded" ? t("Own funds") : t("Government budget")}`,

@@ -1,0 +1,273 @@
+"""The four screens in a real browser (Debian's Chromium, driven by Playwright).
+
+Screenshots of every screen in both languages go to test-artifacts/; a test
+fails if a page logs a JavaScript error.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from fair.settings import ROOT
+from tests.conftest import ORGANISER_PASSWORD, Hall
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+# Chromium as root, headless, and quiet on a machine whose network is closed.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+TABLET, BOARD = {"width": 1280, "height": 800}, {"width": 1920, "height": 1080}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's Chromium is not installed (scripts/test installs it)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        await launched.close()
+
+
+class Screens:
+    """Browser contexts on a hall, each collecting the JavaScript errors of its pages."""
+
+    def __init__(self, hall: Hall, browser: Browser) -> None:
+        self.hall, self.browser, self.errors = hall, browser, []
+
+    async def open(self, path: str, *, locale: str = "zh_CN", viewport=TABLET) -> Page:
+        context: BrowserContext = await self.browser.new_context(viewport=viewport)
+        await context.add_cookies([{"name": "fair_locale", "value": locale, "url": self.hall.url}])
+        page = await context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))
+        page.on("console", lambda message: self._console(page, path, message))
+        await page.goto(self.hall.url + path)
+        return page
+
+    def _console(self, page: Page, path: str, message) -> None:
+        # Not the page's errors: the browser's notes that the page itself came with a 403 (a refusal page),
+        # or that a websocket failed while a test held the page offline.
+        document_status = message.location.get("url") == page.url
+        offline = "ERR_INTERNET_DISCONNECTED" in message.text
+        if message.type == "error" and not document_status and not offline:
+            self.errors.append(f"{path}: {message.text}")
+
+    async def join(self, who: str, **options) -> Page:
+        return await self.open(f"/join/{self.hall.token(who)}", **options)
+
+    async def organiser(self, **options) -> Page:
+        page = await self.open("/login", **options)
+        await page.fill("input[name=username]", "organiser")
+        await page.fill("input[name=password]", ORGANISER_PASSWORD)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#fair-state")).to_be_visible()
+        return page
+
+
+@pytest.fixture
+async def screens(hall: Hall, browser: Browser) -> AsyncIterator[Screens]:
+    opened = Screens(hall, browser)
+    yield opened
+    assert opened.errors == [], "a page logged a JavaScript error"
+
+
+async def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+async def connected(page: Page) -> None:
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+
+
+async def test_a_tablet_and_a_booth_close_a_deal_and_the_board_counts_it(screens: Screens):
+    board = await screens.open("/board", viewport=BOARD)
+    tablet = await screens.join("library")
+    booth = await screens.join("troupe")
+    for page in (board, tablet, booth):
+        await connected(page)
+    await expect(board.locator("#tle strong")).to_have_text("0")
+
+    # The tablet proposes 2 lectures at ¥480 with a message.
+    card = tablet.locator(".offering", has_text="越剧艺术漫谈")
+    await card.get_by_role("button", name="洽谈").click()
+    dialog = tablet.locator("dialog")
+    await dialog.locator("input[name=quantity]").fill("2")
+    await dialog.locator("input[name=unit_price]").fill("480")
+    await dialog.locator("input[name=venue]").fill("玄武区图书馆报告厅")
+    await dialog.locator("textarea[name=message]").fill("<b>周六下午</b>")
+    await expect(dialog.locator(".sums")).to_contain_text("¥960.00")
+    await dialog.get_by_role("button", name="发送").click()
+    await expect(card.get_by_role("button", name="洽谈中")).to_be_visible()
+
+    # The booth sees it, with the message as text, and counters at ¥500.
+    negotiation = booth.locator(".negotiation", has_text="玄武区图书馆")
+    await expect(negotiation.locator(".turn")).to_have_text("轮到您了")
+    await expect(negotiation.locator(".message")).to_have_text("“<b>周六下午</b>”")
+    await negotiation.get_by_role("button", name="还价").click()
+    await booth.locator("dialog input[name=unit_price]").fill("500")
+    await booth.locator("dialog").get_by_role("button", name="发送").click()
+
+    # The tablet accepts the counter-offer; the order is confirmed.
+    await tablet.get_by_role("tab", name="洽谈").click()
+    mine = tablet.locator(".negotiation", has_text="越剧艺术漫谈")
+    await expect(mine.locator(".turn")).to_have_text("轮到您了")
+    await mine.get_by_role("button", name="接受并确认成交").click()
+    await expect(mine.locator(".badge.state")).to_have_text("已成交")
+    await expect(tablet.locator("#budget-left")).to_have_text("¥4,000.00")
+
+    # The board moved, without a reload.
+    await expect(board.locator("#tle strong")).to_have_text("1")
+    await expect(board.locator("#ticker li").first).to_contain_text("玄武区图书馆 → 金陵越剧团")
+    await expect(board.locator("#total-money")).to_have_text("¥1,000.00")
+    await shoot(board, "board-after-an-order")
+    assert len((await screens.hall.ground.state())["purchase_order"]) == 1
+
+
+async def test_an_accept_sent_offline_is_pending_and_lands_once(screens: Screens):
+    g = screens.hall.ground
+    negotiation = await g.propose(g.library, g.books, quantity=10)
+    await g.do(
+        g.bookseller,
+        "negotiation.counter",
+        {"negotiation_id": negotiation["id"], "base_version": 1, "terms": {"quantity": 10, "unit_price_fen": 2_800}},
+    )
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.get_by_role("tab", name="洽谈").click()
+    card = tablet.locator(".negotiation", has_text="送书下乡少儿读物")
+
+    await tablet.context.set_offline(True)  # the hall's Wi-Fi drops
+    await card.get_by_role("button", name="接受并确认成交").click()
+    indicator = tablet.locator("#connection")
+    await expect(indicator).to_contain_text("1 项待发送", timeout=30_000)
+    await expect(indicator).to_have_attribute("data-state", "offline", timeout=30_000)
+    await shoot(tablet, "tablet-accept-pending-offline")
+    assert (await g.state())["purchase_order"] == []
+
+    await tablet.context.set_offline(False)
+    await expect(indicator).to_have_attribute("data-state", "online", timeout=30_000)
+    await expect(indicator).not_to_contain_text("待发送", timeout=30_000)
+    await expect(card.locator(".badge.state")).to_have_text("已成交", timeout=30_000)
+    orders = (await g.state())["purchase_order"]
+    assert len(orders) == 1 and orders[0]["amount_fen"] == 28_000
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_every_screen_in_both_languages(screens: Screens, locale: str):
+    g = screens.hall.ground
+    await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
+    await g.propose(g.library, g.lecture, message="周末")
+    words = {
+        "zh_CN": {"tablet": "服务项目", "booth": "洽谈", "board": "场演出订单", "console": "结束现场会"},
+        "en": {
+            "tablet": "Offerings",
+            "booth": "Negotiations",
+            "board": "performance orders",
+            "console": "Close the fair",
+        },
+    }[locale]
+
+    tablet = await screens.join("library", locale=locale)
+    await connected(tablet)
+    await expect(tablet.locator(".tabs")).to_contain_text(words["tablet"])
+    await expect(tablet.locator(".offering").first).to_be_visible()
+    await shoot(tablet, f"tablet-{locale}")
+    narrow = await screens.join("centre", locale=locale, viewport={"width": 1024, "height": 768})
+    await expect(narrow.locator(".offering").first).to_be_visible()
+    await shoot(narrow, f"tablet-1024-{locale}")
+
+    booth = await screens.join("troupe", locale=locale)
+    await connected(booth)
+    await expect(booth.locator(".negotiation")).to_have_count(2)  # one confirmed, one waiting
+    await expect(booth.locator(".tabs")).to_contain_text(words["booth"])
+    await shoot(booth, f"booth-{locale}")
+
+    board = await screens.open("/board", locale=locale, viewport=BOARD)
+    await connected(board)
+    await expect(board.locator("#performance strong")).to_have_text("1")
+    await expect(board.locator(".headline")).to_contain_text(words["board"])
+    await board.wait_for_timeout(1000)  # let the counters and bars finish moving
+    await shoot(board, f"board-{locale}")
+
+    console = await screens.organiser(locale=locale, viewport={"width": 1440, "height": 900})
+    await expect(console.locator("#setup")).to_contain_text(words["console"])
+    await shoot(console, f"console-{locale}")
+    await console.get_by_role("tab").nth(3).click()
+    await expect(console.locator("#by-category")).to_contain_text("1")
+    await shoot(console, f"console-analytics-{locale}")
+
+    cards = await console.context.new_page()  # the cards need the organiser's session
+    await cards.goto(screens.hall.url + "/console/cards")
+    await expect(cards.locator(".join-card")).to_have_count(6)
+    await shoot(cards, f"cards-{locale}")
+
+
+async def test_the_organiser_sets_a_budget_and_revokes_a_link(screens: Screens):
+    g = screens.hall.ground
+    console = await screens.organiser()
+    await connected(console)
+    await console.get_by_role("tab", name="参会各方").click()
+    row = console.locator(f'tr[data-team="{g.community.party_id}"]')
+    await row.locator("input.money-input").fill("2500")
+    await row.get_by_role("button", name="设定").click()
+    await expect(row.locator("td").last).to_have_text("¥2,500.00")
+    tablet = await screens.join("community")
+    await connected(tablet)
+    await expect(tablet.locator("#budget-left")).to_have_text("¥2,500.00")
+
+    await console.get_by_role("tab", name="加入链接").click()
+    console.once("dialog", lambda dialog: dialog.accept())
+    await (
+        console.locator(f'tr[data-credential="{screens.hall.credentials["community"]}"]')
+        .get_by_role("button", name="吊销")
+        .click()
+    )
+    await expect(tablet.locator("#connection")).to_have_attribute("data-state", "offline", timeout=10_000)
+
+
+async def test_signing_in_needs_the_csrf_token_and_the_right_password(screens: Screens):
+    page = await screens.open("/login")
+    await page.fill("input[name=username]", "organiser")
+    await page.fill("input[name=password]", "guess")
+    await page.click("button[type=submit]")
+    await expect(page.locator(".notice.error")).to_have_text("用户名或密码错误。")
+    async with httpx.AsyncClient(base_url=screens.hall.url, cookies={"csrftoken": "forged"}) as http:
+        form = {"username": "organiser", "password": ORGANISER_PASSWORD}
+        forged = await http.post("/login", data=form)
+        assert forged.status_code == 403  # a form posted from elsewhere, without this site's token
+
+
+async def test_pages_of_another_role_send_the_visitor_away(screens: Screens):
+    page = await screens.join("library")
+    await page.goto(screens.hall.url + "/booth")
+    await expect(page.locator(".notice.error")).to_be_visible()
+    await page.goto(screens.hall.url + "/console")
+    await expect(page).to_have_url(screens.hall.url + "/login")
+
+
+async def test_the_tablet_and_booth_pages_weigh_under_150_kb_gzipped(screens: Screens):
+    for who, path in (("library", "/tablet"), ("troupe", "/booth")):
+        page = await screens.join(who)
+        await connected(page)
+        urls = await page.evaluate("performance.getEntriesByType('resource').map((r) => r.name)")
+        total = 0
+        async with httpx.AsyncClient(cookies={"fair_session": screens.hall.token(who)}) as http:
+            for url in [screens.hall.url + path, *urls]:
+                if url.startswith(screens.hall.url) and "/socket.io/" not in url:
+                    total += len(gzip.compress((await http.get(url)).content))
+        assert total <= 150 * 1024, f"{path} weighs {total / 1024:.0f} KB gzipped"
