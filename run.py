@@ -2,7 +2,8 @@
 """The fair's command line: serve the fair, or reset the demo.
 
     python run.py                 serve (the default command)
-    python run.py reset-demo      delete the SQLite demo database and load the demo fair afresh
+    python run.py reset-demo      drop every table of the database and load the demo fair afresh
+    python run.py play-demo       place orders in the demo fair, as tablets and booths would, for the board to move
 
 Flags override the FAIR_* environment variables, which override the defaults.
 """
@@ -23,13 +24,24 @@ def main(argv: list[str] | None = None) -> int:
     # The flags are accepted after the command too; SUPPRESS keeps a missing one from hiding the top-level value.
     _add_flags(commands.add_parser("serve", help="serve the fair (the default command)"), default=argparse.SUPPRESS)
     _add_flags(
-        commands.add_parser("reset-demo", help="drop every table and load the demo fair again"),
+        commands.add_parser(
+            "reset-demo", help="drop every table of the database (organiser account included) and load the demo again"
+        ),
         default=argparse.SUPPRESS,
     )
+    play = commands.add_parser("play-demo", help="place orders in the demo fair, as tablets and booths would")
+    _add_flags(play, default=argparse.SUPPRESS)
+    play.add_argument("--performances", type=int, default=20, help="performance orders to place (default 20)")
+    play.add_argument("--trainings", type=int, default=15, help="training, lecture and exhibition orders (default 15)")
+    play.add_argument("--books", type=int, default=2000, help="volumes of books (default 2000)")
+    play.add_argument("--pace", type=float, default=0.5, help="seconds between two orders (default 0.5)")
+    play.add_argument("--seed", type=int, default=None, help="for the same choices again")
     args = parser.parse_args(argv)
     settings = Settings.load(database_url=args.database_url, host=args.host, port=args.port)
     if args.command == "reset-demo":
         return asyncio.run(reset_demo(settings))
+    if args.command == "play-demo":
+        return asyncio.run(play_demo(settings, args))
     return serve_fair(settings)
 
 
@@ -62,6 +74,31 @@ async def reset_demo(settings: Settings) -> int:
     finally:
         await db.dispose()
     print(f"The demo fair was loaded afresh as fair {fair_id} ({settings.database_url}).")
+    return 0
+
+
+async def play_demo(settings: Settings, args: argparse.Namespace) -> int:
+    import random
+
+    from fair import demo
+    from fair.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        fair_id = await demo.current_fair_id(db)
+        if fair_id is None:
+            print("There is no fair yet: start the server once (python run.py) to load the demo.")
+            return 1
+        targets = {
+            "performance_orders": args.performances,
+            "training_lecture_exhibition_orders": args.trainings,
+            "book_volumes": args.books,
+        }
+        seed = args.seed if args.seed is not None else random.randrange(10**6)
+        played = await demo.play(db, fair_id, targets, seed=seed, pace=args.pace)
+    finally:
+        await db.dispose()
+    print(f"Placed {played.headline} (seed {seed}); {len(played.ran_out)} teams ran out of budget.")
     return 0
 
 

@@ -8,12 +8,18 @@ join credential, and the hall one projector, ready to print as QR cards.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import select
 
-from fair.core import Actor, execute
+from fair.core import Actor, FairError, execute, queries
+from fair.core.tally import TRAINING_LECTURE_EXHIBITION
 from fair.db import Database
 from fair.models import Fair
 
@@ -47,3 +53,82 @@ async def load(db: Database, path: Path) -> int:
     if demo.get("open"):
         await execute(db, organiser, "fair.open", {}, "demo-open")
     return fair_id
+
+
+HEADLINE = ("performance_orders", "training_lecture_exhibition_orders", "book_volumes")
+BOOK_LOT = 500  # volumes per book order while playing the day
+MAX_ATTEMPTS = 10_000  # orders tried before a day is declared out of reach
+
+
+@dataclass
+class Played:
+    """What a played day did: the headline it reached, the teams that ran out of budget, the refusals."""
+
+    headline: dict[str, int]
+    ran_out: set[int] = field(default_factory=set)
+    refused: Counter = field(default_factory=Counter)
+
+
+async def play(db: Database, fair_id: int, targets: dict[str, int], *, seed: int, pace: float = 0.0) -> Played:
+    """Play a fair day through the demo: buyer teams propose, booths accept, until the headline reaches ``targets``.
+
+    Buyers with bigger budgets buy more, as on the day; a team refused for its
+    budget stops buying.  Every order goes through the same commands a tablet
+    and a booth send.  ``pace`` seconds pass between orders, for a board to watch.
+    """
+    rng = random.Random(seed)
+    run = f"play{seed}-{rng.randrange(10**8)}"
+    async with db.read() as session:
+        offerings = await queries.offerings(session, Actor.public(fair_id))
+        teams = (await queries.participants(session, Actor.organiser(fair_id)))["teams"]
+    kinds = {
+        "performance_orders": [o for o in offerings if o["category"] == "performance"],
+        "training_lecture_exhibition_orders": [o for o in offerings if o["category"] in TRAINING_LECTURE_EXHIBITION],
+        "book_volumes": [o for o in offerings if o["category"] == "books"],
+    }
+    played = Played(headline=dict.fromkeys(HEADLINE, 0))
+    for number in itertools.count():
+        kind = next((k for k in HEADLINE if played.headline[k] < targets.get(k, 0)), None)
+        if kind is None:
+            return played
+        if number >= MAX_ATTEMPTS:
+            raise RuntimeError(f"the demo could not reach {targets}: {played.headline}")
+        offering = rng.choice(kinds[kind])
+        terms = {"quantity": 1, "unit_price_fen": offering["unit_price_fen"]}
+        if offering["dates"]:
+            free = [d["day"] for d in offering["dates"] if d["free"]]
+            if not free:
+                continue
+            terms["dates"] = [rng.choice(free)]
+        elif kind == "book_volumes":
+            terms["quantity"] = min(BOOK_LOT, targets[kind] - played.headline[kind], offering["remaining"])
+        buyers = [t for t in teams if t["id"] not in played.ran_out]
+        team = rng.choices(buyers, weights=[t["budget"]["budget_fen"] for t in buyers])[0]
+        buyer, booth = Actor.team(fair_id, team["id"]), Actor.supplier(fair_id, offering["supplier_id"])
+        negotiation = None
+        try:
+            opened = await execute(
+                db, buyer, "negotiation.open", {"offering_id": offering["id"], "terms": terms}, f"{run}-o{number}"
+            )
+            negotiation = opened.data["negotiation"]
+            accepted = await execute(
+                db, booth, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1}, f"{run}-a{number}"
+            )
+        except FairError as error:
+            played.refused[str(error.code)] += 1
+            if negotiation is not None:
+                await execute(
+                    db, buyer, "negotiation.withdraw", {"negotiation_id": negotiation["id"]}, f"{run}-w{number}"
+                )
+            if error.code == "budget_exceeded":
+                played.ran_out.add(team["id"])
+            continue
+        sold = accepted.data["order"]["offering"]
+        offering["remaining"] = sold["remaining"]
+        offering["dates"] = [
+            d if d["day"] not in sold["taken_dates"] else {**d, "free": False} for d in offering["dates"]
+        ]
+        played.headline[kind] += terms["quantity"] if kind == "book_volumes" else 1
+        if pace:
+            await asyncio.sleep(pace)
+    return played

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -67,3 +68,43 @@ def test_reset_demo_loads_the_demo_afresh(tmp_path):
             check=True,
         )
         assert "fair 1" in result.stdout
+
+
+async def test_orders_placed_by_another_process_reach_the_boards(tmp_path):
+    """play-demo writes from its own process; the server's publisher finds the commits and the board moves."""
+    from tests.screens import Screen
+
+    settings = quiet(tmp_path)
+    async with serving(create_app(settings)) as url:
+        board = await Screen(url).connect()
+        played = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "run.py",
+            "play-demo",
+            "--database-url",
+            settings.database_url,
+            "--performances",
+            "3",
+            "--trainings",
+            "2",
+            "--books",
+            "500",
+            "--pace",
+            "0",
+            "--seed",
+            "7",
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        output, _ = await played.communicate()
+        assert played.returncode == 0, output
+        for _ in range(100):
+            if board.view["tally"]["headline"] == {
+                "performance_orders": 3,
+                "training_lecture_exhibition_orders": 2,
+                "book_volumes": 500,
+            }:
+                break
+            await asyncio.sleep(0.1)
+        assert board.view["tally"]["total"]["orders"] == 6
+        await board.disconnect()

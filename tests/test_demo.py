@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
 
 from fair import demo, migrate
-from fair.core import Actor, FairError, execute, queries, tally
+from fair.core import Actor, queries, tally
 from fair.db import Database
 from fair.models import DISTRICTS
 from fair.settings import DATA
@@ -34,65 +33,12 @@ async def test_the_real_days_totals_fit_in_the_demo_and_small_teams_run_out(tmp_
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     await migrate.upgrade(db)
     fair_id = await demo.load(db, DATA / "demo")
-    rng = random.Random(329)
-    async with db.read() as session:
-        offerings = await queries.offerings(session, Actor.public(fair_id))
-        teams = (await queries.participants(session, Actor.organiser(fair_id)))["teams"]
-    by_category = {
-        key: [o for o in offerings if o["category"] in key]
-        for key in (("performance",), ("training", "lecture", "exhibition"), ("books",))
-    }
-    refused = Counter()
-    ran_out = set()
-    counts = dict.fromkeys(REAL_DAY, 0)
-    number = 0
-    while counts != REAL_DAY:
-        number += 1
-        assert number < 3_000, f"the demo could not reach the real day: {counts}"
-        if counts["performance_orders"] < REAL_DAY["performance_orders"]:
-            kind, offering = "performance_orders", rng.choice(by_category[("performance",)])
-            free = [d["day"] for d in offering["dates"] if d["free"]]
-            if not free:
-                continue
-            terms = {"quantity": 1, "unit_price_fen": offering["unit_price_fen"], "dates": [rng.choice(free)]}
-        elif counts["training_lecture_exhibition_orders"] < REAL_DAY["training_lecture_exhibition_orders"]:
-            kind, offering = (
-                "training_lecture_exhibition_orders",
-                rng.choice(by_category[("training", "lecture", "exhibition")]),
-            )
-            terms = {"quantity": 1, "unit_price_fen": offering["unit_price_fen"]}
-        else:
-            kind, offering = "book_volumes", rng.choice(by_category[("books",)])
-            volumes = min(500, REAL_DAY["book_volumes"] - counts["book_volumes"])
-            terms = {"quantity": volumes, "unit_price_fen": offering["unit_price_fen"]}
-        # Buyers with bigger budgets buy more, as on the day.
-        buyers = [t for t in teams if t["id"] not in ran_out]
-        team = rng.choices(buyers, weights=[t["budget"]["budget_fen"] for t in buyers])[0]
-        buyer = Actor.team(fair_id, team["id"])
-        booth = Actor.supplier(fair_id, offering["supplier_id"])
-        try:
-            opened = await execute(
-                db, buyer, "negotiation.open", {"offering_id": offering["id"], "terms": terms}, f"o{number}"
-            )
-            negotiation = opened.data["negotiation"]
-            accepted = await execute(
-                db, booth, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1}, f"a{number}"
-            )
-        except FairError as error:
-            refused[error.code] += 1
-            if error.code == "budget_exceeded":
-                ran_out.add(team["id"])
-                await execute(db, buyer, "negotiation.withdraw", {"negotiation_id": negotiation["id"]}, f"w{number}")
-            continue
-        offering["dates"] = [
-            d if d["day"] not in terms.get("dates", []) else {**d, "free": False} for d in offering["dates"]
-        ]
-        counts[kind] += 1 if kind != "book_volumes" else accepted.data["order"]["order"]["quantity"]
-
+    played = await demo.play(db, fair_id, REAL_DAY, seed=329)
     async with db.read() as session:
         snapshot = await tally.snapshot(session, fair_id)
-    assert snapshot["headline"] == REAL_DAY
-    print(f"spent ¥{snapshot['total']['amount_fen'] // 100:,}; {len(ran_out)} of {len(teams)} teams ran out; {refused}")
-    assert ran_out, "no team ran out of budget: the demo budgets are not tight"
-    assert len(ran_out) < len(teams) // 2, "most teams ran out: the demo budgets are too tight"
+        teams = (await queries.participants(session, Actor.organiser(fair_id)))["teams"]
     await db.dispose()
+    assert played.headline == snapshot["headline"] == REAL_DAY
+    print(f"spent ¥{snapshot['total']['amount_fen'] // 100:,}; {len(played.ran_out)} of {len(teams)} ran out")
+    assert played.ran_out, "no team ran out of budget: the demo budgets are not tight"
+    assert len(played.ran_out) < len(teams) // 2, "most teams ran out: the demo budgets are too tight"

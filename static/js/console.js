@@ -111,7 +111,7 @@ function analytics(view) {
   hourChart.setOption({
     grid: { left: 40, right: 10, top: 10, bottom: 30 },
     xAxis: { type: "category", data: labels.map((h) => `${h}:00`) }, yAxis: { type: "value", minInterval: 1 },
-    series: [{ type: "bar", data: labels.map((h) => hours.get(h)), itemStyle: { color: "#b0412e" } }],
+    series: [{ type: "bar", data: labels.map((h) => hours.get(h)), barMaxWidth: 48, itemStyle: { color: "#b0412e" } }],
   });
   const tally = view.tally;
   fill(document.getElementById("by-category"), el("table", { class: "register" },

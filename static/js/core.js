@@ -21,7 +21,7 @@ const whole = new Intl.NumberFormat(tag);
 const clock = new Intl.DateTimeFormat(tag, {
   timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
 });
-const hourOnly = new Intl.DateTimeFormat(tag, { timeZone: "Asia/Shanghai", hour: "2-digit", hourCycle: "h23" });
+const hourOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", hourCycle: "h23" });
 
 /** Money is integer fen; shown as ¥ with thousands separators. */
 export const money = (fen) => "¥" + yuan.format(Math.trunc(fen) / 100);
