@@ -1,5 +1,6 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
-import { CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, noted, refusal, stateName, t, tabs, toast, when } from "./core.js";
+import { CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, refusal, t, tabs, toast, when } from "./core.js";
+import { negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
 const live = new Live();
@@ -63,34 +64,6 @@ async function counter(view, n) {
   await act(n.terms ? "negotiation.counter" : "negotiation.propose", payload, t("Counter-offer: %(title)s", { title: n.offering_title }));
 }
 
-// The author of terms, as this booth says it (not inside another t() call: the extractor would miss it).
-const authorName = (author) => (author === "supplier" ? t("us") : t("the buyer"));
-
-function negotiationCard(view, n) {
-  const open = ["open", "proposed", "countered"].includes(n.state);
-  const mine = n.turn === "supplier";
-  const terms = n.terms;
-  return el("article", { class: `card negotiation ${mine ? "my-turn" : ""}`, dataset: { id: n.id, state: n.state } },
-    el("header", {}, el("span", { class: `badge state ${n.state}` }, stateName(n.state)), el("h3", {}, n.team_name)),
-    el("p", { class: "muted" }, n.offering_title, " · ", when(n.updated_at)),
-    terms ? el("p", { class: "terms-line" },
-      t("Version %(version)s by %(author)s", { version: terms.version, author: authorName(terms.author) }), ": ",
-      `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
-      terms.dates.length ? ` · ${terms.dates.join(", ")}` : "",
-      ` · ${terms.funding === "self_funded" ? t("Own funds") : t("Government budget")}`, terms.venue ? ` · ${terms.venue}` : "")
-      : el("p", {}, t("No terms yet.")),
-    terms && terms.message ? el("p", { class: "message" }, "“", terms.message, "”") : null,
-    n.refusal && open ? el("p", { class: "notice error" }, t("Not confirmed: %(reason)s", { reason: noted(n.refusal) })) : null,
-    open ? el("p", { class: "turn" }, mine ? t("Your turn") : terms ? t("Waiting for the buyer") : t("Make the first proposal")) : null,
-    open ? el("menu", { class: "actions" },
-      mine ? el("button", { type: "button", class: "primary accept",
-        onclick: () => act("negotiation.accept", { negotiation_id: n.id, version: n.version }, t("Accept: %(title)s", { title: n.offering_title }), t("Order confirmed.")) },
-      t("Accept and confirm")) : null,
-      el("button", { type: "button", onclick: () => counter(view, n) }, terms ? t("Counter-offer") : t("Propose")),
-      el("button", { type: "button", class: "danger",
-        onclick: () => act("negotiation.decline", { negotiation_id: n.id }, t("Decline: %(title)s", { title: n.offering_title }), t("Declined.")) },
-      t("Decline"))) : null);
-}
 
 function offeringCard(offering) {
   const withdrawn = offering.status === "withdrawn";
@@ -123,7 +96,7 @@ live.watch((view) => {
   const turns = view.negotiations.filter((n) => n.turn === "supplier").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
   fill(document.getElementById("queue"),
-    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(view, n)) : el("p", { class: "empty" }, t("No negotiations yet.")));
+    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(n, { side: "supplier", act, counter: (x) => counter(view, x) })) : el("p", { class: "empty" }, t("No negotiations yet.")));
   const mine = view.offerings.filter((o) => o.supplier_id === view.me.id);
   fill(document.getElementById("offering-list"), mine.map(offeringCard));
   fill(document.getElementById("taken"), view.orders.length

@@ -1,7 +1,8 @@
 // The buyer team's tablet: browse, negotiate, confirm, and keep an eye on the budget.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, noted, refusal, stateName, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, refusal, t, tabs, toast, when,
 } from "./core.js";
+import { negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
 const live = new Live();
@@ -92,36 +93,6 @@ function offeringCard(view, offering) {
         offering.remaining < 1 ? t("Sold out") : t("Negotiate")));
 }
 
-// The author of terms, as this team says it (not inside another t() call: the extractor would miss it).
-const authorName = (author) => (author === "team" ? t("us") : t("the supplier"));
-
-function negotiationCard(view, n) {
-  const live_ = ["open", "proposed", "countered"].includes(n.state);
-  const terms = n.terms;
-  const mine = n.turn === "team";
-  return el("article", { class: `card negotiation ${mine ? "my-turn" : ""}`, dataset: { id: n.id, state: n.state } },
-    el("header", {}, el("span", { class: `badge state ${n.state}` }, stateName(n.state)), el("h3", {}, n.offering_title)),
-    el("p", { class: "muted" }, n.supplier_name, " · ", when(n.updated_at)),
-    terms
-      ? el("p", { class: "terms-line" },
-        t("Version %(version)s by %(author)s", { version: terms.version, author: authorName(terms.author) }), ": ",
-        `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
-        terms.dates.length ? ` · ${terms.dates.join(", ")}` : "",
-        ` · ${terms.funding === "self_funded" ? t("Own funds") : t("Government budget")}`,
-        terms.venue ? ` · ${terms.venue}` : "")
-      : el("p", {}, t("No terms yet.")),
-    terms && terms.message ? el("p", { class: "message" }, "“", terms.message, "”") : null,
-    n.refusal && live_ ? el("p", { class: "notice error" }, t("Not confirmed: %(reason)s", { reason: noted(n.refusal) })) : null,
-    live_ ? el("p", { class: "turn" }, mine ? t("Your turn") : terms ? t("Waiting for the supplier") : t("Make the first proposal")) : null,
-    live_ ? el("menu", { class: "actions" },
-      mine ? el("button", { type: "button", class: "primary accept",
-        onclick: () => act("negotiation.accept", { negotiation_id: n.id, version: n.version }, t("Accept: %(title)s", { title: n.offering_title }), t("Order confirmed.")) },
-      t("Accept and confirm")) : null,
-      el("button", { type: "button", onclick: () => counter(view, n) }, terms ? t("Counter-offer") : t("Propose")),
-      el("button", { type: "button", class: "danger",
-        onclick: () => act("negotiation.withdraw", { negotiation_id: n.id }, t("Withdraw: %(title)s", { title: n.offering_title }), t("Withdrawn.")) },
-      t("Withdraw"))) : null);
-}
 
 function orderRow(order) {
   return el("tr", {},
@@ -143,7 +114,7 @@ function render(view) {
   const turns = view.negotiations.filter((n) => n.turn === "team").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
   fill(document.getElementById("negotiations"),
-    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(view, n)) : el("p", { class: "empty" }, t("No negotiations yet.")));
+    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(n, { side: "team", act, counter: (x) => counter(view, x) })) : el("p", { class: "empty" }, t("No negotiations yet.")));
   fill(document.getElementById("orders"), view.orders.length
     ? el("table", { class: "orders" },
       el("thead", {}, el("tr", {}, [t("Confirmed"), t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), t("Funding"), t("Subsidy")].map((h) => el("th", {}, h)))),
