@@ -5,7 +5,7 @@ const OPEN = ["open", "proposed", "countered"];
 
 /**
  * `side` is "team" or "supplier"; `act(command, payload, label, done)` sends a command;
- * `counter(n)` asks for new terms.  The team ends a negotiation by withdrawing, the supplier by declining.
+ * `counter(n)` asks for new terms.
  */
 export function negotiationCard(n, { side, act, counter }) {
   const open = OPEN.includes(n.state);
@@ -14,7 +14,8 @@ export function negotiationCard(n, { side, act, counter }) {
   const other = side === "team" ? n.supplier_name : n.team_name;
   const author = (who) => (who === side ? t("us") : side === "team" ? t("the supplier") : t("the buyer"));
   const waiting = side === "team" ? t("Waiting for the supplier") : t("Waiting for the buyer");
-  const end = side === "team"
+  // Terms from the other side are declined; a team that is waiting withdraws its request instead.
+  const end = side === "team" && !mine
     ? { command: "negotiation.withdraw", label: t("Withdraw"), action: t("Withdraw: %(title)s", { title: n.offering_title }), done: t("Withdrawn.") }
     : { command: "negotiation.decline", label: t("Decline"), action: t("Decline: %(title)s", { title: n.offering_title }), done: t("Declined.") };
   return el("article", { class: `card negotiation ${mine ? "my-turn" : ""}`, dataset: { id: n.id, state: n.state } },
