@@ -7,14 +7,11 @@ at first use, so there is no compile step to forget.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -22,7 +19,6 @@ from babel.support import NullTranslations, Translations
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
-FAIR_TIMEZONE = ZoneInfo("Asia/Shanghai")
 CATALOGUES = Path(__file__).parent / "translations"
 
 
@@ -55,7 +51,3 @@ def gettext(locale: str, msgid: str, **params: object) -> str:
 def format_money(fen: int, locale: str) -> str:
     """¥ with thousands separators: 123456789 fen is ¥1,234,567.89."""
     return "¥" + format_decimal(Decimal(fen) / 100, format="#,##0.00", locale=locale)
-
-
-def format_local_time(moment: dt.datetime, locale: str, format: str = "medium") -> str:
-    return format_datetime(moment.astimezone(FAIR_TIMEZONE), format=format, locale=locale)
