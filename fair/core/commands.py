@@ -164,11 +164,19 @@ async def _record_refusal(
     raise FairError.from_record(refusal.to_record())
 
 
-CREDENTIAL_REVOKED = select(Credential.revoked_at).where(Credential.id == bindparam("credential_id"))
+# FOR SHARE (PostgreSQL; SQLite's one writer needs nothing): a revoke waits for the commands already past
+# this check, and a command that comes after the revoke's commit sees it.  Taken first, before any other lock.
+CREDENTIAL_REVOKED = (
+    select(Credential.revoked_at).where(Credential.id == bindparam("credential_id")).with_for_update(read=True)
+)
 
 
 def _require_valid_credential(tx: Tx) -> None:
-    """A device admitted by a join link acts only while that link is valid: revoking it stops the next command."""
+    """A device admitted by a join link acts only while that link is valid.
+
+    Once ``access.revoke`` has committed, no command of that link commits any more: the
+    check holds a share lock on the credential until the command commits.
+    """
     if tx.actor.credential_id is None:
         return
     if tx.run(CREDENTIAL_REVOKED, {"credential_id": tx.actor.credential_id}).scalar_one_or_none() is not None:
