@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from fair import accounts, demo, migrate, pages
+from fair.core import finish_follow_ups
 from fair.db import Database
 from fair.live import Live
 from fair.settings import DATA, ROOT, Settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             await _first_organiser(db, settings)
             app.state.db, app.state.fair_id, app.state.tokens = db, fair_id, tokens
             if fair_id is not None:
+                await finish_follow_ups(db, fair_id)
                 await live.start(db, fair_id)
             try:
                 yield

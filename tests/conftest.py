@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from fair import accounts, migrate
 from fair.app import create_app
@@ -39,7 +42,9 @@ async def db(request, tmp_path) -> AsyncIterator[Database]:
         await database.dispose()
         return
     async with postgres_schema() as (url, schema):
-        database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+        # The application name lets tests/pauses.py tell this test's sessions waiting for a lock.
+        database = Database(url, connect_args={"server_settings": {"search_path": schema, "application_name": schema}})
+        database.application_name = schema
         await migrate.upgrade(database)
         yield database
         await database.dispose()
@@ -94,7 +99,24 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 async def hall(tmp_path) -> AsyncIterator[Hall]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+    async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}") as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_hall(request, tmp_path) -> AsyncIterator[Hall]:
+    """The hall on SQLite and on the local PostgreSQL (a database of its own: the server gets only a URL)."""
+    if request.param == "sqlite":
+        async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}") as opened:
+            yield opened
+        return
+    async with postgres_database() as url, open_hall(url) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
+    """Serve the small fair from ``url`` on loopback, with a join credential for each of its parties."""
     db = Database(url)
     await migrate.upgrade(db)
     ground = Fairground(db)
@@ -108,14 +130,30 @@ async def hall(tmp_path) -> AsyncIterator[Hall]:
     issued = await ground.do(ground.organiser, "access.issue", {"kind": "projector", "label": "主屏"})
     credentials["projector"] = issued["credential"]["id"]
     await db.dispose()
-    settings = Settings(
+    config = Settings(
         database_url=url,
         demo=None,
         secret_key="a test secret",
         organiser_password=ORGANISER_PASSWORD,
         live_interval_ms=30,
     )
-    app = create_app(settings)
+    app = create_app(replace(config, **settings))
     async with serving(app) as base:
         ground.db = app.state.db
         yield Hall(app, base, ground, credentials)
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A throw-away database in the local PostgreSQL, dropped afterwards; yields its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=3)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}: {error}")
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield str(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
