@@ -68,7 +68,7 @@ async def reset_demo(settings: Settings) -> int:
 
     db = Database(settings.database_url)
     try:
-        await migrate.downgrade_all(db)
+        await migrate.downgrade(db, "base")
         await migrate.upgrade(db)
         fair_id = await demo.load(db, settings.demo)
     finally:

@@ -26,8 +26,34 @@ def alembic_config(connection=None) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    async with db.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    await _migrate(db, lambda sync: command.upgrade(alembic_config(sync), revision))
+
+
+async def _migrate(db: Database, work) -> None:
+    """Run ``work`` on a connection in one transaction; on SQLite with foreign keys off meanwhile.
+
+    SQLite changes a table by copying it, dropping it and renaming the copy
+    ("batch" migrations); dropping a table that other rows refer to fails
+    while foreign keys are enforced, and the pragma only takes effect outside
+    a transaction.  Alembic's documentation recommends exactly this.
+    """
+    async with db.engine.connect() as connection:
+        if db.is_sqlite:
+            await connection.run_sync(_foreign_keys, False)
+        try:
+            await connection.run_sync(work)
+            await connection.commit()
+        finally:
+            if db.is_sqlite:
+                await connection.rollback()
+                await connection.run_sync(_foreign_keys, True)
+
+
+def _foreign_keys(sync_connection, enforced: bool) -> None:
+    """Set SQLite's foreign_keys pragma on the driver's connection, outside SQLAlchemy's transaction."""
+    cursor = sync_connection.connection.dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    cursor.close()
 
 
 async def new_revision(db: Database, message: str) -> None:
@@ -38,7 +64,6 @@ async def new_revision(db: Database, message: str) -> None:
         )
 
 
-async def downgrade_all(db: Database) -> None:
-    """Undo every migration: the database is left without the fair's tables."""
-    async with db.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "base"))
+async def downgrade(db: Database, revision: str) -> None:
+    """Undo the migrations after ``revision``; "base" undoes them all, leaving none of the fair's tables."""
+    await _migrate(db, lambda sync: command.downgrade(alembic_config(sync), revision))
