@@ -52,6 +52,7 @@ class UTCDateTime(TypeDecorator):
 
 class FairState(StrEnum):
     setup = "setup"
+    preview = "preview"  # the catalogue is out: teams browse, shortlist and book meetings; nothing is confirmed
     open = "open"
     closed = "closed"
 
@@ -121,6 +122,9 @@ CITY = "市级"  # the district of city-level teams (city cultural centre, city 
 
 UNITS = ("场", "期", "讲", "册")
 
+# Who a wish or an offering is for; residents choose from these.
+AUDIENCES = ("少儿", "青少年", "老年人", "全年龄", "社区居民", "农村群众", "外来务工人员", "残障人士")
+
 
 class Fair(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -131,6 +135,7 @@ class Fair(SQLModel, table=True):
     subsidy_rate_bp: int = 0  # basis points of the amount: 3000 is 30 %
     subsidy_pool_fen: int = Field(default=0, sa_type=BigInteger)
     subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
+    queue_grace_minutes: int = 3  # a team called at a booth's queue that does not come is skipped after this
     last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -152,6 +157,7 @@ class Team(SQLModel, table=True):
     name: str
     kind: str
     district: str
+    street: str = ""  # for street and community teams: the street (街道) they belong to
     approved: bool = False
     budget_fen: int = Field(default=0, sa_type=BigInteger)  # the government budget
     spent_fen: int = Field(default=0, sa_type=BigInteger)  # charged to the government budget by confirmed orders
@@ -236,6 +242,7 @@ class Terms(SQLModel, table=True):
     venue: str = ""
     funding: str = Funding.government
     message: str = ""
+    wish_id: int | None = Field(default=None, foreign_key="wish.id")  # the residents' wish these terms answer
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -253,6 +260,7 @@ class Order(SQLModel, table=True):
     offering_title: str = ""  # what was bought, as the offering was called when the order was confirmed
     category: str
     district: str
+    street: str = ""  # the buying team's street, for coverage
     terms_version: int
     quantity: int
     unit: str
@@ -263,6 +271,7 @@ class Order(SQLModel, table=True):
     subsidy_fen: int = Field(sa_type=BigInteger)  # charged to the bureau's subsidy pool
     dates: list[str] = Field(default_factory=list, sa_type=JSON)
     venue: str = ""
+    wish_id: int | None = Field(default=None, foreign_key="wish.id", index=True)  # the wish this order answers
     confirmed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -321,3 +330,158 @@ class OrganiserAccount(SQLModel, table=True):
     username: str = Field(unique=True)
     password_hash: str
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WishStatus(StrEnum):
+    pending = "pending"  # waiting for an organiser
+    approved = "approved"  # public: residents may support it, teams see it, orders may answer it
+    rejected = "rejected"
+    merged = "merged"  # a duplicate: its supports went to ``merged_into``
+
+
+class Wish(SQLModel, table=True):
+    """What residents ask for (需求意向): a service for their street, of a category, for an audience."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    district: str
+    street: str
+    category: str
+    audience: str
+    text: str
+    status: str = WishStatus.pending
+    supports: int = 0  # residents' supports, the author's included; merged duplicates add theirs
+    answers: int = 0  # confirmed orders that answer it
+    reason: str = ""  # why it was rejected
+    merged_into: int | None = Field(default=None, foreign_key="wish.id")
+    device: str  # a hash of the author's device key: for the per-device limits, never shown
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    moderated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WishSupport(SQLModel, table=True):
+    """One resident's support for a wish on one day: a device supports a wish at most once a day."""
+
+    __tablename__ = "wish_support"
+    __table_args__ = (UniqueConstraint("wish_id", "device", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    wish_id: int = Field(foreign_key="wish.id", index=True)
+    device: str
+    day: dt.date  # the day in Asia/Shanghai
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ShortlistItem(SQLModel, table=True):
+    """An offering a team means to buy (意向清单), and how much of it."""
+
+    __tablename__ = "shortlist_item"
+    __table_args__ = (UniqueConstraint("team_id", "offering_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    offering_id: int = Field(foreign_key="offering.id")
+    quantity: int = 1
+    note: str = ""
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Slot(SQLModel, table=True):
+    """A booth's meeting slot on the fair day (预约洽谈), free or held by one appointment."""
+
+    __table_args__ = (UniqueConstraint("supplier_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # the team it is held for; None when free
+    withdrawn: bool = False
+
+
+class AppointmentState(StrEnum):
+    invited = "invited"  # the booth invited the team, which has not answered yet: the slot is held for it
+    booked = "booked"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+ACTIVE_APPOINTMENT_STATES = (AppointmentState.invited, AppointmentState.booked)
+
+
+class Appointment(SQLModel, table=True):
+    """A team's meeting at a booth, in one of the booth's slots."""
+
+    __table_args__ = (
+        Index(
+            "uq_appointment_active",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("state IN ('invited', 'booked')"),
+            postgresql_where=text("state IN ('invited', 'booked')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    offering_id: int | None = Field(default=None, foreign_key="offering.id")  # what the meeting is about
+    offering_title: str = ""  # as the offering was called when the meeting was made (see Negotiation)
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)  # the slot's, so that overlaps are one query
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    state: str = AppointmentState.booked
+    message: str = ""
+    ended_by: str = ""  # the side that declined or cancelled
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BoothQueue(SQLModel, table=True):
+    """A booth's queue on the day: the next number to hand out, in a row of its own to lock."""
+
+    __tablename__ = "booth_queue"
+
+    supplier_id: int = Field(foreign_key="supplier.id", primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    next_number: int = 1
+
+
+class TicketState(StrEnum):
+    waiting = "waiting"
+    called = "called"  # the booth called it: the team is expected now
+    served = "served"
+    skipped = "skipped"  # called, and did not come in time
+    left = "left"  # the team left the queue
+
+
+ACTIVE_TICKET_STATES = (TicketState.waiting, TicketState.called)
+
+
+class QueueTicket(SQLModel, table=True):
+    """A team's number in a booth's queue."""
+
+    __tablename__ = "queue_ticket"
+    __table_args__ = (
+        Index(
+            "uq_ticket_active",
+            "supplier_id",
+            "team_id",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'called')"),
+            postgresql_where=text("state IN ('waiting', 'called')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    number: int
+    state: str = TicketState.waiting
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    called_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

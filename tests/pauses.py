@@ -102,7 +102,11 @@ def _pauses_of(db: Database) -> list[Pause]:
 
 
 async def paused_or_done(pause: Pause, task: asyncio.Task) -> bool:
-    """Wait until ``task`` is held by ``pause`` (True) or has finished (False: SQLite, or never matched)."""
+    """Wait until ``task`` is held by ``pause`` (True) or, on SQLite, has finished (False).
+
+    On PostgreSQL a task that finishes without reaching its pause fails the
+    test: the race it was written for did not happen.
+    """
     reached = asyncio.ensure_future(pause.reached.wait())
     try:
         await asyncio.wait({reached, task}, timeout=SAFETY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
@@ -110,6 +114,8 @@ async def paused_or_done(pause: Pause, task: asyncio.Task) -> bool:
         reached.cancel()
     if not (pause.reached.is_set() or task.done()):
         raise AssertionError(f"{task.get_name()} neither reached its pause nor finished")
+    if not pause.reached.is_set() and not pause.db.is_sqlite:
+        raise AssertionError(f"{task.get_name()} finished without reaching {pause.pattern.pattern}: no race")
     return pause.reached.is_set()
 
 

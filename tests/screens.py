@@ -126,12 +126,39 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
                         team["budget"] = data["budget"]
     elif kind.startswith("access."):
         _upsert(view["credentials"], data["credential"], key=lambda c: c["id"])
+    elif kind == "wish.updated":
+        wish = data["wish"]
+        if role == "organiser" or wish["status"] == "approved":
+            _upsert(view["wishes"], wish, key=lambda w: (-w["supports"], w["id"]))
+        else:
+            view["wishes"] = [w for w in view["wishes"] if w["id"] != wish["id"]]
+    elif kind == "shortlist.updated":
+        if "item" in data:
+            _upsert(view["shortlist"], data["item"], key=lambda i: i["offering_id"], ident="offering_id")
+        else:
+            view["shortlist"] = [i for i in view["shortlist"] if i["offering_id"] != data["removed"]["offering_id"]]
+    elif kind == "slot.updated":
+        _upsert(view["slots"], data["slot"], key=lambda slot: (slot["starts_at"], slot["id"]))
+    elif kind == "appointment.updated":
+        _upsert(view["appointments"], data["appointment"], key=lambda a: (a["starts_at"], a["id"]))
+    elif kind == "queue.updated":
+        stats = {key: data[key] for key in ("supplier_id", "serving", "waiting")}
+        view["queues"] = [q for q in view["queues"] if q["supplier_id"] != stats["supplier_id"]]
+        if stats["waiting"] or stats["serving"] is not None:
+            _upsert(view["queues"], stats, key=lambda q: q["supplier_id"], ident="supplier_id")
+        if role == "supplier" and "tickets" in data:
+            view["queue"] = stats | {"tickets": data["tickets"]}
+        if role == "team" and "ticket" in data:
+            ticket = data["ticket"]
+            view["tickets"] = [t for t in view["tickets"] if t["id"] != ticket["id"]]
+            if ticket["state"] in ("waiting", "called"):
+                _upsert(view["tickets"], ticket, key=lambda t: t["supplier_id"])
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
 
 
-def _upsert(items: list[dict], item: dict, key, reverse: bool = False) -> None:
-    items[:] = [existing for existing in items if existing["id"] != item["id"]]
+def _upsert(items: list[dict], item: dict, key, reverse: bool = False, ident: str = "id") -> None:
+    items[:] = [existing for existing in items if existing[ident] != item[ident]]
     items.append(item)
     items.sort(key=key, reverse=reverse)
 

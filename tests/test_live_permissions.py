@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from fair.core import COMMANDS
-from tests.conftest import Hall
+from fair.core import COMMANDS, Actor
+from tests.conftest import Hall, open_hall
 
 ROLES = ("organiser", "troupe", "bookseller", "centre", "library", "projector", None)
 SUPPLIER_OWN = {"troupe"}
 TEAM_OWN = {"centre"}
 
 
-def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
-    """Each command with a payload aimed at the troupe's offering or the centre × troupe negotiation,
-    and who may send it: role -> the refusal expected, or None where the role may."""
+def cases(hall: Hall, negotiation_id: int, made: dict[str, int]) -> dict[str, tuple[dict, dict]]:
+    """Each command with a payload aimed at the troupe's offering or the centre × troupe negotiation
+    (or the troupe's slot, the centre's invitation, a pending wish: ``made``), and who may send it:
+    role -> the refusal expected, or None where the role may."""
     g = hall.ground
     organiser_only = {role: (None if role == "organiser" else "forbidden") for role in ROLES}
     terms = {"quantity": 1, "unit_price_fen": 50_000}
@@ -64,13 +66,63 @@ def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
         "negotiation.accept": ({**nego, "version": 1}, parties),
         "negotiation.decline": (nego, parties),
         "negotiation.withdraw": (nego, team_party),
+        "fair.preview": ({}, organiser_only),
+        # Residents (a phone on the wishes page) are the only ones who submit and support wishes.
+        "wish.submit": (
+            {
+                "district": "鼓楼区",
+                "street": "湖南路街道",
+                "category": "lecture",
+                "audience": "老年人",
+                "text": "想听讲座",
+            },
+            dict.fromkeys(ROLES, "forbidden"),
+        ),
+        "wish.support": ({"wish_id": made["wish"]}, dict.fromkeys(ROLES, "forbidden")),
+        "wish.moderate": ({"wish_id": made["wish"], "decision": "approve"}, organiser_only),
+        "shortlist.put": ({"offering_id": g.lecture, "quantity": 2}, teams),
+        "shortlist.remove": ({"offering_id": g.lecture}, teams),
+        "slot.publish": ({"starts": "14:00", "ends": "15:00", "minutes": 20}, suppliers),
+        "slot.withdraw": ({"slot_id": made["free_slot"]}, supplier_owner),
+        "appointment.book": ({"slot_id": made["free_slot"]}, teams),
+        "appointment.invite": ({"slot_id": made["free_slot"], "team_id": g.centre.party_id}, supplier_owner),
+        "appointment.accept": ({"appointment_id": made["invitation"]}, team_party),
+        "appointment.decline": ({"appointment_id": made["invitation"]}, team_party),
+        "appointment.cancel": ({"appointment_id": made["invitation"]}, parties),
+        "queue.join": ({"supplier_id": g.troupe.party_id}, teams),
+        "queue.leave": ({"supplier_id": g.troupe.party_id}, teams),
+        "queue.next": ({}, suppliers),
+        "queue.skip": ({}, suppliers),
     }
 
 
-async def test_every_command_every_role(hall: Hall):
+async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
+    """A pending wish, a free slot of the troupe's, and the troupe's invitation to the centre."""
+    g = hall.ground
+    resident = Actor.resident(g.fair_id, "a-phone")
+    wish = await g.do(
+        resident,
+        "wish.submit",
+        {"district": "玄武区", "street": "玄武门街道", "category": "lecture", "audience": "老年人", "text": "想听讲座"},
+    )
+    slots = (await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "10:40", "minutes": 20}))["slots"]
+    invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
+    return {"wish": wish["wish"]["id"], "free_slot": slots[0]["id"], "invitation": invitation["appointment"]["id"]}
+
+
+@pytest.fixture
+async def matrix_hall(tmp_path) -> AsyncIterator[Hall]:
+    """The hall with its per-connection limit lifted: each screen sends every command, one after another."""
+    lifted = {"command_rate": 1000.0, "command_burst": 1000}
+    async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}", **lifted) as opened:
+        yield opened
+
+
+async def test_every_command_every_role(matrix_hall: Hall):
+    hall = matrix_hall
     g = hall.ground
     negotiation = await g.propose(g.centre, g.lecture)
-    table = cases(hall, negotiation["id"])
+    table = cases(hall, negotiation["id"], await made_for_the_matrix(hall))
     assert set(table) == set(COMMANDS), "a command is missing from the permission matrix"
     screens = {role: await hall.screen(role) for role in ROLES}
     before = await g.state()

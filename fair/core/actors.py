@@ -16,6 +16,7 @@ class Role(StrEnum):
     supplier = "supplier"
     team = "team"
     public = "public"  # the read-only board and citizens watching online
+    resident = "resident"  # a citizen's phone on the wishes page: may submit and support wishes
     system = "system"  # the fair itself, finishing what a command started (see ``fair.core.commands.Command.then``)
 
 
@@ -25,6 +26,7 @@ class Actor:
     fair_id: int | None = None  # None only while the organiser creates the first fair
     party_id: int | None = None  # the supplier's or team's id
     credential_id: int | None = field(default=None, compare=False)  # the join link that admitted it, if any
+    resident_key: str | None = None  # a resident's device, as a hash of its signed cookie
 
     @classmethod
     def organiser(cls, fair_id: int | None = None) -> Actor:
@@ -43,10 +45,16 @@ class Actor:
         return cls(Role.public, fair_id)
 
     @classmethod
+    def resident(cls, fair_id: int, key: str) -> Actor:
+        return cls(Role.resident, fair_id, resident_key=key)
+
+    @classmethod
     def system(cls, fair_id: int) -> Actor:
         return cls(Role.system, fair_id)
 
     @property
     def key(self) -> str:
-        """A stable name for logs and request records: "team:12", "organiser"."""
+        """A stable name for logs and request records: "team:12", "organiser", "resident:3f2a…"."""
+        if self.resident_key is not None:
+            return f"{self.role}:{self.resident_key}"
         return str(self.role) if self.party_id is None else f"{self.role}:{self.party_id}"

@@ -27,6 +27,8 @@ class Code(StrEnum):
     date_unavailable = "date_unavailable"
     budget_exceeded = "budget_exceeded"
     subsidy_pool_exhausted = "subsidy_pool_exhausted"
+    slot_unavailable = "slot_unavailable"  # a meeting slot was taken, withdrawn or never free
+    schedule_conflict = "schedule_conflict"  # the team has another meeting at that time
     request_conflict = "request_conflict"  # a request id reused for a different command
     rate_limited = "rate_limited"  # too many commands from one connection (the live adapter)
     internal_error = "internal_error"  # a bug on the server; the command may not have run

@@ -49,7 +49,7 @@ def require_not_closed(tx: Tx, fair: Row) -> None:
     """The fair must not be closed: now, and still at commit (see ``Tx.fair_states``)."""
     if fair.state == FairState.closed:
         raise FairError(Code.fair_not_open, N_("The fair is closed."))
-    tx.fair_states = (FairState.setup, FairState.open)
+    tx.fair_states = (FairState.setup, FairState.preview, FairState.open)
 
 
 def require_open(tx: Tx, fair: Row) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import INPUT_PROBLEMS, INVALID
-from fair.models import CITY, DISTRICTS, UNITS, Category, Funding, TeamKind
+from fair.models import AUDIENCES, CITY, DISTRICTS, UNITS, Category, Funding, TeamKind
 
 MAX_FEN = 10**12  # ¥10 billion: far above any budget
 MAX_PRICE_FEN = 10**10  # ¥100 million a unit; times MAX_UNITS still fits a 64-bit integer
@@ -61,6 +62,7 @@ class NoInput(Input):
 class ConfigureFair(Input):
     subsidy_rate_bp: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
     subsidy_pool_fen: Fen | None = None
+    queue_grace_minutes: Annotated[StrictInt, Field(ge=1, le=60)] | None = None
 
 
 class RegisterSupplier(Input):
@@ -78,6 +80,7 @@ class RegisterTeam(Input):
     name: Name
     kind: TeamKind
     district: District
+    street: Annotated[StrictStr, Field(max_length=40)] = ""
     budget_fen: Fen = 0
     approved: StrictBool = False
 
@@ -128,6 +131,7 @@ class TermsInput(Input):
     venue: Annotated[StrictStr, Field(max_length=200)] = ""
     funding: Funding = Funding.government
     message: Annotated[StrictStr, Field(max_length=500)] = ""
+    wish_id: Id | None = None  # the residents' wish the order would answer
 
 
 class OpenNegotiation(Input):
@@ -153,6 +157,81 @@ class Accept(Input):
 
 class NegotiationRef(Input):
     negotiation_id: Id
+
+
+def _plain_text(value: str) -> str:
+    """A resident's words: no markup, no control or invisible formatting characters (bidi overrides,
+    zero-width joiners, NUL), in one Unicode normal form, whatever the page does with them."""
+    if any(sign in value for sign in "<>") or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in value):
+        raise ValueError("markup or control characters")
+    return unicodedata.normalize("NFC", value).strip()
+
+
+PlainText = Annotated[StrictStr, AfterValidator(_plain_text)]
+Audience = Annotated[StrictStr, Field(pattern="^(" + "|".join(AUDIENCES) + ")$")]
+
+
+class SubmitWish(Input):
+    district: Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS) + ")$")]
+    street: Annotated[PlainText, Field(min_length=2, max_length=40)]
+    category: Category
+    audience: Audience
+    text: Annotated[PlainText, Field(min_length=4, max_length=200)]
+
+
+class WishRef(Input):
+    wish_id: Id
+
+
+class ModerateWish(Input):
+    """Approve a wish, reject it with a reason, or merge it into another (its supports go there)."""
+
+    wish_id: Id
+    decision: Annotated[StrictStr, Field(pattern="^(approve|reject|merge)$")]
+    reason: Annotated[PlainText, Field(max_length=200)] = ""
+    into: Id | None = None
+
+
+class PutOnShortlist(Input):
+    offering_id: Id
+    quantity: Units = 1
+    note: Annotated[StrictStr, Field(max_length=200)] = ""
+
+
+Clock = Annotated[StrictStr, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # HH:MM, Asia/Shanghai
+
+
+class PublishSlots(Input):
+    """Meeting slots on the fair day, from ``starts`` to ``ends`` (local time), ``minutes`` each."""
+
+    starts: Clock
+    ends: Clock
+    minutes: Annotated[StrictInt, Field(ge=5, le=120)]
+
+
+class SlotRef(Input):
+    slot_id: Id
+
+
+class BookSlot(Input):
+    slot_id: Id
+    offering_id: Id | None = None
+    message: Annotated[StrictStr, Field(max_length=200)] = ""
+
+
+class Invite(Input):
+    slot_id: Id
+    team_id: Id
+    offering_id: Id | None = None
+    message: Annotated[StrictStr, Field(max_length=200)] = ""
+
+
+class AppointmentRef(Input):
+    appointment_id: Id
+
+
+class BoothRef(Input):
+    supplier_id: Id
 
 
 InputT = TypeVar("InputT", bound=Input)

@@ -6,7 +6,7 @@ and ``FairError.message`` translates them with the rest of the message.
 
 from fair.core.errors import N_
 
-FAIR_STATES = {"setup": N_("in setup"), "open": N_("open"), "closed": N_("closed")}
+FAIR_STATES = {"setup": N_("in setup"), "preview": N_("in preview"), "open": N_("open"), "closed": N_("closed")}
 
 NEGOTIATION_STATES = {
     "open": N_("opened"),
@@ -24,6 +24,9 @@ THINGS = {
     "team": N_("team"),
     "offering": N_("offering"),
     "negotiation": N_("negotiation"),
+    "wish": N_("wish"),
+    "slot": N_("meeting slot"),
+    "appointment": N_("meeting"),
 }
 
 # What pydantic found wrong with a field, by its error type.
@@ -46,3 +49,12 @@ INPUT_PROBLEMS = {
     "enum": N_("is not one of the allowed values"),
 }
 INVALID = N_("is not valid")
+
+# What residents ask for, as the noun in "… ask for %(category_label)s".
+CATEGORY_WANTED = {
+    "performance": N_("performances"),
+    "training": N_("training courses"),
+    "lecture": N_("lectures"),
+    "exhibition": N_("exhibitions"),
+    "books": N_("books"),
+}

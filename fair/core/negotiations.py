@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
-from fair.core import orders
+from fair.core import orders, wishes
 from fair.core.actors import Role
 from fair.core.commands import Refusal, Tx, command
 from fair.core.errors import N_, Code, FairError
@@ -217,6 +217,7 @@ def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
     )
     if data.terms is not None:
         orders.check_terms_fit(offering, orders.free_dates(tx, offering.id), data.terms)
+        wishes.require_answerable(tx, data.terms.wish_id, team, offering.category)
         negotiation.state, negotiation.version, negotiation.team_accepted = NegotiationState.proposed, 1, 1
     insert_row(tx, Negotiation, negotiation)
     loaded = Loaded(negotiation, None, offering, team, supplier, fair)
@@ -263,6 +264,8 @@ def accept(tx: Tx, data: Accept) -> dict[str, Any]:
         raise Refusal(error if side == Side.team else shared, after=note) from error
     result = _announce(tx, loaded, "confirmed")
     tx.emit("order.confirmed", confirmed.event)
+    if confirmed.wish is not None:  # the residents who asked for it see who answered, and with what
+        wishes.announce(tx, confirmed.wish, was_public=True)
     if confirmed.fair is not None:  # the subsidy pool moved: every screen showing it learns by how much
         tx.emit("fair.updated", {"fair": fair_view(confirmed.fair)})
     return {**result, "order": confirmed.event}
@@ -308,6 +311,7 @@ def _require_current(loaded: Loaded, version: int) -> None:
 def _put_terms(tx: Tx, loaded: Loaded, side: Side, data: TermsInput, change: str) -> dict[str, Any]:
     """Put a new version of the terms on the table; its author accepts it, the other side's acceptance lapses."""
     orders.check_terms_fit(loaded.offering, orders.free_dates(tx, loaded.offering.id), data)
+    wishes.require_answerable(tx, data.wish_id, loaded.team, loaded.offering.category)
     negotiation = loaded.negotiation
     version = negotiation.version + 1
     values = {

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
+from fair.core import wishes
 from fair.core.commands import Retry, Tx
 from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import TermsInput
@@ -187,9 +188,10 @@ GRANT_SUBSIDY = (
 
 @dataclass
 class Confirmed:
-    """What a confirmation changed: the order's event, and the fair when its subsidy pool moved."""
+    """What a confirmation changed: the order's event, the wish it answers, and the fair if its pool moved."""
 
     event: dict[str, Any]
+    wish: Row | None
     fair: Row | None
 
 
@@ -246,6 +248,8 @@ def confirm(tx: Tx, loaded: Any, side: Side) -> Confirmed:
         if team is None:
             raise _not_approved(side, Side.team)
 
+    wish = wishes.take_answer(tx, terms.wish_id)
+
     granted = None
     if terms.funding == Funding.self_funded:
         grant = {"fair_id": fair.id, "rate": fair.subsidy_rate_bp, "subsidy": subsidy}
@@ -271,6 +275,7 @@ def confirm(tx: Tx, loaded: Any, side: Side) -> Confirmed:
         offering_title=offering.title,
         category=offering.category,
         district=team.district,
+        street=team.street,
         terms_version=terms.version,
         quantity=terms.quantity,
         unit=offering.unit,
@@ -281,6 +286,7 @@ def confirm(tx: Tx, loaded: Any, side: Side) -> Confirmed:
         subsidy_fen=subsidy,
         dates=list(terms.dates),
         venue=terms.venue,
+        wish_id=wish.id if wish else None,
         confirmed_at=tx.now,
     )
     insert_row(tx, Order, order)
@@ -294,7 +300,7 @@ def confirm(tx: Tx, loaded: Any, side: Side) -> Confirmed:
         },
         "budget": budget_view(team),
     }
-    return Confirmed(event, granted if subsidy else None)
+    return Confirmed(event, wish, granted if subsidy else None)
 
 
 def _not_approved(side: Side, party: Side) -> FairError:

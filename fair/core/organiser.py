@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlmodel import col
 
 from fair.core import negotiations
 from fair.core.actors import Role
@@ -31,7 +32,7 @@ from fair.core.inputs import (
 from fair.core.labels import FAIR_STATES
 from fair.core.rows import Row, get, insert_row, new, not_found, returned
 from fair.core.views import fair_view, supplier_view, team_view
-from fair.models import Fair, FairState, Supplier, Team
+from fair.models import BoothQueue, Fair, FairState, Supplier, Team
 
 
 @command("fair.create", CreateFair, Role.organiser)
@@ -43,9 +44,16 @@ def create_fair(tx: Tx, data: CreateFair) -> dict[str, Any]:
     return _announce_fair(tx, "fair.created", fair)
 
 
+@command("fair.preview", NoInput, Role.organiser)
+def preview_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
+    """Show the catalogue before the day: teams browse, shortlist and book meetings; nothing is confirmed yet."""
+    fair = _move(tx, current_fair(tx), (FairState.setup,), FairState.preview)
+    return _announce_fair(tx, "fair.previewed", fair)
+
+
 @command("fair.open", NoInput, Role.organiser)
 def open_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
-    fair = _move(tx, current_fair(tx), FairState.setup, FairState.open)
+    fair = _move(tx, current_fair(tx), (FairState.setup, FairState.preview), FairState.open)
     return _announce_fair(tx, "fair.opened", fair)
 
 
@@ -62,7 +70,7 @@ def close_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
     fair = current_fair(tx)
     if fair.state != FairState.open:
         raise _cannot_move(fair, FairState.closed)
-    fair = _move(tx, fair, FairState.open, FairState.closed)
+    fair = _move(tx, fair, (FairState.open,), FairState.closed)
     return _announce_fair(tx, "fair.closed", fair)
 
 
@@ -92,6 +100,7 @@ def register_supplier(tx: Tx, data: RegisterSupplier) -> dict[str, Any]:
     if taken is not None:
         raise FairError(Code.invalid_input, N_("Booth %(booth)s is already taken."), booth=data.booth)
     supplier = insert_row(tx, Supplier, new(Supplier, fair_id=fair.id, created_at=tx.now, **data.model_dump()))
+    tx.run(insert(BoothQueue).values(supplier_id=supplier.id, fair_id=fair.id))  # its queue on the day
     return _announce_supplier(tx, supplier)
 
 
@@ -143,10 +152,13 @@ def set_budget(tx: Tx, data: SetBudget) -> dict[str, Any]:
     return _announce_team(tx, done)
 
 
-def _move(tx: Tx, fair: Row, source: FairState, target: FairState) -> Row:
-    """Move the fair from ``source`` to ``target``; the fair as it now stands."""
+def _move(tx: Tx, fair: Row, sources: tuple[FairState, ...], target: FairState) -> Row:
+    """Move the fair from one of ``sources`` to ``target``; the fair as it now stands."""
     moved = tx.run(
-        update(Fair).where(Fair.id == fair.id, Fair.state == source).values(state=target).returning(Fair.__table__)
+        update(Fair)
+        .where(Fair.id == fair.id, col(Fair.state).in_(sources))
+        .values(state=target)
+        .returning(Fair.__table__)
     )
     done = returned(moved)
     if done is None:

@@ -15,20 +15,29 @@ from sqlalchemy import true
 from sqlmodel import col, desc, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fair.core import tally
+from fair.core import matching, tally
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
+from fair.core.queues import ACTIVE as ACTIVE_TICKETS
+from fair.core.queues import queue_view
 from fair.core.views import (
+    appointment_view,
     credential_view,
     fair_view,
     negotiation_view,
     offering_view,
     order_view,
+    shortlist_view,
+    slot_view,
     supplier_view,
     team_view,
+    wish_view,
 )
 from fair.core.visibility import public_fair, rooms_of, route
+from fair.core.wishes import ANSWERING, answers_of
 from fair.models import (
+    ACTIVE_TICKET_STATES,
+    Appointment,
     Credential,
     Event,
     Fair,
@@ -37,9 +46,15 @@ from fair.models import (
     OfferingDate,
     OfferingStatus,
     Order,
+    QueueTicket,
+    ShortlistItem,
+    Slot,
     Supplier,
     Team,
     Terms,
+    TicketState,
+    Wish,
+    WishStatus,
 )
 
 
@@ -106,16 +121,25 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     }
     if actor.role == Role.public:
         return shown | {"fair": public_fair(fair_view(fair_row))}
+    if actor.role == Role.resident:
+        return shown | {"fair": public_fair(fair_view(fair_row)), "wishes": await wishes(session, actor)}
     shown |= {
         "fair": fair_view(fair_row),
         "offerings": await offerings(session, actor, include_withdrawn=True),
         "negotiations": await negotiations(session, actor),
         "orders": await orders(session, actor),
+        "wishes": await wishes(session, actor),
+        "slots": await slots(session, actor),
+        "appointments": await appointments(session, actor),
+        "queues": await queues(session, actor),
     }
     if actor.role == Role.team:
         shown["me"] = team_view(await session.get(Team, actor.party_id))
+        shown["shortlist"] = await shortlist(session, actor)
+        shown["tickets"] = await tickets(session, actor)
     elif actor.role == Role.supplier:
         shown["me"] = supplier_view(await session.get(Supplier, actor.party_id))
+        shown["queue"] = await booth_queue(session, actor.party_id)
     else:
         shown |= await participants(session, actor)
         credentials = await session.exec(
@@ -123,6 +147,131 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         )
         shown["credentials"] = [credential_view(c) for c in credentials]
     return shown
+
+
+async def wishes(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The residents' wishes: the public ones, most supported first; the organiser sees every one."""
+    statement = select(Wish).where(Wish.fair_id == actor.fair_id)
+    if actor.role != Role.organiser:
+        statement = statement.where(Wish.status == WishStatus.approved)
+    rows = (await session.exec(statement.order_by(desc(Wish.supports), Wish.id))).all()
+    answers: dict[int, list] = defaultdict(list)
+    answering = await session.exec(ANSWERING.where(Order.fair_id == actor.fair_id, col(Order.wish_id).is_not(None)))
+    for row in answering.mappings():
+        answers[row["o_wish_id"]].append(row)
+    return [wish_view(wish, answers_of(answers[wish.id])) for wish in rows]
+
+
+async def shortlist(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    rows = await session.exec(
+        select(ShortlistItem).where(ShortlistItem.team_id == actor.party_id).order_by(ShortlistItem.offering_id)
+    )
+    return [shortlist_view(item) for item in rows]
+
+
+async def slots(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """Every booth's meeting slots, free or not; who holds one is told by the appointments."""
+    rows = await session.exec(select(Slot).where(Slot.fair_id == actor.fair_id).order_by(Slot.starts_at, Slot.id))
+    return [slot_view(slot) for slot in rows]
+
+
+async def appointments(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's meetings (the organiser's: the hall's schedule), in time order."""
+    statement = (
+        select(Appointment, Team, Supplier)
+        .join(Team, Team.id == Appointment.team_id)
+        .join(Supplier, Supplier.id == Appointment.supplier_id)
+        .where(Appointment.fair_id == actor.fair_id, _own(actor, Appointment))
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return [appointment_view(*row) for row in await session.exec(statement)]
+
+
+async def queues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """How many wait at each booth with a queue, and the number it serves; booths with none are left out."""
+    statement = (
+        select(QueueTicket.supplier_id, QueueTicket.state, QueueTicket.number)
+        .where(QueueTicket.fair_id == actor.fair_id, col(QueueTicket.state).in_(ACTIVE_TICKET_STATES))
+        .order_by(QueueTicket.supplier_id, QueueTicket.number)
+    )
+    stats: dict[int, dict[str, Any]] = {}
+    for supplier_id, state, number in await session.exec(statement):
+        entry = stats.setdefault(supplier_id, {"supplier_id": supplier_id, "serving": None, "waiting": 0})
+        if state == TicketState.called:
+            entry["serving"] = number
+        else:
+            entry["waiting"] += 1
+    return [stats[supplier_id] for supplier_id in sorted(stats)]
+
+
+async def booth_queue(session: AsyncSession, supplier_id: int) -> dict[str, Any]:
+    rows = await session.exec(ACTIVE_TICKETS, params={"supplier_id": supplier_id})
+    return queue_view(rows.mappings(), supplier_id)
+
+
+async def tickets(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The team's numbers in booths' queues, each with its place."""
+    mine = await session.exec(
+        select(QueueTicket.supplier_id)
+        .where(QueueTicket.team_id == actor.party_id, col(QueueTicket.state).in_(ACTIVE_TICKET_STATES))
+        .order_by(QueueTicket.supplier_id)
+    )
+    shown = []
+    for supplier_id in mine.all():
+        queue = await booth_queue(session, supplier_id)
+        shown += [ticket for ticket in queue["tickets"] if ticket["team_id"] == actor.party_id]
+    return shown
+
+
+async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """For a team, the offerings that suit it; for a booth, the teams it should meet (``fair.core.matching``)."""
+    hall = Actor.organiser(actor.fair_id)  # the reads behind the ranking; only the ranking leaves
+    wished = await wishes(session, actor)
+    if actor.role == Role.team:
+        team = team_view(await session.get(Team, actor.party_id))
+        shown = await offerings(session, actor)
+        return matching.offerings_for(team, shown, wished, await orders(session, actor))
+    if actor.role == Role.supplier:
+        register = await participants(session, hall)
+        shown = await offerings(session, actor)
+        return matching.teams_for(actor.party_id, register["teams"], shown, wished, await orders(session, hall))
+    raise FairError(Code.forbidden, N_("Your role may not do this."))
+
+
+async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """Where the fair is missing people: the streets with no order yet per category, the wishes no order answers.
+
+    A street counts as reached in a category when a team of that street bought
+    in it, or an order of it answers a wish from that street.  The streets are
+    those of the street and community teams and of the public wishes.
+    """
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    streets: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def street(district: str, name: str) -> dict[str, Any]:
+        return streets.setdefault(
+            (district, name), {"district": district, "street": name, "reached": set(), "open_wishes": 0}
+        )
+
+    for district, name in await session.exec(select(Team.district, Team.street).where(Team.fair_id == actor.fair_id)):
+        if name:
+            street(district, name)
+    public = await wishes(session, Actor.public(actor.fair_id))
+    for wish in public:
+        entry = street(wish["district"], wish["street"])
+        if wish["answers"]:
+            entry["reached"].add(wish["category"])
+        else:
+            entry["open_wishes"] += 1
+    bought = select(Order.district, Order.street, Order.category).where(Order.fair_id == actor.fair_id)
+    for district, name, category in await session.exec(bought):
+        if name:
+            street(district, name)["reached"].add(category)
+    shown = [
+        entry | {"reached": sorted(entry["reached"])} for _, entry in sorted(streets.items(), key=lambda item: item[0])
+    ]
+    return {"streets": shown, "unanswered": [wish for wish in public if not wish["answers"]]}
 
 
 async def participants(session: AsyncSession, actor: Actor) -> dict[str, Any]:
@@ -160,7 +309,7 @@ async def events_for(session: AsyncSession, actor: Actor, after: int, limit: int
     return shown
 
 
-def _own(actor: Actor, model: type[Negotiation] | type[Order]):
+def _own(actor: Actor, model: type[Negotiation] | type[Order] | type[Appointment]):
     if actor.role == Role.team:
         return model.team_id == actor.party_id
     if actor.role == Role.supplier:

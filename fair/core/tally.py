@@ -28,6 +28,8 @@ def empty() -> dict[str, Any]:
         "total": {"orders": 0, "amount_fen": 0, "government_fen": 0, "subsidy_fen": 0},
         "by_category": {str(c): {"orders": 0, "units": 0, "amount_fen": 0} for c in Category},
         "by_district": {d: {"orders": 0, "amount_fen": 0} for d in (CITY, *DISTRICTS)},
+        # Orders per district and category: the coverage grid on the board (送戏下乡 / 送书下乡).
+        "coverage": {d: {str(c): 0 for c in Category} for d in (CITY, *DISTRICTS)},
         "latest": [],
     }
 
@@ -62,6 +64,7 @@ def add(
     by_district = tally["by_district"][district]
     by_district["orders"] += orders
     by_district["amount_fen"] += amount_fen
+    tally["coverage"][district][category] += orders
 
 
 async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:

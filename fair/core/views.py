@@ -22,6 +22,7 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_rate_bp": fair.subsidy_rate_bp,
         "subsidy_pool_fen": fair.subsidy_pool_fen,
         "subsidy_used_fen": fair.subsidy_used_fen,
+        "queue_grace_minutes": fair.queue_grace_minutes,
     }
 
 
@@ -36,6 +37,7 @@ def team_view(team: Team) -> dict[str, Any]:
         "name": team.name,
         "kind": team.kind,
         "district": team.district,
+        "street": team.street,
         "approved": team.approved,
         "budget": budget_view(team),
     }
@@ -86,6 +88,7 @@ def terms_view(terms: Terms) -> dict[str, Any]:
         "venue": terms.venue,
         "funding": terms.funding,
         "message": terms.message,
+        "wish_id": terms.wish_id,
         "created_at": terms.created_at.isoformat(),
     }
 
@@ -144,6 +147,7 @@ def order_view(order: Order, team: Team, supplier: Supplier) -> dict[str, Any]:
         "subsidy_fen": order.subsidy_fen,
         "dates": list(order.dates),
         "venue": order.venue,
+        "wish_id": order.wish_id,
         "confirmed_at": order.confirmed_at.isoformat(),
     }
 
@@ -156,4 +160,85 @@ def credential_view(credential: Any) -> dict[str, Any]:
         "label": credential.label,
         "revoked": credential.revoked_at is not None,
         "created_at": credential.created_at.isoformat(),
+    }
+
+
+def wish_view(wish: Any, answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A residents' wish; ``answers`` are the orders that answer it (``answer_view``). The author is never shown."""
+    return {
+        "id": wish.id,
+        "district": wish.district,
+        "street": wish.street,
+        "category": wish.category,
+        "audience": wish.audience,
+        "text": wish.text,
+        "status": wish.status,
+        "supports": wish.supports,
+        "reason": wish.reason,
+        "merged_into": wish.merged_into,
+        "answers": answers,
+        "created_at": wish.created_at.isoformat(),
+    }
+
+
+def answer_view(order: Any, team_name: str, supplier_name: str) -> dict[str, Any]:
+    """What anyone may know of an order that answers a wish: who bought what from whom."""
+    return {
+        "order_id": order.id,
+        "team_name": team_name,
+        "supplier_name": supplier_name,
+        "offering_title": order.offering_title,
+        "quantity": order.quantity,
+        "unit": order.unit,
+        "confirmed_at": order.confirmed_at.isoformat(),
+    }
+
+
+def shortlist_view(item: Any) -> dict[str, Any]:
+    return {"offering_id": item.offering_id, "quantity": item.quantity, "note": item.note}
+
+
+def slot_view(slot: Any) -> dict[str, Any]:
+    """A booth's meeting slot, the same for everyone: who holds it is told only to the two parties."""
+    return {
+        "id": slot.id,
+        "supplier_id": slot.supplier_id,
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "free": slot.team_id is None and not slot.withdrawn,
+        "withdrawn": slot.withdrawn,
+    }
+
+
+def appointment_view(appointment: Any, team: Any, supplier: Any) -> dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "slot_id": appointment.slot_id,
+        "supplier_id": appointment.supplier_id,
+        "supplier_name": supplier.name,
+        "booth": supplier.booth,
+        "team_id": appointment.team_id,
+        "team_name": team.name,
+        "offering_id": appointment.offering_id,
+        "offering_title": appointment.offering_title,
+        "starts_at": appointment.starts_at.isoformat(),
+        "ends_at": appointment.ends_at.isoformat(),
+        "state": appointment.state,
+        "message": appointment.message,
+        "ended_by": appointment.ended_by,
+        "updated_at": appointment.updated_at.isoformat(),
+    }
+
+
+def ticket_view(ticket: Any, team_name: str, position: int | None) -> dict[str, Any]:
+    """A team's number at a booth; ``position`` counts the waiting tickets up to and including it."""
+    return {
+        "id": ticket.id,
+        "supplier_id": ticket.supplier_id,
+        "team_id": ticket.team_id,
+        "team_name": team_name,
+        "number": ticket.number,
+        "state": ticket.state,
+        "position": position,
+        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
     }

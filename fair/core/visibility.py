@@ -8,7 +8,9 @@ Every connected screen belongs to exactly one delivery room, by its actor:
   negotiations, orders and budget;
 - ``supplier:<id>``: a booth: every published offering (its own withdrawn
   ones too), its own negotiations and the orders on its offerings;
-- ``organiser``: everything.
+- ``organiser``: everything;
+- ``residents``: citizens' phones on the wishes page: what the public sees,
+  and the public wishes with the orders that answer them.
 
 Team and supplier screens also sit in ``hall``, through which the events that
 every tablet and booth sees (offerings, the fair opening) are sent to all of
@@ -28,6 +30,7 @@ from fair.core.actors import Actor, Role
 PUBLIC = "public"
 HALL = "hall"
 ORGANISER = "organiser"
+RESIDENTS = "residents"
 Payload = dict[str, Any]
 
 
@@ -47,6 +50,8 @@ def rooms_of(actor: Actor) -> tuple[str, ...]:
         return supplier_room(actor.party_id), HALL
     if actor.role == Role.organiser:
         return (ORGANISER,)
+    if actor.role == Role.resident:
+        return (RESIDENTS,)
     return (PUBLIC,)
 
 
@@ -58,12 +63,15 @@ class Route:
     hall: Payload | None = None
     organiser: Payload | None = None
     parties: dict[str, Payload] = field(default_factory=dict)  # room -> its own projection
+    residents: Payload | None = None  # when None, residents see what the public sees
 
     def for_room(self, room: str) -> Payload | None:
         if room in self.parties:
             return self.parties[room]
         if room == PUBLIC:
             return self.public
+        if room == RESIDENTS:
+            return self.public if self.residents is None else self.residents
         if room == ORGANISER:
             return self.organiser
         return self.hall
@@ -112,12 +120,44 @@ def _organiser_only(payload: Payload) -> Route:
     return Route(organiser=payload)
 
 
+def _wish(payload: Payload) -> Route:
+    """A public wish goes to residents and the hall; one no longer public is taken off their screens."""
+    wish = payload["wish"]
+    if wish["status"] == "approved":
+        shown = {"wish": wish}
+    elif payload["was_public"]:
+        shown = {"wish": {"id": wish["id"], "status": wish["status"]}}
+    else:
+        shown = None
+    return Route(organiser={"wish": wish}, hall=shown, residents=shown)
+
+
+def _shortlist(payload: Payload) -> Route:
+    return Route(parties={team_room(payload["team_id"]): payload})
+
+
+def _appointment(payload: Payload) -> Route:
+    appointment = payload["appointment"]
+    rooms = (team_room(appointment["team_id"]), supplier_room(appointment["supplier_id"]))
+    return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
+
+
+def _queue(payload: Payload) -> Route:
+    """The booth sees its whole queue; each team in it its own ticket; everyone else how many wait."""
+    stats = {key: payload[key] for key in ("supplier_id", "serving", "waiting")}
+    parties = {supplier_room(payload["supplier_id"]): payload}
+    for ticket in (*payload["tickets"], *payload["ended"]):
+        parties[team_room(ticket["team_id"])] = stats | {"ticket": ticket}
+    return Route(hall=stats, organiser=stats, parties=parties)
+
+
 # Every event type the core emits, with how it is routed.  docs/protocol.md documents each.
 ROUTES: dict[str, Callable[[Payload], Route]] = {
     "fair.created": _fair,
     "fair.opened": _fair,
     "fair.closed": _fair,
     "fair.updated": _fair,
+    "fair.previewed": _fair,
     "supplier.updated": _supplier,
     "team.updated": _team,
     "offering.published": _for_hall,
@@ -128,6 +168,11 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "order.confirmed": _order,
     "access.issued": _organiser_only,
     "access.revoked": _organiser_only,
+    "wish.updated": _wish,
+    "shortlist.updated": _shortlist,
+    "slot.updated": _for_hall,
+    "appointment.updated": _appointment,
+    "queue.updated": _queue,
 }
 
 

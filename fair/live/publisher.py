@@ -28,14 +28,14 @@ import socketio
 from sqlmodel import select
 
 from fair.core import tally
-from fair.core.visibility import HALL, ORGANISER, PUBLIC, route
+from fair.core.visibility import HALL, ORGANISER, PUBLIC, RESIDENTS, route
 from fair.db import Database
 from fair.models import Event, Fair
 
 log = logging.getLogger(__name__)
 BATCH = 2000  # events read per cycle at most; a longer backlog takes several cycles
 SHARDS = 8  # a broadcast goes out shard by shard, so that commands are answered in between
-BROADCAST_ROOMS = frozenset({PUBLIC, HALL})
+BROADCAST_ROOMS = frozenset({PUBLIC, HALL, RESIDENTS})
 
 
 def shard(room: str, number: int) -> str:
@@ -139,7 +139,7 @@ class Publisher:
             if occupied.get(room) and (body := message(room)) is not None:
                 await self.sio.emit("live", body, to=room)
         personal = [sid for room in parties for sid in occupied.get(room, {})]
-        for room in (PUBLIC, HALL):
+        for room in (PUBLIC, RESIDENTS, HALL):
             if occupied.get(room) and (body := message(room)) is not None:
                 # Sending to hundreds of screens takes tens of milliseconds; in parts, with
                 # the commands that arrived meanwhile served between them.

@@ -1,0 +1,189 @@
+"""Residents' wishes: submitted, moderated, supported once a day per device, merged, and answered by orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from fair.core import Actor, Code, FairError
+from tests.fairground import Fairground
+from tests.truth import assert_events_tell_the_truth, screens_of, views
+
+WISH = {
+    "district": "玄武区",
+    "street": "玄武门街道",
+    "category": "lecture",
+    "audience": "老年人",
+    "text": "希望社区有养生讲座",
+}
+
+
+def resident(g: Fairground, phone: str = "phone-1") -> Actor:
+    return Actor.resident(g.fair_id, phone)
+
+
+def everyone(g: Fairground) -> list[Actor]:
+    return [*screens_of(g), resident(g), resident(g, "phone-2")]
+
+
+async def refused(coro, code: Code) -> FairError:
+    with pytest.raises(FairError) as caught:
+        await coro
+    assert caught.value.code == code, caught.value
+    return caught.value
+
+
+async def approved_wish(g: Fairground, **changes) -> dict:
+    wish = (await g.do(resident(g), "wish.submit", WISH | changes))["wish"]
+    return (await g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "approve"}))["wish"]
+
+
+async def test_a_wish_is_public_only_once_approved(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, everyone(g))
+    submitted = (await g.do(resident(g), "wish.submit", WISH))["wish"]
+    assert (submitted["status"], submitted["supports"]) == ("pending", 1)
+    shown = await views(g.db, everyone(g))
+    assert [w["id"] for w in shown["organiser"]["wishes"]] == [submitted["id"]]
+    assert shown[f"team:{g.library.party_id}"]["wishes"] == []
+    assert shown[resident(g).key]["wishes"] == []
+    await g.do(g.organiser, "wish.moderate", {"wish_id": submitted["id"], "decision": "approve"})
+    shown = await views(g.db, everyone(g))
+    assert [w["text"] for w in shown[resident(g, "phone-2").key]["wishes"]] == [WISH["text"]]
+    assert [w["id"] for w in shown[f"supplier:{g.troupe.party_id}"]["wishes"]] == [submitted["id"]]
+    assert "device" not in shown["organiser"]["wishes"][0]
+    await assert_events_tell_the_truth(g.db, everyone(g), before)
+
+
+async def test_one_support_per_device_per_day(fairground: Fairground):
+    g = fairground
+    wish = await approved_wish(g)
+    await refused(g.do(resident(g), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)  # the author
+    supported = await g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]})
+    assert supported["wish"]["supports"] == 2
+    error = await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)
+    assert error.message("zh_CN") == "您今天已经支持过这条需求。"
+    assert (await g.do(resident(g, "phone-3"), "wish.support", {"wish_id": wish["id"]}))["wish"]["supports"] == 3
+
+
+async def test_a_pending_or_rejected_wish_cannot_be_supported(fairground: Fairground):
+    g = fairground
+    wish = (await g.do(resident(g), "wish.submit", WISH))["wish"]
+    await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)
+    await refused(g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "reject"}), Code.invalid_input)
+    rejected = await g.do(
+        g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "reject", "reason": "不属于公共文化服务"}
+    )
+    assert rejected["wish"]["reason"] == "不属于公共文化服务"
+    await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)
+
+
+async def test_a_device_sends_at_most_five_wishes_a_day(fairground: Fairground):
+    g = fairground
+    for number in range(5):
+        await g.do(resident(g), "wish.submit", WISH | {"text": f"第{number}个愿望"})
+    before = await g.state()
+    await refused(g.do(resident(g), "wish.submit", WISH | {"text": "第六个愿望"}), Code.rate_limited)
+    assert await g.state() == before
+    await g.do(resident(g, "phone-2"), "wish.submit", WISH)
+
+
+@pytest.mark.parametrize(
+    "abuse",
+    [
+        {"text": "<script>alert(1)</script>"},
+        {"text": "好的\x00讲座"},
+        {"text": "讲座\u202e座讲"},  # a bidi override turns the text around on screen
+        {"text": "讲\u200b座讲座"},  # a zero-width space hides a duplicate
+        {"text": "讲座" * 200},
+        {"street": "<b>街道</b>"},
+        {"district": "火星区"},
+        {"audience": "所有人"},
+        {"text": "讲座", "extra": 1},
+    ],
+)
+async def test_abusive_wishes_are_refused_and_leave_nothing(fairground: Fairground, abuse):
+    g = fairground
+    before = await g.state()
+    await refused(g.do(resident(g), "wish.submit", WISH | abuse), Code.invalid_input)
+    assert await g.state() == before
+
+
+async def test_text_is_kept_in_one_normal_form(fairground: Fairground):
+    g = fairground
+    wish = (await g.do(resident(g), "wish.submit", WISH | {"text": "  Cafe\u0301 讲座  "}))["wish"]
+    assert wish["text"] == "Café 讲座"
+
+
+async def test_merging_a_duplicate_adds_its_supports_and_sends_supporters_to_the_original(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, everyone(g))
+    original = await approved_wish(g)
+    duplicate = await approved_wish(g, text="想听老年养生讲座")
+    await g.do(resident(g, "phone-2"), "wish.support", {"wish_id": duplicate["id"]})
+    merged = await g.do(
+        g.organiser, "wish.moderate", {"wish_id": duplicate["id"], "decision": "merge", "into": original["id"]}
+    )
+    assert (merged["wish"]["status"], merged["wish"]["merged_into"]) == ("merged", original["id"])
+    shown = await views(g.db, everyone(g))
+    public = shown[resident(g, "phone-2").key]["wishes"]
+    assert [(w["id"], w["supports"]) for w in public] == [(original["id"], 3)]
+    supported = await g.do(resident(g, "phone-3"), "wish.support", {"wish_id": duplicate["id"]})
+    assert (supported["wish"]["id"], supported["wish"]["supports"]) == (original["id"], 4)
+    await refused(
+        g.do(g.organiser, "wish.moderate", {"wish_id": original["id"], "decision": "merge", "into": original["id"]}),
+        Code.invalid_input,
+    )
+    await assert_events_tell_the_truth(g.db, everyone(g), before)
+
+
+async def test_an_order_answers_a_wish_and_the_wish_says_so(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, everyone(g))
+    wish = await approved_wish(g)
+    order = (await g.order(g.library, g.troupe, g.lecture, wish_id=wish["id"]))["order"]
+    assert order["wish_id"] == wish["id"]
+    shown = await views(g.db, everyone(g))
+    answers = shown[resident(g, "phone-2").key]["wishes"][0]["answers"]
+    assert [(a["order_id"], a["team_name"], a["offering_title"]) for a in answers] == [
+        (order["id"], "玄武区图书馆", "越剧艺术漫谈")
+    ]
+    assert "amount_fen" not in answers[0]  # the public learns who answered, not for how much
+    await refused(
+        g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "reject", "reason": "重复"}),
+        Code.invalid_state,
+    )
+    await assert_events_tell_the_truth(g.db, everyone(g), before)
+
+
+async def test_terms_may_name_only_a_public_wish_of_the_team_s_district_and_the_offering_s_kind(
+    fairground: Fairground,
+):
+    g = fairground
+    elsewhere = await approved_wish(g, district="鼓楼区", street="湖南路街道")
+    books_wanted = await approved_wish(g, category="books")
+    pending = (await g.do(resident(g, "phone-9"), "wish.submit", WISH))["wish"]
+    terms = {"quantity": 1, "unit_price_fen": 50_000}
+    for wish, code in (
+        (elsewhere, Code.invalid_input),
+        (books_wanted, Code.invalid_input),
+        (pending, Code.invalid_state),
+    ):
+        await refused(
+            g.do(g.library, "negotiation.open", {"offering_id": g.lecture, "terms": terms | {"wish_id": wish["id"]}}),
+            code,
+        )
+    # A city-level team serves every district.
+    opened = await g.do(
+        g.centre, "negotiation.open", {"offering_id": g.lecture, "terms": terms | {"wish_id": elsewhere["id"]}}
+    )
+    assert opened["negotiation"]["terms"]["wish_id"] == elsewhere["id"]
+
+
+async def test_an_order_whose_wish_was_merged_meanwhile_answers_the_original(fairground: Fairground):
+    g = fairground
+    original = await approved_wish(g)
+    duplicate = await approved_wish(g, text="老年人养生讲座")
+    negotiation = await g.propose(g.library, g.lecture, wish_id=duplicate["id"])
+    await g.do(g.organiser, "wish.moderate", {"wish_id": duplicate["id"], "decision": "merge", "into": original["id"]})
+    accepted = await g.do(g.troupe, "negotiation.accept", {"negotiation_id": negotiation["id"], "version": 1})
+    assert accepted["order"]["order"]["wish_id"] == original["id"]
