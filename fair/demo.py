@@ -21,7 +21,7 @@ from sqlmodel import select
 from fair.core import Actor, FairError, execute, queries
 from fair.core.tally import TRAINING_LECTURE_EXHIBITION
 from fair.db import Database
-from fair.models import Fair
+from fair.models import CITY, Fair
 
 
 async def current_fair_id(db: Database) -> int | None:
@@ -36,11 +36,12 @@ async def load(db: Database, path: Path) -> int:
     created = await execute(db, organiser, "fair.create", demo["fair"], "demo-fair")
     fair_id = created.data["fair"]["id"]
     organiser = Actor.organiser(fair_id)
+    booths = {}
     for number, entry in enumerate(demo["suppliers"], start=1):
         supplier = {"name": entry["name"], "booth": entry["booth"], "approved": True}
         registered = await execute(db, organiser, "supplier.register", supplier, f"demo-supplier-{number}")
         supplier_id = registered.data["supplier"]["id"]
-        booth = Actor.supplier(fair_id, supplier_id)
+        booth = booths[entry["booth"]] = Actor.supplier(fair_id, supplier_id)
         for index, offering in enumerate(entry["offerings"], start=1):
             await execute(db, booth, "offering.publish", offering, f"demo-offering-{index}")
         join = {"kind": "supplier", "party_id": supplier_id, "label": entry["booth"]}
@@ -50,9 +51,36 @@ async def load(db: Database, path: Path) -> int:
         join = {"kind": "team", "party_id": registered.data["team"]["id"], "label": entry["name"]}
         await execute(db, organiser, "access.issue", join, f"demo-join-team-{number}")
     await execute(db, organiser, "access.issue", {"kind": "projector", "label": "主屏"}, "demo-join-projector")
+    for booth, times in demo.get("slots", {}).items():
+        await execute(db, booths[booth], "slot.publish", times, f"demo-slots-{booth}")
+    await _residents_wish(db, fair_id, demo.get("wishes", []))
     if demo.get("open"):
         await execute(db, organiser, "fair.open", {}, "demo-open")
     return fair_id
+
+
+async def _residents_wish(db: Database, fair_id: int, wishes: list[dict]) -> None:
+    """Residents submit the demo's wishes and support them from their phones; the organiser moderates them."""
+    organiser = Actor.organiser(fair_id)
+    ids: list[int] = []
+    for index, entry in enumerate(wishes):
+        author = Actor.resident(fair_id, f"demo-author-{index}")
+        wish = {key: entry[key] for key in ("district", "street", "category", "audience", "text")}
+        submitted = await execute(db, author, "wish.submit", wish, f"demo-wish-{index}")
+        ids.append(wish_id := submitted.data["wish"]["id"])
+        status = entry["status"]
+        if status == "pending":
+            continue
+        decision = {"wish_id": wish_id, "decision": "approve"}
+        if status == "rejected":
+            decision = {"wish_id": wish_id, "decision": "reject", "reason": entry["reason"]}
+        await execute(db, organiser, "wish.moderate", decision, f"demo-moderate-{index}")
+        for number in range(entry.get("supports", 0)):
+            supporter = Actor.resident(fair_id, f"demo-resident-{number}")
+            await execute(db, supporter, "wish.support", {"wish_id": wish_id}, f"demo-support-{index}")
+        if status == "merged":
+            merge = {"wish_id": wish_id, "decision": "merge", "into": ids[entry["merge_into"]]}
+            await execute(db, organiser, "wish.moderate", merge, f"demo-merge-{index}")
 
 
 HEADLINE = ("performance_orders", "training_lecture_exhibition_orders", "book_volumes")
@@ -81,6 +109,7 @@ async def play(db: Database, fair_id: int, targets: dict[str, int], *, seed: int
     async with db.read() as session:
         offerings = await queries.offerings(session, Actor.public(fair_id))
         teams = (await queries.participants(session, Actor.organiser(fair_id)))["teams"]
+        open_wishes = [wish for wish in await queries.wishes(session, Actor.public(fair_id)) if not wish["answers"]]
     kinds = {
         "performance_orders": [o for o in offerings if o["category"] == "performance"],
         "training_lecture_exhibition_orders": [o for o in offerings if o["category"] in TRAINING_LECTURE_EXHIBITION],
@@ -104,6 +133,9 @@ async def play(db: Database, fair_id: int, targets: dict[str, int], *, seed: int
             terms["quantity"] = min(BOOK_LOT, targets[kind] - played.headline[kind], offering["remaining"])
         buyers = [t for t in teams if t["id"] not in played.ran_out]
         team = rng.choices(buyers, weights=[t["budget"]["budget_fen"] for t in buyers])[0]
+        answering = _wish_answered_by(open_wishes, team, offering)
+        if answering is not None:
+            terms["wish_id"] = answering["id"]
         buyer, booth = Actor.team(fair_id, team["id"]), Actor.supplier(fair_id, offering["supplier_id"])
         negotiation = None
         try:
@@ -123,6 +155,8 @@ async def play(db: Database, fair_id: int, targets: dict[str, int], *, seed: int
             if error.code == "budget_exceeded":
                 played.ran_out.add(team["id"])
             continue
+        if answering is not None:
+            open_wishes.remove(answering)
         sold = accepted.data["order"]["offering"]
         offering["remaining"] = sold["remaining"]
         offering["dates"] = [
@@ -132,3 +166,13 @@ async def play(db: Database, fair_id: int, targets: dict[str, int], *, seed: int
         if pace:
             await asyncio.sleep(pace)
     return played
+
+
+def _wish_answered_by(wishes: list[dict], team: dict, offering: dict) -> dict | None:
+    """The most supported open wish this order could answer: the offering's kind, from the team's district."""
+    fitting = [
+        wish
+        for wish in wishes
+        if wish["category"] == offering["category"] and team["district"] in (CITY, wish["district"])
+    ]
+    return max(fitting, key=lambda wish: (wish["supports"], -wish["id"]), default=None)

@@ -87,14 +87,17 @@ export function noted(record) {
 /** The error of a refused command, in the screen's language. */
 export const refusal = (ack) => (ack && ack.error ? ack.error.message : t("Something went wrong on our side."));
 
-function upsert(items, item, order) {
-  const kept = items.filter((existing) => existing.id !== item.id);
+function upsertBy(key, items, item, order) {
+  const kept = items.filter((existing) => existing[key] !== item[key]);
   kept.push(item);
   return kept.sort(order);
 }
+const upsert = (items, item, order) => upsertBy("id", items, item, order);
 const byId = (a, b) => a.id - b.id;
 const byIdDescending = (a, b) => b.id - a.id;
 const byActivity = (a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : b.id - a.id);
+const bySupport = (a, b) => b.supports - a.supports || a.id - b.id;
+const byTime = (a, b) => (a.starts_at < b.starts_at ? -1 : a.starts_at > b.starts_at ? 1 : a.id - b.id);
 
 /** Apply one event to a view: the same rules as tests/screens.py. */
 export function apply(view, event) {
@@ -128,6 +131,27 @@ export function apply(view, event) {
       else for (const team of view.teams) if (team.id === data.order.team_id) team.budget = data.budget;
     }
   } else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
+  else if (type === "wish.updated") {
+    const wish = data.wish;
+    if (role === "organiser" || wish.status === "approved") view.wishes = upsert(view.wishes, wish, bySupport);
+    else view.wishes = view.wishes.filter((w) => w.id !== wish.id);
+  } else if (type === "shortlist.updated") {
+    if (data.item) view.shortlist = upsertBy("offering_id", view.shortlist, data.item, (a, b) => a.offering_id - b.offering_id);
+    else view.shortlist = view.shortlist.filter((i) => i.offering_id !== data.removed.offering_id);
+  } else if (type === "slot.updated") view.slots = upsert(view.slots, data.slot, byTime);
+  else if (type === "appointment.updated") view.appointments = upsert(view.appointments, data.appointment, byTime);
+  else if (type === "queue.updated") {
+    const stats = { supplier_id: data.supplier_id, serving: data.serving, waiting: data.waiting };
+    view.queues = view.queues.filter((q) => q.supplier_id !== stats.supplier_id);
+    if (stats.waiting || stats.serving !== null) view.queues = upsertBy("supplier_id", view.queues, stats, (a, b) => a.supplier_id - b.supplier_id);
+    if (role === "supplier" && data.tickets) view.queue = { ...stats, tickets: data.tickets };
+    if (role === "team" && data.ticket) {
+      view.tickets = view.tickets.filter((t) => t.id !== data.ticket.id);
+      if (data.ticket.state === "waiting" || data.ticket.state === "called") {
+        view.tickets = upsert(view.tickets, data.ticket, (a, b) => a.supplier_id - b.supplier_id);
+      }
+    }
+  }
 }
 
 function deviceId() {
