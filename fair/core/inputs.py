@@ -3,15 +3,22 @@
 Strict on purpose: a tablet that sends "3" for a quantity, an unknown field,
 a negative price or a megabyte of text gets ``invalid_input`` and nothing
 changes.  Bounds are generous for a city fair and tight for abuse.
+
+Text is NFC-normalised and may not hold control or format characters
+(bidirectional overrides, zero-width characters, NUL, line and paragraph
+separators): they spoof what a title says on the public board, and NUL
+breaks PostgreSQL.  Newlines are allowed only where text is multi-line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
 
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import INPUT_PROBLEMS, INVALID
@@ -32,14 +39,47 @@ def _unique(values: list) -> list:
     return values
 
 
+# Unicode categories text may not hold: controls (NUL, ESC...), formats (bidi overrides, zero-width
+# characters, soft hyphen), surrogates, private use, line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def _clean(multiline: bool):
+    def check(value: str) -> str:
+        value = unicodedata.normalize("NFC", value)
+        if multiline:
+            value = value.replace("\r\n", "\n")
+        if value.isprintable():  # the common case, checked in C: no control, format or separator character
+            return value
+        for char in value:
+            if (char == "\n" and multiline) or char == " ":
+                continue
+            if unicodedata.category(char) in REFUSED_CATEGORIES:
+                raise PydanticCustomError("text_characters", "text holds control or invisible characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802  (a type, spelled as one)
+    """One line of text."""
+    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length), _clean(multiline=False)]
+
+
+def Lines(max_length: int) -> Any:  # noqa: N802
+    """Text of several lines."""
+    return Annotated[StrictStr, Field(max_length=max_length), _clean(multiline=True)]
+
+
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
 Units = Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]
 Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=120)]
+Name = Line(120, min_length=1)
+Label = Line(60)
 Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_iso_day)]
 Days = Annotated[list[Day], Field(max_length=366), AfterValidator(_unique)]
 District = Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS + (CITY,)) + ")$")]
-Tag = Annotated[StrictStr, Field(min_length=1, max_length=20)]
+Tag = Line(20, min_length=1)
 
 
 class Input(BaseModel):
@@ -65,7 +105,7 @@ class ConfigureFair(Input):
 
 class RegisterSupplier(Input):
     name: Name
-    booth: Annotated[StrictStr, Field(min_length=1, max_length=20)]
+    booth: Line(20, min_length=1)
     approved: StrictBool = False
 
 
@@ -95,7 +135,7 @@ class SetBudget(Input):
 class PublishOffering(Input):
     category: Category
     title: Name
-    description: Annotated[StrictStr, Field(max_length=2000)] = ""
+    description: Lines(2000) = ""
     unit: Annotated[StrictStr, Field(pattern="^(" + "|".join(UNITS) + ")$")]
     unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)]
     capacity: Units
@@ -109,7 +149,7 @@ class UpdateOffering(Input):
 
     offering_id: Id
     title: Name | None = None
-    description: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    description: Lines(2000) | None = None
     unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)] | None = None
     capacity: Units | None = None
     add_dates: Days = []
@@ -125,9 +165,9 @@ class TermsInput(Input):
     quantity: Units
     unit_price_fen: Annotated[StrictInt, Field(ge=0, le=MAX_PRICE_FEN)]
     dates: Days = []
-    venue: Annotated[StrictStr, Field(max_length=200)] = ""
+    venue: Line(200) = ""
     funding: Funding = Funding.government
-    message: Annotated[StrictStr, Field(max_length=500)] = ""
+    message: Lines(500) = ""
 
 
 class OpenNegotiation(Input):
