@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlmodel import select
 
+from fair import accounts
+from fair.auth import sign_in
 from fair.core import COMMANDS
-from tests.conftest import Hall
+from fair.models import DeviceSession
+from tests.conftest import ORGANISER_PASSWORD, Hall
 
 ROLES = ("organiser", "troupe", "bookseller", "centre", "library", "projector", None)
 SUPPLIER_OWN = {"troupe"}
 TEAM_OWN = {"centre"}
 
 
-def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
+def cases(hall: Hall, negotiation_id: int, device_id: int, session_id: int) -> dict[str, tuple[dict, dict]]:
     """Each command with a payload aimed at the troupe's offering or the centre × troupe negotiation,
     and who may send it: role -> the refusal expected, or None where the role may."""
     g = hall.ground
@@ -51,6 +55,9 @@ def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
         "team.set_budget": ({"team_id": g.centre.party_id, "budget_fen": 20_000_000}, organiser_only),
         "access.issue": ({"kind": "projector"}, organiser_only),
         "access.revoke": ({"credential_id": hall.credentials["projector"]}, organiser_only),
+        "access.limit": ({"credential_id": hall.credentials["community"], "max_devices": 2}, organiser_only),
+        "device.sign_out": ({"device_id": device_id}, organiser_only),
+        "organiser.sign_out": ({"session_id": session_id}, organiser_only),
         "offering.publish": (
             {"category": "lecture", "title": "新讲座", "unit": "讲", "unit_price_fen": 1, "capacity": 1},
             suppliers,
@@ -70,7 +77,15 @@ def cases(hall: Hall, negotiation_id: int) -> dict[str, tuple[dict, dict]]:
 async def test_every_command_every_role(hall: Hall):
     g = hall.ground
     negotiation = await g.propose(g.centre, g.lecture)
-    table = cases(hall, negotiation["id"])
+    async with g.db.read() as session:
+        device_id = (
+            await session.exec(
+                select(DeviceSession.id).where(DeviceSession.credential_id == hall.credentials["community"])
+            )
+        ).one()
+    account = await accounts.verify(g.db, "organiser", ORGANISER_PASSWORD)
+    _, session_id = await sign_in(g.db, hall.tokens, account, label="another laptop", address="127.0.0.2")
+    table = cases(hall, negotiation["id"], device_id, session_id)
     assert set(table) == set(COMMANDS), "a command is missing from the permission matrix"
     screens = {role: await hall.screen(role) for role in ROLES}
     before = await g.state()
@@ -89,6 +104,19 @@ async def test_every_command_every_role(hall: Hall):
         assert ack["ok"] or ack["error"]["code"] not in ("forbidden", "not_a_party"), (command, role, ack)
     for screen in screens.values():
         await screen.disconnect()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_only_the_organiser_reads_who_is_signed_in(hall: Hall, role):
+    screen = await hall.screen(role)
+    reply = await screen.client.call("sessions", {}, timeout=10)
+    if role == "organiser":
+        cards = {card["credential_id"]: card for card in reply["data"]["cards"]}
+        assert len(cards[hall.credentials["centre"]]["devices"]) == 1
+        assert [s["current"] for s in reply["data"]["organisers"]] == [True]
+    else:
+        assert reply["ok"] is False and reply["error"]["code"] == "forbidden", reply
+    await screen.disconnect()
 
 
 @pytest.mark.parametrize("role", ["library", "bookseller", None, "projector"])

@@ -7,6 +7,7 @@ fails if a page logs a JavaScript error.
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -67,7 +68,12 @@ class Screens:
             self.errors.append(f"{path}: {message.text}")
 
     async def join(self, who: str, **options) -> Page:
-        return await self.open(f"/join/{self.hall.token(who)}", **options)
+        """Scan ``who``'s card: the page asks "Sign in as …?", and the visitor confirms."""
+        page = await self.open(f"/join#{self.hall.card(who)}", **options)
+        await expect(page.locator("#join-question")).to_be_visible()
+        await page.locator("form button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"/(tablet|booth|board)$"))
+        return page
 
     async def organiser(self, **options) -> Page:
         page = await self.open("/login", **options)

@@ -5,7 +5,7 @@ change and the functions of ``queries`` for every read; they translate a
 ``FairError`` and never decide a rule themselves.
 """
 
-from fair.core import access, negotiations, offerings, organiser  # noqa: F401  (registers their commands)
+from fair.core import access, negotiations, offerings, organiser, sessions  # noqa: F401  (registers their commands)
 from fair.core.actors import Actor, Role
 from fair.core.commands import COMMANDS, Outcome, execute
 from fair.core.errors import Code, FairError

@@ -24,6 +24,8 @@ THINGS = {
     "team": N_("team"),
     "offering": N_("offering"),
     "negotiation": N_("negotiation"),
+    "device": N_("device"),
+    "session": N_("sign-in"),
 }
 
 # What pydantic found wrong with a field, by its error type.
@@ -44,5 +46,6 @@ INPUT_PROBLEMS = {
     "too_long": N_("has too many items"),
     "string_pattern_mismatch": N_("is not one of the allowed values"),
     "enum": N_("is not one of the allowed values"),
+    "text_characters": N_("holds control or invisible characters"),
 }
 INVALID = N_("is not valid")
