@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
+from fair.middleware import UVICORN_OPTIONS
+
 
 @asynccontextmanager
 async def serving(app) -> AsyncIterator[str]:
@@ -17,7 +19,7 @@ async def serving(app) -> AsyncIterator[str]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", loop="asyncio", ws="websockets-sansio")
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", loop="asyncio", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
