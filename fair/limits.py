@@ -151,8 +151,8 @@ class Limits:
         connections_per_address: int,
         connect_rate: float,
         connect_burst: int,
-        sync_rate: float = 1.0,
-        sync_burst: int = 5,
+        sync_rate: float = 2.0,
+        sync_burst: int = 10,
         store: Store | None = None,
         clock=time.monotonic,
     ) -> None:

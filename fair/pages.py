@@ -271,13 +271,11 @@ async def cards(request: Request) -> Response:
         shown = await queries.view(session, actor)
     names = {("supplier", s["id"]): f"{s['booth']} {s['name']}" for s in shown["suppliers"]}
     names |= {("team", team["id"]): team["name"] for team in shown["teams"]}
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
     printed = []
     for credential in shown["credentials"]:
         if credential["revoked"]:
             continue
-        # The card is in the fragment: browsers never send it, so no access log ever holds it.
-        link = f"{base}/join#{request.app.state.tokens.card(credential['id'])}"
+        link = join_link(request, credential["id"])
         qr = segno.make(link, error="m")
         printed.append(
             {
@@ -289,6 +287,12 @@ async def cards(request: Request) -> Response:
             }
         )
     return render(request, "cards.html", cards=printed, fair=shown["fair"])
+
+
+def join_link(request: Request, credential_id: int) -> str:
+    """The link a card's QR code holds: the card is in the fragment, which browsers never send to a server."""
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    return f"{base}/join#{request.app.state.tokens.card(credential_id)}"
 
 
 routes = [

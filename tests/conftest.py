@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -109,6 +112,13 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 async def hall(tmp_path) -> AsyncIterator[Hall]:
+    async with open_hall(tmp_path) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_hall(tmp_path: Path, **settings: Any) -> AsyncIterator[Hall]:
+    """A hall served with ``settings`` over the test's defaults (the ``hall`` fixture has none)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
     db = Database(url)
     await migrate.upgrade(db)
@@ -123,14 +133,14 @@ async def hall(tmp_path) -> AsyncIterator[Hall]:
     issued = await ground.do(ground.organiser, "access.issue", {"kind": "projector", "label": "主屏"})
     credentials["projector"] = issued["credential"]["id"]
     await db.dispose()
-    settings = Settings(
-        database_url=url,
-        demo=None,
-        secret_key="a test secret",
-        organiser_password=ORGANISER_PASSWORD,
-        live_interval_ms=30,
-    )
-    app = create_app(settings)
+    defaults = {
+        "database_url": url,
+        "demo": None,
+        "secret_key": "a test secret",
+        "organiser_password": ORGANISER_PASSWORD,
+        "live_interval_ms": 30,
+    }
+    app = create_app(Settings(**{**defaults, **settings}))
     async with serving(app) as base:
         ground.db = app.state.db
         hall = Hall(app, base, ground, credentials)

@@ -115,13 +115,17 @@ class Live:
         await self.publisher.stop()
 
     def _origin_allowed(self, origin: str | None, environ: dict) -> bool:
-        return origin_allowed(origin, environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"), self.origins)
+        # Engine.IO's environ takes its scheme from X-Forwarded-Proto whoever sent it: the scope's is the one
+        # uvicorn set, believing only trusted proxies.
+        scheme = environ.get("asgi.scope", {}).get("scheme", "http")
+        return origin_allowed(origin, scheme, environ.get("HTTP_HOST"), self.origins)
 
     async def _connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
         asked = auth.get("locale")
         locale = normalise_locale(asked if isinstance(asked, str) else environ.get("HTTP_ACCEPT_LANGUAGE"))
-        address = str(environ.get("REMOTE_ADDR") or "unknown")
+        client = environ.get("asgi.scope", {}).get("client")  # Engine.IO's REMOTE_ADDR is always 127.0.0.1
+        address = str(client[0]) if client else "unknown"
         if not await self.limits.connect(address):
             raise _refused(TOO_MANY_CONNECTIONS, locale)
         token = auth.get("token") or _cookie(environ, SESSION_COOKIE)
