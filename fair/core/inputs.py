@@ -7,7 +7,8 @@ changes.  Bounds are generous for a city fair and tight for abuse.
 Text is NFC-normalised and may not hold control or format characters
 (bidirectional overrides, zero-width characters, NUL, line and paragraph
 separators): they spoof what a title says on the public board, and NUL
-breaks PostgreSQL.  Newlines are allowed only where text is multi-line.
+breaks PostgreSQL.  Newlines and tabs are allowed only where text is
+multi-line.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _clean(multiline: bool):
         if value.isprintable():  # the common case, checked in C: no control, format or separator character
             return value
         for char in value:
-            if (char == "\n" and multiline) or char == " ":
+            if (char in "\n\t" and multiline) or char == " ":
                 continue
             if unicodedata.category(char) in REFUSED_CATEGORIES:
                 raise PydanticCustomError("text_characters", "text holds control or invisible characters")
