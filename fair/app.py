@@ -78,13 +78,15 @@ def create_app(settings: Settings) -> FairApp:
     starlette = Starlette(routes=[*routes, *pages.routes, *static], lifespan=lifespan)
     state = starlette.state
     state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings
-    # Forms (joining, signing in and out) carry a CSRF token, signed with a key of its own.
+    # Forms (joining, signing in and out) carry a CSRF token, signed with a key of its own.  The JSON API
+    # acts on what its body or bearer header says, never on a cookie, so it needs none.
     protected = asgi_csrf(
         starlette,
         signing_secret=tokens.csrf_key,
         cookie_samesite="Lax",
         cookie_secure=settings.secure_cookies,
         always_protect=FORMS,
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
     asgi = socketio.ASGIApp(live.sio, other_asgi_app=protected)
     return FairApp(shielded(asgi, settings), state, live)

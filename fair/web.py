@@ -78,9 +78,14 @@ async def login(request: Request) -> JSONResponse:
 
 
 async def logout(request: Request) -> JSONResponse:
-    """End the session of the bearer token (or cookie): it opens nothing any more, and its screens are sent away."""
+    """End the session of the bearer token: it opens nothing any more, and its screens are sent away.
+
+    The bearer header only, never the cookie: the JSON API takes no CSRF token (pages sign out with ``/logout``).
+    """
     state = request.app.state
-    ended = await auth.sign_out(state.db, state.tokens, _token(request))
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
+    ended = await auth.sign_out(state.db, state.tokens, token)
     if ended is not None:
         await state.live.send_away(*ended)
     return JSONResponse({"ok": True, "data": {"signed_out": ended is not None}})
