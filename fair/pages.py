@@ -234,8 +234,9 @@ async def password(request: Request) -> Response:
     account_id = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
     if account_id is None:
         return RedirectResponse("/login", status_code=303)
+    first = await accounts.must_change_password(state.db, account_id)
     if request.method == "GET":
-        return render(request, "password.html", min_length=MIN_PASSWORD)
+        return render(request, "password.html", min_length=MIN_PASSWORD, first=first)
     form = await form_of(request)
     chosen, again = form.get("password", ""), form.get("again", "")
     problem = None
@@ -245,7 +246,7 @@ async def password(request: Request) -> Response:
         problem = N_("The two passwords differ.")
     if problem:
         error = gettext(locale_of(request), problem, count=MIN_PASSWORD)
-        return render(request, "password.html", status_code=400, error=error, min_length=MIN_PASSWORD)
+        return render(request, "password.html", status_code=400, error=error, min_length=MIN_PASSWORD, first=first)
     await accounts.set_password(state.db, account_id, chosen)
     FIRST_PASSWORD.unlink(missing_ok=True)  # the generated first password is no longer anybody's
     return RedirectResponse("/console", status_code=303)
