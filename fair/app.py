@@ -89,7 +89,7 @@ def create_app(settings: Settings) -> FairApp:
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
     asgi = socketio.ASGIApp(live.sio, other_asgi_app=protected)
-    return FairApp(shielded(asgi, settings), state, live)
+    return FairApp(shielded(asgi, settings, limits), state, live)
 
 
 async def _first_organiser(db: Database, settings: Settings) -> None:

@@ -5,13 +5,17 @@ on the internet, so one laptop must not be able to slow the hall down.  What
 a client can make the server do is bounded here, before the work is done:
 
 - **Events over Socket.IO** (commands, ``sync``, unknown names alike) draw
-  from two token buckets: the sender's (its device session, its organiser
-  sign-in, or, for the public, its address) and its address's.  The buckets
-  outlive connections, so reconnecting refills nothing.
+  from two token buckets: the sender's and its address's.  A device's or an
+  organiser's bucket belongs to its session and outlives its connections, so
+  reconnecting refills nothing; a public board has no session and draws on a
+  bucket of its own connection, and its address's bucket and connection
+  quota bound what one address may do however many boards it opens.
 - **sync** draws from a small bucket of its own as well: it is the one read
   that costs milliseconds (a view, or hundreds of events).
-- **Connections:** a rate of new ones, and how many may be open at once, per
-  address.  Defaults are generous: a whole hall may sit behind one address.
+- **Connections:** a rate of new ones per address (checked on the handshake,
+  before Engine.IO makes a session), and how many may be open at once.
+  Defaults are generous: a whole hall may sit behind one address.  A
+  connection that goes on sending while it is told to wait is closed.
 - **Signing in:** after a few failures an address, and a username, wait
   longer and longer before the next try; and at most ``VERIFYING`` argon2
   verifications (64 MiB and tens of milliseconds of a core each) run at once,
@@ -186,13 +190,20 @@ class Limits:
         shared = await self.store.take(f"address:{address}", self.address_rate, self.address_burst, now)
         return own and shared
 
+    async def request(self, address: str) -> bool:
+        """One HTTP request that does something (a form, a sign-in), from ``address``: it draws on the address's
+        bucket, as its sockets' events do."""
+        return await self.store.take(f"address:{address}", self.address_rate, self.address_burst, self.clock())
+
     async def sync(self, sender: str) -> bool:
         return await self.store.take(f"sync:{sender}", self.sync_rate, self.sync_burst, self.clock())
 
+    async def handshake(self, address: str) -> bool:
+        """A new connection's handshake from ``address``: refused before any socket is made when too fast."""
+        return await self.store.take(f"connect:{address}", self.connect_rate, self.connect_burst, self.clock())
+
     async def connect(self, address: str) -> bool:
-        """A new connection from ``address``; if True, ``disconnect`` must follow when it ends."""
-        if not await self.store.take(f"connect:{address}", self.connect_rate, self.connect_burst, self.clock()):
-            return False
+        """One more connection open from ``address``; if True, ``disconnect`` must follow when it ends."""
         return await self.store.acquire(f"open:{address}", self.connections_per_address)
 
     async def disconnect(self, address: str) -> None:

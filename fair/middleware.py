@@ -7,7 +7,12 @@
   from a page of another origin is refused with 403 before Engine.IO sees
   it: the tablet's cookie would otherwise admit that page as the team.  The
   fair's origins are ``FAIR_PUBLIC_URL`` and ``FAIR_EXTRA_ORIGINS``; with
-  neither, the origin the request was addressed to (its ``Host``).
+  neither, the origin the request was addressed to (its ``Host``).  An
+  address opening connections too fast gets 429 on the handshake, before
+  Engine.IO makes a session for it (``fair.limits``).
+- **Requests.** A form or API request (anything but GET) draws on its
+  address's bucket, as socket events do: a flood of sign-ins is refused with
+  429 here, before anything reads it.
 - **Bodies.** A body over ``MAX_BODY_BYTES`` (``MAX_MESSAGE_BYTES`` for
   Socket.IO's polling) is refused with 413 before anything buffers it, and a
   form, JSON or multipart body that cannot be read is 400, never an error
@@ -29,7 +34,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import LOCALES, normalise_locale
-from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_WIRE_DEPTH, nesting_within
+from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_WIRE_DEPTH, Limits, nesting_within
 from fair.settings import Settings, origin_of
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
@@ -83,17 +88,18 @@ def origin_allowed(origin: str | None, scheme: str, host: str | None, allowed: f
 
 
 class Shield:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, settings: Settings, limits: Limits) -> None:
+        self.app, self.limits = app, limits
         self.allowed = settings.origins()
         self.hsts = f"max-age={settings.hsts_seconds}; includeSubDomains".encode() if settings.hsts_seconds else None
 
     async def __call__(self, scope: dict, receive, send) -> None:
         if scope["type"] == "websocket":
-            if scope["path"].startswith(SOCKETS) and not self._origin_ok(scope):
-                await receive()  # websocket.connect
-                await send({"type": "websocket.close", "code": 1008})  # before accept: uvicorn answers 403
-                return
+            if scope["path"].startswith(SOCKETS):
+                refusal = await self._refuse_socket(scope)
+                if refusal is not None:
+                    await _deny_websocket(scope, receive, send, *refusal)
+                    return
             await self.app(scope, receive, send)
             return
         if scope["type"] != "http":
@@ -101,11 +107,17 @@ class Shield:
             return
         send = self._with_headers(scope, send)
         sockets = scope["path"].startswith(SOCKETS)
-        if sockets and not self._origin_ok(scope):
-            await _answer(send, scope, 403, FairError(Code.forbidden, FOREIGN_ORIGIN))
-            return
+        if sockets:
+            refusal = await self._refuse_socket(scope)
+            if refusal is not None:
+                await _answer(send, scope, *refusal)
+                return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        if not sockets and not await self.limits.request(client[0] if client else "unknown"):
+            await _answer(send, scope, 429, FairError(Code.rate_limited, TOO_MANY_REQUESTS))
             return
         limit = MAX_MESSAGE_BYTES if sockets else MAX_BODY_BYTES
         headers = dict(scope["headers"])
@@ -138,6 +150,16 @@ class Shield:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _refuse_socket(self, scope: dict) -> tuple[int, FairError] | None:
+        """Why a request for the fair's sockets is refused before Engine.IO sees it, if it is."""
+        if not self._origin_ok(scope):
+            return 403, FairError(Code.forbidden, FOREIGN_ORIGIN)
+        handshake = b"sid=" not in scope.get("query_string", b"")  # a new connection, not one going on
+        client = scope.get("client")
+        if handshake and not await self.limits.handshake(client[0] if client else "unknown"):
+            return 429, FairError(Code.rate_limited, TOO_FAST)
+        return None
 
     def _origin_ok(self, scope: dict) -> bool:
         headers = dict(scope["headers"])
@@ -211,6 +233,20 @@ async def _answer(send, scope: dict, status: int, error: FairError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _deny_websocket(scope: dict, receive, send, status: int, error: FairError) -> None:
+    """Refuse a websocket handshake with an HTTP answer (uvicorn's denial response), else by closing it."""
+    await receive()  # websocket.connect
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})  # before accept: uvicorn answers 403
+        return
+    body = json.dumps(
+        {"ok": False, "error": {"code": str(error.code), "message": error.message(_locale(scope))}}, ensure_ascii=False
+    ).encode()
+    headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers + HEADERS})
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
 def _locale(scope: dict) -> str:
     """The fair_locale cookie's language (the pages'), else the browser's."""
     headers = dict(scope["headers"])
@@ -222,12 +258,14 @@ def _locale(scope: dict) -> str:
 
 
 FOREIGN_ORIGIN = N_("A page of another site may not open the fair's connection.")
+TOO_FAST = N_("Too many connections from this address: wait a moment.")
+TOO_MANY_REQUESTS = N_("Too many requests: wait a moment.")
 TOO_LARGE = N_("The request body is too large.")
 
 
-def shielded(app: ASGIApp, settings: Settings) -> Any:
+def shielded(app: ASGIApp, settings: Settings, limits: Limits) -> Any:
     """``app`` behind the shield, and behind the trusted proxies' headers when there are any."""
-    shield = Shield(app, settings)
+    shield = Shield(app, settings, limits)
     if settings.trusted_proxies:
         return ProxyHeadersMiddleware(shield, trusted_hosts=list(settings.trusted_proxies))
     return shield

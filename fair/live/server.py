@@ -52,6 +52,7 @@ SESSION_COOKIE = "fair_session"
 RESYNC_LIMIT = 500  # a screen further behind than this gets a fresh view instead of the events
 ENVELOPE = frozenset({"request_id", "payload"})
 SYNC_ATTEMPTS = 3  # reads outside the lock before the last one is made holding it
+PERSISTENCE = 50  # rate_limited answers in a row after which a connection is closed instead of answered
 SIGN_OUTS = {"device.sign_out": ("device", "device_id"), "organiser.sign_out": ("organiser", "session_id")}
 
 FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
@@ -69,8 +70,9 @@ class Connection:
     token: str | None
     locale: str
     address: str
-    sender: str  # whose limits it draws on: its session, or for the public its address
+    sender: str  # whose limits it draws on: its session, or for the public the connection itself
     shard: int  # the part of the broadcast rooms this connection is sent in, fixed for its life
+    waved_off: int = 0  # rate_limited answers in a row: a client that goes on regardless is disconnected
 
 
 class Live:
@@ -126,7 +128,7 @@ class Live:
         locale = normalise_locale(asked if isinstance(asked, str) else environ.get("HTTP_ACCEPT_LANGUAGE"))
         client = environ.get("asgi.scope", {}).get("client")  # Engine.IO's REMOTE_ADDR is always 127.0.0.1
         address = str(client[0]) if client else "unknown"
-        if not await self.limits.connect(address):
+        if not await self.limits.connect(address):  # (too many too fast was refused on the handshake)
             raise _refused(TOO_MANY_CONNECTIONS, locale)
         token = auth.get("token") or _cookie(environ, SESSION_COOKIE)
         try:
@@ -134,7 +136,9 @@ class Live:
         except FairError as error:
             await self.limits.disconnect(address)
             raise _refused(error, locale) from None
-        sender = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else f"public@{address}"
+        # A session's limits outlive its connections.  The public has no session: each board draws on its own
+        # bucket, and its address's bucket and connection quota bound how many boards one address may run.
+        sender = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else f"public:{sid}"
         self.connections[sid] = Connection(actor, token or None, locale, address, sender, next(self._shards))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
@@ -148,10 +152,18 @@ class Live:
         if connection is None:
             return None, _refusal(FORBIDDEN, "zh_CN")
         if not await self.limits.event(connection.sender, connection.address):
-            return None, _refusal(RATE_LIMITED, connection.locale)
+            return None, await self._wave_off(sid, connection)
+        connection.waved_off = 0
         if extra:
             return None, _refusal(ONE_ARGUMENT, connection.locale)
         return connection, None
+
+    async def _wave_off(self, sid: str, connection: Connection) -> dict[str, Any]:
+        """rate_limited; and a connection that ignores it for long is closed (refusing costs too)."""
+        connection.waved_off += 1
+        if connection.waved_off > PERSISTENCE:
+            self.sio.start_background_task(self.sio.disconnect, sid)
+        return _refusal(RATE_LIMITED, connection.locale)
 
     async def _sync(self, sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
         """Bring a screen up to date and subscribe it: the events it missed, or a fresh view."""
@@ -159,7 +171,7 @@ class Live:
         if connection is None:
             return refusal
         if not await self.limits.sync(connection.sender):
-            return _refusal(RATE_LIMITED, connection.locale)
+            return await self._wave_off(sid, connection)
         since = data.get("since") if isinstance(data, dict) else None
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
             error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
