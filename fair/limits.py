@@ -13,7 +13,8 @@ a client can make the server do is bounded here, before the work is done:
 - **sync** draws from a small bucket of its own as well: it is the one read
   that costs milliseconds (a view, or hundreds of events).
 - **Connections:** a rate of new ones per address (checked on the handshake,
-  before Engine.IO makes a session), and how many may be open at once.
+  before Engine.IO makes a session), and how many may be open at once, per
+  address and per session (a card's device, an organiser's sign-in).
   Defaults are generous: a whole hall may sit behind one address.  A
   connection that goes on sending while it is told to wait is closed.
 - **Signing in:** after a few failures an address, and a username, wait
@@ -52,6 +53,7 @@ MAX_CHARS = 20_000  # characters of text in one envelope
 MAX_DEPTH = 8  # levels of objects and lists in one envelope
 MAX_WIRE_DEPTH = MAX_DEPTH + 2  # levels in a whole frame (the event's array around the envelope, and some slack)
 
+SESSION_CONNECTIONS = 20  # sockets one device session or sign-in may have open at once (a few tabs, reconnects)
 VERIFYING = 2  # argon2 verifications at once
 VERIFY_QUEUE = 8  # sign-ins waiting for one; more are refused at once
 
@@ -202,12 +204,20 @@ class Limits:
         """A new connection's handshake from ``address``: refused before any socket is made when too fast."""
         return await self.store.take(f"connect:{address}", self.connect_rate, self.connect_burst, self.clock())
 
-    async def connect(self, address: str) -> bool:
-        """One more connection open from ``address``; if True, ``disconnect`` must follow when it ends."""
-        return await self.store.acquire(f"open:{address}", self.connections_per_address)
+    async def connect(self, address: str, session: str | None = None) -> bool:
+        """One more connection open from ``address`` (in ``session``, if it has one); if True, ``disconnect``
+        must follow when it ends."""
+        if not await self.store.acquire(f"open:{address}", self.connections_per_address):
+            return False
+        if session is not None and not await self.store.acquire(f"open-session:{session}", SESSION_CONNECTIONS):
+            await self.store.release(f"open:{address}")
+            return False
+        return True
 
-    async def disconnect(self, address: str) -> None:
+    async def disconnect(self, address: str, session: str | None = None) -> None:
         await self.store.release(f"open:{address}")
+        if session is not None:
+            await self.store.release(f"open-session:{session}")
 
     async def sign_in_wait(self, address: str, username: str) -> float:
         """Seconds before this address may try this username again; 0 when it may now."""

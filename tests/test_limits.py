@@ -335,3 +335,21 @@ async def test_one_client_abusing_the_hall_is_refused_while_a_booth_and_a_board_
         assert "rate_limited" in abuser_codes
         await booth.disconnect()
         await board.disconnect()
+
+
+async def test_a_session_may_open_so_many_connections(hall: Hall):
+    """Finding 3: per credential too, not only per address."""
+    from fair.limits import SESSION_CONNECTIONS
+
+    token = hall.token("troupe")
+    opened = [await raw_client(hall, token) for _ in range(SESSION_CONNECTIONS)]
+    refusals: list = []
+    extra = socketio.AsyncClient(reconnection=False)
+    extra.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await extra.connect(hall.url, auth={"token": token}, transports=["websocket"], wait_timeout=5)
+    assert refusals[0]["data"] == {"code": "rate_limited"}
+    await close_refused(extra)
+    other = await raw_client(hall, hall.token("bookseller"))  # another booth's device is not held back
+    for client in (*opened, other):
+        await client.disconnect()

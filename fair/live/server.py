@@ -57,7 +57,7 @@ SIGN_OUTS = {"device.sign_out": ("device", "device_id"), "organiser.sign_out": (
 
 FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
 RATE_LIMITED = FairError(Code.rate_limited, N_("Too many requests: wait a moment."))
-TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections from this address: wait a moment."))
+TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections at once: close some screens."))
 ONE_ARGUMENT = FairError(Code.invalid_input, N_("An event takes one argument."))
 MALFORMED_FRAME = FairError(
     Code.invalid_input, N_("This message could not be read: it is not JSON, or nests too deep.")
@@ -128,23 +128,24 @@ class Live:
         locale = normalise_locale(asked if isinstance(asked, str) else environ.get("HTTP_ACCEPT_LANGUAGE"))
         client = environ.get("asgi.scope", {}).get("client")  # Engine.IO's REMOTE_ADDR is always 127.0.0.1
         address = str(client[0]) if client else "unknown"
-        if not await self.limits.connect(address):  # (too many too fast was refused on the handshake)
-            raise _refused(TOO_MANY_CONNECTIONS, locale)
         token = auth.get("token") or _cookie(environ, SESSION_COOKIE)
         try:
             actor = await authenticate(self.db, self.tokens, self.fair_id, token, self.policy)
         except FairError as error:
-            await self.limits.disconnect(address)
             raise _refused(error, locale) from None
         # A session's limits outlive its connections.  The public has no session: each board draws on its own
         # bucket, and its address's bucket and connection quota bound how many boards one address may run.
-        sender = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else f"public:{sid}"
+        session = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else None
+        if not await self.limits.connect(address, session):  # (too many too fast was refused on the handshake)
+            raise _refused(TOO_MANY_CONNECTIONS, locale)
+        sender = session or f"public:{sid}"
         self.connections[sid] = Connection(actor, token or None, locale, address, sender, next(self._shards))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         connection = self.connections.pop(sid, None)
         if connection is not None:
-            await self.limits.disconnect(connection.address)
+            session = None if connection.sender.startswith("public:") else connection.sender
+            await self.limits.disconnect(connection.address, session)
 
     async def _admit(self, sid: str, extra: tuple) -> tuple[Connection | None, dict[str, Any] | None]:
         """The connection an event came from, or the answer to give instead: every event is counted."""
