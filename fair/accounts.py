@@ -48,11 +48,6 @@ async def verify(db: Database, username: str, password: str) -> int | None:
     return account.id if account and right else None
 
 
-async def exists(db: Database, account_id: int) -> bool:
-    async with db.read() as session:
-        return (await session.get(OrganiserAccount, account_id)) is not None
-
-
 async def must_change_password(db: Database, account_id: int) -> bool:
     async with db.read() as session:
         account = await session.get(OrganiserAccount, account_id)

@@ -142,7 +142,9 @@ async def join(request: Request) -> Response:
             raise FairError(Code.forbidden, access.NOT_VALID)
         if form.get("confirm") != "yes":
             return render(request, "join.html", card=form["card"], shown=shown)
-        await _leave(request)  # this browser's earlier session, if any, is replaced, not left open
+        already = await caller(request)
+        if already is not None and already.credential_id == credential_id:  # this device is signed in with it
+            return RedirectResponse(SCREEN_OF[already.role], status_code=303)
         token, actor = await auth.enrol(
             state.db,
             state.tokens,
@@ -153,6 +155,7 @@ async def join(request: Request) -> Response:
         )
     except FairError as error:
         return refusal_page(request, error)
+    await _leave(request)  # this browser's earlier session, if any, is replaced, not left open
     response = RedirectResponse(SCREEN_OF[actor.role], status_code=303)
     return session_cookie(response, request, token, int(state.policy.session_hours * 3600))
 
@@ -268,6 +271,10 @@ async def cards(request: Request) -> Response:
     actor = await caller(request)
     if actor is None or actor.role != Role.organiser:
         return RedirectResponse("/login", status_code=303)
+    state = request.app.state
+    account = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
+    if account is None or await accounts.must_change_password(state.db, account):
+        return RedirectResponse("/account/password", status_code=303)
     async with request.app.state.db.read() as session:
         shown = await queries.view(session, actor)
     names = {("supplier", s["id"]): f"{s['booth']} {s['name']}" for s in shown["suppliers"]}

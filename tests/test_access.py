@@ -264,3 +264,18 @@ def test_a_cards_link_holds_the_card_in_its_fragment(tmp_path):
         state = SimpleNamespace(settings=SimpleNamespace(public_url=public_url), tokens=tokens)
         request = SimpleNamespace(app=SimpleNamespace(state=state), base_url="http://10.0.0.5:8000/")
         assert join_link(request, 9) == f"{base}/join#{tokens.card(9)}"
+
+
+async def test_a_device_scanning_its_own_card_again_keeps_its_session(hall: Hall):
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        first = session_of(await join(http, hall.card("community")))
+        again = await join(http, hall.card("community"))
+        assert again.status_code == 303 and "fair_session" not in again.cookies
+        assert http.cookies["fair_session"] == first and await connects(hall, first)
+        # Another card replaces the session; the old one is signed out, not left open.
+        switched = session_of(await join(http, hall.card("library")))
+        assert switched != first and not await connects(hall, first) and await connects(hall, switched)
+        # A card that cannot enrol leaves the session this device had.
+        await hall.ground.do(hall.ground.organiser, "access.revoke", {"credential_id": hall.credentials["troupe"]})
+        refused = await join(http, hall.card("troupe"))
+        assert refused.status_code == 403 and await connects(hall, switched)
