@@ -11,6 +11,7 @@ import socketio
 from itsdangerous import URLSafeSerializer
 from sqlmodel import select
 
+from fair import accounts
 from fair.core import Actor, FairError
 from fair.models import DeviceSession
 from fair.tokens import Tokens, derive
@@ -279,3 +280,43 @@ async def test_a_device_scanning_its_own_card_again_keeps_its_session(hall: Hall
         await hall.ground.do(hall.ground.organiser, "access.revoke", {"credential_id": hall.credentials["troupe"]})
         refused = await join(http, hall.card("troupe"))
         assert refused.status_code == 403 and await connects(hall, switched)
+
+
+async def test_sessions_in_the_core_on_both_engines(fairground):
+    """The core's rules for devices and sign-ins, on SQLite and PostgreSQL: limits, sign-outs, the share lock's SQL."""
+    from fair.core import access, sessions
+    from fair.core.access import DevicePolicy
+
+    g = fairground
+    issued = await g.do(g.organiser, "access.issue", {"kind": "team", "party_id": g.library.party_id, "max_devices": 2})
+    card = issued["credential"]["id"]
+    one = await access.enrol(g.db, card, "a" * 64, label="one", address="10.0.0.1", policy=DevicePolicy())
+    two = await access.enrol(g.db, card, "b" * 64, label="two", address="10.0.0.2", policy=DevicePolicy())
+    with pytest.raises(FairError) as full:
+        await access.enrol(g.db, card, "c" * 64, label="three", address="10.0.0.3", policy=DevicePolicy())
+    assert full.value.code == "forbidden" and full.value.params == {"count": 2}
+    assert one.session_id != two.session_id and one == g.library  # the same team, another device
+    await g.do(one, "negotiation.open", {"offering_id": g.lecture})
+    await g.do(g.organiser, "device.sign_out", {"device_id": one.session_id})
+    with pytest.raises(FairError) as signed_out:
+        await g.do(one, "negotiation.open", {"offering_id": g.books})
+    assert signed_out.value.code == "forbidden"
+    await g.do(two, "negotiation.open", {"offering_id": g.books})  # the card's other device goes on
+    three = await access.enrol(g.db, card, "c" * 64, label="three", address="10.0.0.3", policy=DevicePolicy())
+    await g.do(g.organiser, "access.revoke", {"credential_id": card})
+    for device in (two, three):
+        with pytest.raises(FairError):
+            await g.do(device, "negotiation.withdraw", {"negotiation_id": 1})
+    async with g.db.read() as session:
+        with pytest.raises(FairError):
+            await access.admit(session, "b" * 64, DevicePolicy())
+    # An organiser's sign-in: its commands stop with it.
+    account = await accounts.create(g.db, "organiser", "correct horse battery staple")
+    session_id = await sessions.open_session(g.db, account, "d" * 64, label="laptop", address="10.0.0.9")
+    async with g.db.read() as session:
+        organiser, _ = await sessions.admit(session, "d" * 64, g.fair_id)
+    await g.do(organiser, "fair.configure", {"subsidy_rate_bp": 2000})
+    assert await sessions.close_session(g.db, "d" * 64) == session_id
+    with pytest.raises(FairError) as ended:
+        await g.do(organiser, "fair.configure", {"subsidy_rate_bp": 1000})
+    assert ended.value.code == "forbidden"
