@@ -15,6 +15,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from fair import accounts, demo, migrate, pages
+from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
 from fair.db import Database
 from fair.limits import Limits
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FairApp:
             await _first_organiser(db, settings)
             app.state.db, app.state.fair_id = db, fair_id
             if fair_id is not None:
+                await finish_follow_ups(db, fair_id)
                 await live.start(db, fair_id)
             try:
                 yield

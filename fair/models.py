@@ -209,6 +209,9 @@ class Negotiation(SQLModel, table=True):
     offering_id: int = Field(foreign_key="offering.id", index=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    # The offering's title when the negotiation opened: a booth renaming its offering later does not
+    # rewrite what was negotiated, and no event has to reach every screen holding the old name.
+    offering_title: str = ""
     state: str = NegotiationState.open
     version: int = 0  # the current terms version; 0 before any terms
     team_accepted: int = 0  # the terms version the team has accepted, 0 for none
@@ -247,6 +250,7 @@ class Order(SQLModel, table=True):
     offering_id: int = Field(foreign_key="offering.id", index=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    offering_title: str = ""  # what was bought, as the offering was called when the order was confirmed
     category: str
     district: str
     terms_version: int

@@ -12,11 +12,12 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from fair import accounts, migrate
 from fair.app import create_app
@@ -44,7 +45,9 @@ async def db(request, tmp_path) -> AsyncIterator[Database]:
         await database.dispose()
         return
     async with postgres_schema() as (url, schema):
-        database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+        # The application name lets tests/pauses.py tell this test's sessions waiting for a lock.
+        database = Database(url, connect_args={"server_settings": {"search_path": schema, "application_name": schema}})
+        database.application_name = schema
         await migrate.upgrade(database)
         yield database
         await database.dispose()
@@ -112,14 +115,29 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 async def hall(tmp_path) -> AsyncIterator[Hall]:
-    async with open_hall(tmp_path) as opened:
+    async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}") as opened:
         yield opened
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_hall(request, tmp_path) -> AsyncIterator[Hall]:
+    """The hall on SQLite and on the local PostgreSQL (a database of its own: the server gets only a URL)."""
+    if request.param == "sqlite":
+        async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}") as opened:
+            yield opened
+        return
+    async with postgres_database() as url, open_hall(url) as opened:
+        yield opened
+
+
+def sqlite(folder: Path) -> str:
+    """The URL of a SQLite database in ``folder``, for ``open_hall``."""
+    return f"sqlite+aiosqlite:///{folder / 'fair.db'}"
+
+
 @asynccontextmanager
-async def open_hall(tmp_path: Path, **settings: Any) -> AsyncIterator[Hall]:
-    """A hall served with ``settings`` over the test's defaults (the ``hall`` fixture has none)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
+    """Serve the small fair from ``url`` on loopback, with a join credential for each of its parties."""
     db = Database(url)
     await migrate.upgrade(db)
     ground = Fairground(db)
@@ -133,16 +151,32 @@ async def open_hall(tmp_path: Path, **settings: Any) -> AsyncIterator[Hall]:
     issued = await ground.do(ground.organiser, "access.issue", {"kind": "projector", "label": "主屏"})
     credentials["projector"] = issued["credential"]["id"]
     await db.dispose()
-    defaults = {
-        "database_url": url,
-        "demo": None,
-        "secret_key": "a test secret",
-        "organiser_password": ORGANISER_PASSWORD,
-        "live_interval_ms": 30,
-    }
-    app = create_app(Settings(**{**defaults, **settings}))
+    config = Settings(
+        database_url=url,
+        demo=None,
+        secret_key="a test secret",
+        organiser_password=ORGANISER_PASSWORD,
+        live_interval_ms=30,
+    )
+    app = create_app(replace(config, **settings))
     async with serving(app) as base:
         ground.db = app.state.db
         hall = Hall(app, base, ground, credentials)
         await hall.enrol_all()
         yield hall
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A throw-away database in the local PostgreSQL, dropped afterwards; yields its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=3)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.skip(f"no PostgreSQL answers at {POSTGRES_URL}: {error}")
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        yield str(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()

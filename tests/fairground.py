@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter, defaultdict
 from typing import Any
 
 from sqlmodel import select
@@ -115,3 +116,30 @@ class Fairground:
                 rows = (await session.exec(select(model).order_by(*order))).all()
                 dump[model.__tablename__] = [row.model_dump(exclude=ignore.get(model, set())) for row in rows]
         return dump
+
+
+def assert_the_books_balance(state: dict[str, list[dict]]) -> None:
+    """What the orders add up to is what every counter holds, and no limit is exceeded (``Fairground.state``)."""
+    sold = Counter()
+    for order in state["purchase_order"]:
+        sold[order["offering_id"]] += order["quantity"]
+    for offering in state["offering"]:
+        assert offering["sold"] == sold[offering["id"]] <= offering["capacity"], offering
+
+    taken = defaultdict(list)
+    for day in state["offering_date"]:
+        if day["negotiation_id"] is not None:
+            taken[day["negotiation_id"]].append(day["day"].isoformat())
+    dated_orders = {o["negotiation_id"]: sorted(o["dates"]) for o in state["purchase_order"] if o["dates"]}
+    assert {negotiation: sorted(days) for negotiation, days in taken.items()} == dated_orders
+
+    spent, self_funded, subsidy = defaultdict(int), defaultdict(int), defaultdict(int)
+    for order in state["purchase_order"]:
+        spent[order["team_id"]] += order["government_fen"]
+        self_funded[order["team_id"]] += order["amount_fen"] - order["government_fen"]
+        subsidy[order["team_id"]] += order["subsidy_fen"]
+    for team in state["team"]:
+        assert team["spent_fen"] == spent[team["id"]] <= team["budget_fen"], team
+        assert (team["self_funded_fen"], team["subsidy_fen"]) == (self_funded[team["id"]], subsidy[team["id"]])
+    fair = state["fair"][0]
+    assert fair["subsidy_used_fen"] == sum(subsidy.values()) <= fair["subsidy_pool_fen"]

@@ -15,7 +15,7 @@ from fair import accounts
 from fair.core import Actor, FairError
 from fair.models import DeviceSession
 from fair.tokens import Tokens, derive
-from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall
+from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 from tests.screens import Screen
 
 
@@ -138,7 +138,7 @@ async def test_revoking_the_card_signs_out_every_device_it_enrolled(hall: Hall):
 
 async def test_a_card_expires_after_the_fair(tmp_path):
     """Finding 6: cards never expired.  Here they stop the moment the fair closes (no hours after)."""
-    async with open_hall(tmp_path, card_hours_after_close=0) as hall:
+    async with open_hall(sqlite(tmp_path), card_hours_after_close=0) as hall:
         async with httpx.AsyncClient(base_url=hall.url) as http:
             assert (await join(http, hall.card("centre"))).status_code == 303
         await hall.ground.do(hall.ground.organiser, "fair.close")

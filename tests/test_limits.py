@@ -11,7 +11,7 @@ import socketio
 
 from fair.core import Actor
 from fair.limits import ADDRESS_BACKOFF, MAX_DEPTH, Limits, MemoryStore, nesting_within, within_budget
-from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall
+from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 from tests.screens import converged
 
 PROXIED = {"trusted_proxies": ("127.0.0.1",)}  # the tests' clients say which address they are, as behind a proxy
@@ -197,7 +197,7 @@ async def test_unknown_events_count_too(hall: Hall):
 
 async def test_an_address_may_open_so_many_connections(tmp_path):
     """Finding 3: there was no cap on connections per address."""
-    async with open_hall(tmp_path, connections_per_address=3, **PROXIED) as hall:
+    async with open_hall(sqlite(tmp_path), connections_per_address=3, **PROXIED) as hall:
         opened = [await raw_client(hall, address="192.0.2.10") for _ in range(3)]
         refusals = []
         extra = socketio.AsyncClient(reconnection=False)
@@ -217,7 +217,7 @@ async def test_an_address_may_open_so_many_connections(tmp_path):
 
 
 async def test_new_connections_from_one_address_are_rate_limited(tmp_path):
-    async with open_hall(tmp_path, connect_burst=4, **PROXIED) as hall:
+    async with open_hall(sqlite(tmp_path), connect_burst=4, **PROXIED) as hall:
         frozen(hall)
         outcomes = []
         for _ in range(6):
@@ -243,7 +243,7 @@ async def sign_in(http: httpx.AsyncClient, password: str, address: str, username
 
 async def test_sign_in_backs_off_per_address_and_per_username(tmp_path):
     """Finding 4: no throttle, and every attempt ran a 64 MiB argon2 hash."""
-    async with open_hall(tmp_path, **PROXIED) as hall, httpx.AsyncClient(base_url=hall.url) as http:
+    async with open_hall(sqlite(tmp_path), **PROXIED) as hall, httpx.AsyncClient(base_url=hall.url) as http:
         frozen(hall)
         statuses = [(await sign_in(http, "guess", "192.0.2.30")).status_code for _ in range(5)]
         assert statuses == [403] * 5
@@ -269,7 +269,7 @@ async def test_one_client_abusing_the_hall_is_refused_while_a_booth_and_a_board_
     scripts/bench-abuse measures the latencies of the same scene (no timing is asserted here).
     """
     limited = {"connect_burst": 10, "connections_per_address": 20, **PROXIED}
-    async with open_hall(tmp_path, **limited) as hall, httpx.AsyncClient(base_url=hall.url) as http:
+    async with open_hall(sqlite(tmp_path), **limited) as hall, httpx.AsyncClient(base_url=hall.url) as http:
         g = hall.ground
         booth = await hall.screen("bookseller")
         board = await hall.screen(None)

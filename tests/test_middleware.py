@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect as websocket
 from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES
 from fair.middleware import origin_allowed
 from fair.models import OrganiserSession
-from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall
+from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 
 EVIL = "http://fair.attacker.example"
 
@@ -55,7 +55,7 @@ async def test_a_page_of_another_origin_is_refused_on_both_transports(hall: Hall
 
 async def test_the_public_url_and_extra_origins_are_the_only_ones_admitted(tmp_path):
     async with open_hall(
-        tmp_path, public_url="https://fair.nanjing.example/", extra_origins=("http://10.0.0.5:8000",)
+        sqlite(tmp_path), public_url="https://fair.nanjing.example/", extra_origins=("http://10.0.0.5:8000",)
     ) as hall:
         for origin, status in (
             ("https://fair.nanjing.example", 200),
@@ -168,7 +168,7 @@ async def test_every_kind_of_response_carries_the_security_headers(hall: Hall):
 async def test_behind_a_trusted_proxy_https_means_secure_cookies_and_hsts(tmp_path):
     """Finding 8: X-Forwarded-Proto is believed from a trusted proxy only."""
     over_tls = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7"}
-    proxied = open_hall(tmp_path, trusted_proxies=("127.0.0.1",))
+    proxied = open_hall(sqlite(tmp_path), trusted_proxies=("127.0.0.1",))
     async with proxied as hall, httpx.AsyncClient(base_url=hall.url) as http:
         page = await http.get("/login", headers=over_tls)
         assert page.headers["strict-transport-security"].startswith("max-age=31536000")
@@ -179,13 +179,13 @@ async def test_behind_a_trusted_proxy_https_means_secure_cookies_and_hsts(tmp_pa
         async with hall.app.state.db.read() as session:
             addresses = (await session.exec(select(OrganiserSession.address))).all()
         assert "203.0.113.7" in addresses  # the limits and the console see the real address
-    async with open_hall(tmp_path / "untrusted") as hall, httpx.AsyncClient(base_url=hall.url) as http:
+    async with open_hall(sqlite(tmp_path / "untrusted")) as hall, httpx.AsyncClient(base_url=hall.url) as http:
         page = await http.get("/login", headers=over_tls)  # from a client that is no trusted proxy
         assert "strict-transport-security" not in page.headers
 
 
 async def test_secure_cookies_can_be_forced(tmp_path):
-    async with open_hall(tmp_path, secure_cookies=True) as hall, httpx.AsyncClient(base_url=hall.url) as http:
+    async with open_hall(sqlite(tmp_path), secure_cookies=True) as hall, httpx.AsyncClient(base_url=hall.url) as http:
         page = await http.get("/login")
         csrf = page.cookies["csrftoken"]  # Secure: the client would not send it back over plain HTTP, so we do
         form = {"username": "organiser", "password": ORGANISER_PASSWORD, "csrftoken": csrf}

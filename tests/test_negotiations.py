@@ -238,7 +238,7 @@ async def test_capacity_taken_by_another_order_refuses_the_confirmation(fairgrou
         "negotiation.counter",
         {"negotiation_id": third["id"], "base_version": 1, "terms": {"quantity": 20, "unit_price_fen": 1_000}},
     )
-    assert countered["negotiation"]["refusal"]["code"] == "capacity_exhausted"
+    assert countered["negotiation"]["refusal"] is None  # the refusal of the replaced terms is news no more
 
 
 async def test_a_date_is_booked_once(fairground: Fairground):

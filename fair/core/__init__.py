@@ -7,7 +7,13 @@ change and the functions of ``queries`` for every read; they translate a
 
 from fair.core import access, negotiations, offerings, organiser, sessions  # noqa: F401  (registers their commands)
 from fair.core.actors import Actor, Role
-from fair.core.commands import COMMANDS, Outcome, execute
+from fair.core.commands import COMMANDS, Outcome, execute, follow_up
 from fair.core.errors import Code, FairError
+from fair.db import Database
 
-__all__ = ["COMMANDS", "Actor", "Code", "FairError", "Outcome", "Role", "execute"]
+__all__ = ["COMMANDS", "Actor", "Code", "FairError", "Outcome", "Role", "execute", "finish_follow_ups"]
+
+
+async def finish_follow_ups(db: Database, fair_id: int) -> None:
+    """At start-up: finish what a command's follow-up left undone if the process stopped in between."""
+    await follow_up(db, fair_id, negotiations.expire_stranded)

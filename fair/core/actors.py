@@ -16,6 +16,7 @@ class Role(StrEnum):
     supplier = "supplier"
     team = "team"
     public = "public"  # the read-only board and citizens watching online
+    system = "system"  # the fair itself, finishing what a command started (see ``fair.core.commands.Command.then``)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class Actor:
     @classmethod
     def public(cls, fair_id: int) -> Actor:
         return cls(Role.public, fair_id)
+
+    @classmethod
+    def system(cls, fair_id: int) -> Actor:
+        return cls(Role.system, fair_id)
 
     @property
     def key(self) -> str:

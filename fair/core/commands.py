@@ -7,6 +7,17 @@ id.  Nothing is published from here: live screens are fed by reading the log
 after commits (``fair.live``), so a rolled-back change is never announced and
 events go out in exactly the order they were committed.
 
+A transaction that loses a deadlock or a serialization check on PostgreSQL,
+or finds under its locks that something it read before them has changed
+(``Retry``), wrote nothing: it is run again, a bounded number of times.
+
+Some commands end things that others may be acting on at that very moment
+(closing the fair, withdrawing an offering).  They change only their own row,
+so that every command still in flight sees the change when it takes its
+locks, and leave the rest to a follow-up transaction (``Command.then``), run
+as the system right after their commit, and again at start-up in case the
+process died in between.
+
 A refusal (``FairError``) rolls the transaction back.  A second, small
 transaction then records the refusal under the request id, together with
 anything the refusal itself must leave behind (a refused confirmation is noted
@@ -19,15 +30,17 @@ one hand-off to the database (see ``fair.db``).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from fair.core.actors import Actor, Role
@@ -35,6 +48,8 @@ from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
 from fair.db import Database
 from fair.models import Credential, DeviceSession, Event, Fair, OrganiserSession, RequestRecord, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,6 +80,7 @@ class Tx:
 
 Handler = Callable[[Tx, Any], dict[str, Any]]
 AfterRefusal = Callable[[Tx], None]
+FollowUp = Callable[[Tx], None]
 
 
 @dataclass(frozen=True)
@@ -73,21 +89,30 @@ class Command:
     input: type[Input]
     roles: frozenset[Role]
     handler: Handler
+    then: FollowUp | None = None  # run by the system in a transaction of its own after the command commits
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, input: type[Input], *roles: Role) -> Callable[[Handler], Handler]:
-    """Register a handler as the command ``name``, open to ``roles``."""
+def command(name: str, input: type[Input], *roles: Role, then: FollowUp | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler as the command ``name``, open to ``roles``, followed by ``then`` once committed."""
 
     def register(handler: Handler) -> Handler:
         if name in COMMANDS:
             raise RuntimeError(f"command {name} registered twice")
-        COMMANDS[name] = Command(name, input, frozenset(roles), handler)
+        COMMANDS[name] = Command(name, input, frozenset(roles), handler, then)
         return handler
 
     return register
+
+
+class Retry(Exception):  # noqa: N818 (not an error: an instruction to run the transaction again)
+    """Raised under a lock when a value read before it has changed meanwhile: nothing is kept, run it again."""
+
+
+ATTEMPTS = 5
+TRANSIENT = frozenset({"40P01", "40001"})  # PostgreSQL: deadlock detected, serialization failure
 
 
 class Refusal(FairError):
@@ -124,24 +149,58 @@ async def execute(db: Database, actor: Actor, name: str, payload: Any, request_i
         return result
 
     try:
-        return Outcome(await db.transact(attempt))
+        outcome = Outcome(await _transact(db, attempt))
     except IntegrityError:
         # The request record exists already: this is a replay, or a concurrent twin
         # committed first, and the first outcome is ours.  Looking the record up only
         # here keeps a read off every first attempt; the replayed work was rolled back.
         # Otherwise another request won a unique constraint (PostgreSQL only: SQLite
         # writers are serialised and the handlers' own checks catch it).
-        replay = await _replay(db, actor, request_id, fingerprint)
-        if replay is not None:
-            return replay
-        return await _record_refusal(db, actor, name, request_id, fingerprint, SIMULTANEOUS)
+        outcome = await _replay(db, actor, request_id, fingerprint)
+        if outcome is None:
+            return await _record_refusal(db, actor, name, request_id, fingerprint, SIMULTANEOUS)
     except FairError as refusal:
         return await _record_refusal(db, actor, name, request_id, fingerprint, refusal)
+    if spec.then is not None and actor.fair_id is not None:
+        await follow_up(db, actor.fair_id, spec.then)
+    return outcome
 
 
 SIMULTANEOUS = FairError(
     Code.invalid_state, N_("A change made at the same moment conflicts with this one. Reload and try again.")
 )
+
+
+async def _transact(db: Database, work: Callable[[Session], Any]) -> Any:
+    """``db.transact(work)``, run again when it lost a race that wrote nothing (``Retry``, a deadlock)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await db.transact(work)
+        except Retry:
+            pass
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) not in TRANSIENT:
+                raise
+            log.info("transaction lost a race (%s), attempt %s of %s", error.orig.sqlstate, attempt, ATTEMPTS)
+        await asyncio.sleep(0)  # let the winner finish before trying again
+    # Not recorded under the request id: the same request, sent again, runs again.
+    raise FairError(Code.invalid_state, N_("The fair is very busy at this moment. Please try again."))
+
+
+async def follow_up(db: Database, fair_id: int, work: FollowUp) -> None:
+    """Run ``work`` as the system in a transaction of its own, with the events it emits.
+
+    Follow-ups finish what a command started (expiring what can no longer be
+    agreed); they are idempotent, so running one again, or at start-up after
+    a crash, does no harm.
+    """
+
+    def run(session: Session) -> None:
+        tx = Tx.begin(session, Actor.system(fair_id))
+        work(tx)
+        _append(tx)
+
+    await _transact(db, run)
 
 
 async def _record_refusal(
@@ -155,7 +214,7 @@ async def _record_refusal(
         _record(tx, request_id, name, fingerprint, {"ok": False, "error": refusal.to_record()})
 
     try:
-        await db.transact(note)
+        await _transact(db, note)
     except IntegrityError:
         replay = await _replay(db, actor, request_id, fingerprint)
         if replay is None:

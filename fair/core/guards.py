@@ -2,19 +2,41 @@
 
 Lock order.  On PostgreSQL the conditional updates take row locks; every
 command takes them in this order, so two commands never wait on each other in
-a cycle: negotiation, offering, offering_date, team, fair (the fair row last:
-it holds the event counter).  A command that needs the fair open (or not yet
-closed) says so, and the event counter is bumped only if the fair's state
-still allows it; a command racing ``fair.close`` either commits before the
-close takes the fair row, and is seen by it, or is refused.
+a cycle:
+
+    credential (shared) → negotiation → offering → offering_date → supplier (shared) → team → fair
+
+The fair row comes last: it holds the event counter, bumped just before
+commit.  A row is only ever locked after the rows before it, never before;
+shared locks (FOR SHARE) are taken on rows that only the organiser's own
+single-row commands update (approvals, revocation), so they cannot close a
+cycle either.  Commands that end things others may be acting on (closing the
+fair, withdrawing an offering) lock only their own row and leave the rest to a
+follow-up transaction (``fair.core.commands.Command.then``).
+
+A check made on a plain read is a hint for a quick refusal; what must hold at
+commit is checked again by the statement that takes the lock (a conditional
+UPDATE, or a SELECT ... FOR SHARE), and every event is built from what that
+statement returned or from a read made after it.  A command that needs the
+fair open (or not yet closed) says so, and the event counter is bumped only if
+the fair's state still allows it: a command racing ``fair.close`` either
+commits before the close takes the fair row, and is seen by it, or is refused.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
+
 from fair.core.commands import Tx
 from fair.core.errors import N_, Code, FairError
-from fair.core.rows import Row, get
+from fair.core.rows import Row, get, not_found
 from fair.models import Fair, FairState, Supplier
+
+ACTING_SUPPLIER = (
+    select(Supplier.__table__)
+    .where(Supplier.id == bindparam("supplier_id"), Supplier.fair_id == bindparam("fair_id"))
+    .with_for_update(read=True)  # an approval withdrawn meanwhile waits for this command, or is seen by it
+)
 
 
 def current_fair(tx: Tx) -> Row:
@@ -38,8 +60,11 @@ def require_open(tx: Tx, fair: Row) -> None:
 
 
 def acting_supplier(tx: Tx) -> Row:
-    """The supplier behind the actor, who must be approved to act."""
-    supplier = get(tx, Supplier, tx.actor.party_id)
+    """The supplier behind the actor, who must be approved to act, and stays so until this command commits."""
+    row = tx.run(ACTING_SUPPLIER, {"supplier_id": tx.actor.party_id, "fair_id": tx.fair_id}).mappings().first()
+    if row is None:
+        raise not_found("supplier", tx.actor.party_id)
+    supplier = Row(**row)
     require_approved_supplier(supplier)
     return supplier
 

@@ -33,14 +33,16 @@ from fair.core.guards import (
 )
 from fair.core.inputs import Accept, Counter, NegotiationRef, OpenNegotiation, Propose, TermsInput
 from fair.core.labels import NEGOTIATION_STATES
-from fair.core.rows import Row, insert_row, labelled, new, not_found, unpack
-from fair.core.views import negotiation_view
+from fair.core.rows import Row, insert_row, labelled, new, not_found, returned, unpack
+from fair.core.views import fair_view, negotiation_view
 from fair.models import (
     ACTIVE_NEGOTIATION_STATES,
     Fair,
+    FairState,
     Negotiation,
     NegotiationState,
     Offering,
+    OfferingStatus,
     Side,
     Supplier,
     Team,
@@ -98,13 +100,34 @@ CLAIM_VERSION = (
         state=bindparam("new_state"),
         team_accepted=bindparam("new_team_accepted"),
         supplier_accepted=bindparam("new_supplier_accepted"),
+        refusal=None,  # a refusal of earlier terms is news no more
         updated_at=bindparam("now"),
     )
+    .returning(Negotiation.__table__)
 )
 CLOSE = (
     update(Negotiation)
     .where(Negotiation.id == bindparam("negotiation_id"), col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES))
     .values(state=bindparam("new_state"), updated_at=bindparam("now"))
+)
+# Checked under the offering's lock as the last step of opening: an offering withdrawn meanwhile either
+# waits for this negotiation (and its follow-up expires it) or has committed, and the opening is refused.
+STILL_PUBLISHED = (
+    select(Offering.id)
+    .where(Offering.id == bindparam("offering_id"), Offering.status == OfferingStatus.published)
+    .with_for_update(read=True)
+)
+# Active negotiations that can never be agreed any more: their fair closed, or their offering was withdrawn.
+STRANDED = (
+    select(Negotiation.id, Fair.state)
+    .join(Offering, Offering.id == Negotiation.offering_id)
+    .join(Fair, Fair.id == Negotiation.fair_id)
+    .where(
+        Negotiation.fair_id == bindparam("fair_id"),
+        col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES),
+        (Offering.status == OfferingStatus.withdrawn) | (Fair.state == FairState.closed),
+    )
+    .order_by(Negotiation.id)  # locked in one order, so that two expiries never wait on each other
 )
 
 
@@ -188,6 +211,7 @@ def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
         offering_id=offering.id,
         team_id=team.id,
         supplier_id=offering.supplier_id,
+        offering_title=offering.title,
         created_at=tx.now,
         updated_at=tx.now,
     )
@@ -198,6 +222,8 @@ def open_negotiation(tx: Tx, data: OpenNegotiation) -> dict[str, Any]:
     loaded = Loaded(negotiation, None, offering, team, supplier, fair)
     if data.terms is not None:
         loaded.terms = _write_terms(tx, negotiation, Side.team, data.terms)
+    if tx.run(STILL_PUBLISHED, {"offering_id": offering.id}).first() is None:
+        raise FairError(Code.invalid_state, N_("This offering has been withdrawn."))
     return _announce(tx, loaded, "opened")
 
 
@@ -228,7 +254,7 @@ def accept(tx: Tx, data: Accept) -> dict[str, Any]:
         raise FairError(Code.invalid_state, N_("You made these terms: the other side has to accept them."))
     try:
         require_open(tx, loaded.fair)
-        order = orders.confirm(tx, loaded)
+        confirmed = orders.confirm(tx, loaded, side)
     except FairError as error:
         shared = _shared(error)
         note = functools.partial(
@@ -236,39 +262,37 @@ def accept(tx: Tx, data: Accept) -> dict[str, Any]:
         )
         raise Refusal(error if side == Side.team else shared, after=note) from error
     result = _announce(tx, loaded, "confirmed")
-    tx.emit("order.confirmed", order)
-    return {**result, "order": order}
+    tx.emit("order.confirmed", confirmed.event)
+    if confirmed.fair is not None:  # the subsidy pool moved: every screen showing it learns by how much
+        tx.emit("fair.updated", {"fair": fair_view(confirmed.fair)})
+    return {**result, "order": confirmed.event}
 
 
 @command("negotiation.decline", NegotiationRef, *PARTIES)
 def decline(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
     loaded, _ = _load_as_party(tx, data.negotiation_id)
-    _close(tx, loaded, NegotiationState.declined)
-    return _announce(tx, loaded, "declined")
+    return _announce(tx, _close(tx, loaded, NegotiationState.declined), "declined")
 
 
 @command("negotiation.withdraw", NegotiationRef, Role.team)
 def withdraw(tx: Tx, data: NegotiationRef) -> dict[str, Any]:
     loaded, _ = _load_as_party(tx, data.negotiation_id)
-    _close(tx, loaded, NegotiationState.withdrawn)
-    return _announce(tx, loaded, "withdrawn")
+    return _announce(tx, _close(tx, loaded, NegotiationState.withdrawn), "withdrawn")
 
 
-def expire(tx: Tx, *where: Any, reason: str) -> int:
-    """Expire the active negotiations matching ``where`` (the fair closed, an offering withdrawn)."""
-    ids = (
-        tx.run(select(Negotiation.id).where(col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES), *where)).scalars()
-    ).all()
-    expired = 0
-    for negotiation_id in ids:
-        loaded = load(tx, negotiation_id)
+def expire_stranded(tx: Tx) -> None:
+    """Expire the negotiations that can never be agreed: the fair closed, or the offering was withdrawn.
+
+    The follow-up of ``fair.close`` and ``offering.withdraw``, and a sweep at
+    start-up.  Each negotiation is locked in id order and read again after its
+    lock for the event, so that the event shows the terms it ended with.
+    """
+    for negotiation_id, fair_state in tx.run(STRANDED, {"fair_id": tx.fair_id}).all():
         closed = tx.run(CLOSE, {"negotiation_id": negotiation_id, "new_state": NegotiationState.expired, "now": tx.now})
         if closed.rowcount != 1:
             continue  # confirmed or ended at the same moment: nothing left to expire
-        loaded.negotiation.state, loaded.negotiation.updated_at = NegotiationState.expired, tx.now
-        _announce(tx, loaded, "expired", reason=reason)
-        expired += 1
-    return expired
+        reason = "fair_closed" if fair_state == FairState.closed else "offering_withdrawn"
+        _announce(tx, load(tx, negotiation_id), "expired", reason=reason)
 
 
 def _require_current(loaded: Loaded, version: int) -> None:
@@ -292,15 +316,17 @@ def _put_terms(tx: Tx, loaded: Loaded, side: Side, data: TermsInput, change: str
         "team_accepted": version if side == Side.team else 0,
         "supplier_accepted": version if side == Side.supplier else 0,
     }
-    claimed = tx.run(
-        CLAIM_VERSION,
-        {"negotiation_id": negotiation.id, "base_version": negotiation.version, "now": tx.now}
-        | {f"new_{key}": value for key, value in values.items()},
+    claimed = returned(
+        tx.run(
+            CLAIM_VERSION,
+            {"negotiation_id": negotiation.id, "base_version": negotiation.version, "now": tx.now}
+            | {f"new_{key}": value for key, value in values.items()},
+        )
     )
-    if claimed.rowcount != 1:
+    if claimed is None:
         raise FairError(Code.stale_terms, N_("Someone changed these terms at the same moment. Reload and try again."))
-    vars(negotiation).update(values, updated_at=tx.now)
-    loaded.terms = _write_terms(tx, negotiation, side, data)
+    loaded.negotiation = claimed
+    loaded.terms = _write_terms(tx, claimed, side, data)
     return _announce(tx, loaded, change)
 
 
@@ -316,11 +342,12 @@ def _write_terms(tx: Tx, negotiation: Row, side: Side, data: TermsInput) -> Row:
     return insert_row(tx, Terms, terms)
 
 
-def _close(tx: Tx, loaded: Loaded, state: NegotiationState) -> None:
+def _close(tx: Tx, loaded: Loaded, state: NegotiationState) -> Loaded:
+    """End an active negotiation; it is read again under its lock, with the terms it ended with."""
     closed = tx.run(CLOSE, {"negotiation_id": loaded.negotiation.id, "new_state": state, "now": tx.now})
     if closed.rowcount != 1:
         raise FairError(Code.invalid_state, N_("This negotiation was closed at the same moment."))
-    loaded.negotiation.state, loaded.negotiation.updated_at = state, tx.now
+    return load(tx, loaded.negotiation.id)
 
 
 def _note_refusal(tx: Tx, *, negotiation_id: int, version: int, side: Side, error: FairError) -> None:

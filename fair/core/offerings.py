@@ -3,7 +3,7 @@
 An offering never loses what it has sold: its capacity cannot drop below the
 units already ordered, and bookable dates can be added but not removed.
 Withdrawing an offering ends the negotiations still open on it, each with an
-event to both parties; its confirmed orders stand.
+event to both parties (in a follow-up transaction); its confirmed orders stand.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from fair.core.errors import N_, Code, FairError
 from fair.core.guards import acting_supplier, current_fair, require_not_closed
 from fair.core.inputs import OfferingRef, PublishOffering, UpdateOffering
 from fair.core.orders import free_dates, require_published
-from fair.core.rows import Row, get, insert_row, new
+from fair.core.rows import Row, get, insert_row, new, returned
 from fair.core.views import offering_view
-from fair.models import Negotiation, Offering, OfferingDate, OfferingStatus
+from fair.models import Offering, OfferingDate, OfferingStatus
 
 
 @command("offering.publish", PublishOffering, Role.supplier)
@@ -46,7 +46,7 @@ def publish(tx: Tx, data: PublishOffering) -> dict[str, Any]:
     )
     insert_row(tx, Offering, offering)
     _add_dates(tx, offering.id, data.dates)
-    return _announce(tx, "offering.published", offering, supplier, {day: True for day in data.dates})
+    return _announce(tx, "offering.published", offering, supplier)
 
 
 @command("offering.update", UpdateOffering, Role.supplier)
@@ -55,12 +55,7 @@ def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
     require_published(offering)
     changes = data.model_dump(exclude={"offering_id", "add_dates"}, exclude_none=True)
     if "capacity" in changes and changes["capacity"] < offering.sold:
-        raise FairError(
-            Code.invalid_input,
-            N_("%(sold)s %(unit)s are already ordered: the capacity cannot be less."),
-            sold=offering.sold,
-            unit=offering.unit,
-        )
+        raise _below_sold(offering.sold, offering.unit)
     dates = free_dates(tx, offering.id)
     new_dates = [day for day in data.add_dates if day not in dates]
     if dates or new_dates:
@@ -75,21 +70,16 @@ def update_offering(tx: Tx, data: UpdateOffering) -> dict[str, Any]:
     if not changes and not new_dates:
         raise FairError(Code.invalid_input, N_("Nothing to change."))
     changes["updated_at"] = tx.now
-    where = [Offering.id == offering.id]
+    where = [Offering.id == offering.id, Offering.status == OfferingStatus.published]
     if "capacity" in changes:
         where.append(Offering.sold <= changes["capacity"])  # again, against orders confirmed meanwhile
-    updated = tx.run(update(Offering).where(*where).values(**changes).returning(Offering.sold)).first()
+    updated = returned(tx.run(update(Offering).where(*where).values(**changes).returning(Offering.__table__)))
     if updated is None:
-        raise FairError(
-            Code.invalid_input,
-            N_("%(sold)s %(unit)s are already ordered: the capacity cannot be less."),
-            sold=get(tx, Offering, offering.id).sold,
-            unit=offering.unit,
-        )
-    vars(offering).update(changes, sold=updated.sold)
+        now = get(tx, Offering, offering.id)
+        require_published(now)
+        raise _below_sold(now.sold, now.unit)
     _add_dates(tx, offering.id, new_dates)
-    dates.update({day: True for day in new_dates})
-    return _announce(tx, "offering.updated", offering, supplier, dates)
+    return _announce(tx, "offering.updated", updated, supplier)
 
 
 @command("offering.spotlight", OfferingRef, Role.supplier)
@@ -98,22 +88,41 @@ def spotlight(tx: Tx, data: OfferingRef) -> dict[str, Any]:
     offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
     require_not_closed(tx, current_fair(tx))
-    tx.run(update(Offering).where(Offering.id == offering.id).values(spotlight_at=tx.now))
-    offering.spotlight_at = tx.now
-    return _announce(tx, "offering.spotlighted", offering, supplier, free_dates(tx, offering.id))
+    lit = _set_published(tx, offering.id, spotlight_at=tx.now)
+    return _announce(tx, "offering.spotlighted", lit, supplier)
 
 
-@command("offering.withdraw", OfferingRef, Role.supplier)
+@command("offering.withdraw", OfferingRef, Role.supplier, then=negotiations.expire_stranded)
 def withdraw(tx: Tx, data: OfferingRef) -> dict[str, Any]:
+    """Withdraw an offering; the negotiations still open on it then expire (see ``fair.core.guards``).
+
+    Only the offering is locked here: an accept in flight finds it withdrawn
+    when it takes units, an opening negotiation when it checks the offering
+    under its lock, and the follow-up expires whatever was open before.
+    """
     offering, supplier = _own_offering(tx, data.offering_id)
     require_published(offering)
-    # Negotiations first: the lock order puts them before the offering.
-    negotiations.expire(tx, Negotiation.offering_id == offering.id, reason="offering_withdrawn")
-    tx.run(
-        update(Offering).where(Offering.id == offering.id).values(status=OfferingStatus.withdrawn, updated_at=tx.now)
+    withdrawn = _set_published(tx, offering.id, status=OfferingStatus.withdrawn, updated_at=tx.now)
+    return _announce(tx, "offering.withdrawn", withdrawn, supplier)
+
+
+def _set_published(tx: Tx, offering_id: int, **values: Any) -> Row:
+    """Change a published offering; refused if it was withdrawn at the same moment."""
+    where = (Offering.id == offering_id, Offering.status == OfferingStatus.published)
+    changed = returned(tx.run(update(Offering).where(*where).values(**values).returning(Offering.__table__)))
+    if changed is None:
+        require_published(get(tx, Offering, offering_id))  # the only way the update can miss
+        raise AssertionError(f"offering {offering_id} is published but was not changed")
+    return changed
+
+
+def _below_sold(sold: int, unit: str) -> FairError:
+    return FairError(
+        Code.invalid_input,
+        N_("%(sold)s %(unit)s are already ordered: the capacity cannot be less."),
+        sold=sold,
+        unit=unit,
     )
-    offering.status, offering.updated_at = OfferingStatus.withdrawn, tx.now
-    return _announce(tx, "offering.withdrawn", offering, supplier, free_dates(tx, offering.id))
 
 
 def _own_offering(tx: Tx, offering_id: int) -> tuple[Row, Row]:
@@ -132,7 +141,8 @@ def _add_dates(tx: Tx, offering_id: int, days: list[str]) -> None:
         )
 
 
-def _announce(tx: Tx, type: str, offering: Row, supplier: Row, dates: dict[str, bool]) -> dict[str, Any]:
-    view = offering_view(offering, supplier, dates)
+def _announce(tx: Tx, type: str, offering: Row, supplier: Row) -> dict[str, Any]:
+    """The offering's event, with its dates read now: after the offering's lock, which confirmations take first."""
+    view = offering_view(offering, supplier, free_dates(tx, offering.id))
     tx.emit(type, {"offering": view})
     return {"offering": view}

@@ -5,22 +5,27 @@ limit in the database (``sold + q <= capacity``, ``spent + a <= budget``,
 ``used + s <= pool``), in the lock order given in ``fair.core.guards``.  On
 SQLite the write lock already serialises confirmations; on PostgreSQL the
 same statements wait for each other's row locks and re-check, so two tablets
-can never sell the last unit twice.  If any take fails, the FairError rolls
-the whole transaction back: nothing is taken.
+can never sell the last unit twice.  Both parties' approvals are checked
+again under lock (a booth's by a shared lock, a team's by the charge), and the
+subsidy is granted only at the rate it was computed with: if the organiser
+changed the rate meanwhile, the confirmation runs again at the new one.  If
+any take fails, the FairError rolls the whole transaction back: nothing is
+taken.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
-from fair.core.commands import Tx
+from fair.core.commands import Retry, Tx
 from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import TermsInput
-from fair.core.rows import Row, get, insert_row, new
+from fair.core.rows import Row, get, insert_row, new, returned
 from fair.core.views import budget_view, order_view
 from fair.models import (
     ACTIVE_NEGOTIATION_STATES,
@@ -32,6 +37,8 @@ from fair.models import (
     OfferingDate,
     OfferingStatus,
     Order,
+    Side,
+    Supplier,
     Team,
 )
 
@@ -104,7 +111,8 @@ def check_terms_fit(offering: Row, dates: dict[str, bool], terms: TermsInput) ->
         )
 
 
-# Each take re-checks its limit in the database; RETURNING hands back the new figures for the views.
+# Each take re-checks its limit in the database and returns the whole row as it stands under the
+# lock, from which the order's events are built.
 CLAIM = (
     update(Negotiation)
     .where(
@@ -119,6 +127,7 @@ CLAIM = (
         refusal=None,
         updated_at=bindparam("now"),
     )
+    .returning(Negotiation.__table__)
 )
 TAKE_UNITS = (
     update(Offering)
@@ -128,7 +137,7 @@ TAKE_UNITS = (
         Offering.sold + bindparam("quantity") <= Offering.capacity,
     )
     .values(sold=Offering.sold + bindparam("quantity"))
-    .returning(Offering.sold)
+    .returning(Offering.__table__)
 )
 TAKE_DATES = (
     update(OfferingDate)
@@ -139,63 +148,76 @@ TAKE_DATES = (
     )
     .values(negotiation_id=bindparam("for_negotiation"))
 )
+SUPPLIER_APPROVED = (
+    select(Supplier.id)
+    .where(Supplier.id == bindparam("supplier_id"), Supplier.approved)
+    .with_for_update(read=True)  # an approval withdrawn meanwhile waits for this order, or refuses it
+)
 CHARGE_BUDGET = (
     update(Team)
-    .where(Team.id == bindparam("team_id"), Team.spent_fen + bindparam("amount") <= Team.budget_fen)
+    .where(
+        Team.id == bindparam("team_id"),
+        Team.approved,
+        Team.spent_fen + bindparam("amount") <= Team.budget_fen,
+    )
     .values(spent_fen=Team.spent_fen + bindparam("amount"))
-    .returning(Team.spent_fen, Team.budget_fen)
+    .returning(Team.__table__)
 )
 CHARGE_OWN_FUNDS = (
     update(Team)
-    .where(Team.id == bindparam("team_id"))
+    .where(Team.id == bindparam("team_id"), Team.approved)
     .values(
         self_funded_fen=Team.self_funded_fen + bindparam("amount"),
         subsidy_fen=Team.subsidy_fen + bindparam("subsidy"),
     )
-    .returning(Team.self_funded_fen, Team.subsidy_fen, Team.spent_fen, Team.budget_fen)
+    .returning(Team.__table__)
 )
+# The rate is part of the condition: an order takes the subsidy at the rate in force when it commits.
 GRANT_SUBSIDY = (
     update(Fair)
-    .where(Fair.id == bindparam("fair_id"), Fair.subsidy_used_fen + bindparam("subsidy") <= Fair.subsidy_pool_fen)
+    .where(
+        Fair.id == bindparam("fair_id"),
+        Fair.subsidy_rate_bp == bindparam("rate"),
+        Fair.subsidy_used_fen + bindparam("subsidy") <= Fair.subsidy_pool_fen,
+    )
     .values(subsidy_used_fen=Fair.subsidy_used_fen + bindparam("subsidy"))
-    .returning(Fair.subsidy_used_fen)
+    .returning(Fair.__table__)
 )
 
 
-def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
+@dataclass
+class Confirmed:
+    """What a confirmation changed: the order's event, and the fair when its subsidy pool moved."""
+
+    event: dict[str, Any]
+    fair: Row | None
+
+
+def confirm(tx: Tx, loaded: Any, side: Side) -> Confirmed:
     """Take capacity, dates and money for the terms on the table, and write the order.
 
     ``loaded`` is a ``fair.core.negotiations.Loaded``: the negotiation, its current
     terms, offering, team, supplier and fair, as read at the start of the command.
+    Each take locks its row and checks again what that read suggested; ``side``
+    is who accepted, for the refusal's wording.
     """
-    negotiation, terms, offering, team, fair = (
-        loaded.negotiation,
-        loaded.terms,
-        loaded.offering,
-        loaded.team,
-        loaded.fair,
-    )
+    terms, fair = loaded.terms, loaded.fair
     amount = terms.quantity * terms.unit_price_fen
     government, subsidy = split_funding(amount, terms.funding, fair.subsidy_rate_bp)
 
-    claimed = tx.run(CLAIM, {"negotiation_id": negotiation.id, "terms_version": terms.version, "now": tx.now})
-    if claimed.rowcount != 1:
-        raise FairError(Code.stale_terms, N_("Someone changed these terms at the same moment. Reload and try again."))
-    vars(negotiation).update(
-        state=NegotiationState.confirmed,
-        team_accepted=terms.version,
-        supplier_accepted=terms.version,
-        refusal=None,
-        updated_at=tx.now,
+    negotiation = returned(
+        tx.run(CLAIM, {"negotiation_id": loaded.negotiation.id, "terms_version": terms.version, "now": tx.now})
     )
+    if negotiation is None:
+        raise FairError(Code.stale_terms, N_("Someone changed these terms at the same moment. Reload and try again."))
+    loaded.negotiation = negotiation
 
-    sold = (tx.run(TAKE_UNITS, {"offering_id": offering.id, "quantity": terms.quantity})).scalar_one_or_none()
-    if sold is None:
-        now = get(tx, Offering, offering.id)
+    offering = returned(tx.run(TAKE_UNITS, {"offering_id": loaded.offering.id, "quantity": terms.quantity}))
+    if offering is None:
+        now = get(tx, Offering, loaded.offering.id)
         require_published(now)
         require_capacity(now, terms.quantity)
         raise AssertionError("capacity refused although the offering has room")
-    offering.sold = sold
 
     if terms.dates:
         days = [dt.date.fromisoformat(day) for day in terms.dates]
@@ -203,31 +225,41 @@ def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
         if taken.rowcount != len(days):
             raise FairError(Code.date_unavailable, N_("One of the chosen dates was booked at the same moment."))
 
+    if tx.run(SUPPLIER_APPROVED, {"supplier_id": negotiation.supplier_id}).first() is None:
+        raise _not_approved(side, Side.supplier)
+
     if government:
-        charged = (tx.run(CHARGE_BUDGET, {"team_id": team.id, "amount": government})).first()
-        if charged is None:
-            now = get(tx, Team, team.id)
+        team = returned(tx.run(CHARGE_BUDGET, {"team_id": negotiation.team_id, "amount": government}))
+        if team is None:
+            now = get(tx, Team, negotiation.team_id)
+            if not now.approved:
+                raise _not_approved(side, Side.team)
             raise FairError(
                 Code.budget_exceeded,
                 N_("This order costs %(amount_fen)s but only %(remaining_fen)s of the budget is left."),
                 amount_fen=government,
                 remaining_fen=now.budget_fen - now.spent_fen,
             )
-        vars(team).update(charged._asdict())
     else:
-        totals = (tx.run(CHARGE_OWN_FUNDS, {"team_id": team.id, "amount": amount, "subsidy": subsidy})).one()
-        vars(team).update(totals._asdict())
-        if subsidy:
-            granted = (tx.run(GRANT_SUBSIDY, {"fair_id": fair.id, "subsidy": subsidy})).scalar_one_or_none()
-            if granted is None:
-                now = get(tx, Fair, fair.id)
-                raise FairError(
-                    Code.subsidy_pool_exhausted,
-                    N_("The subsidy of %(subsidy_fen)s exceeds the %(left_fen)s left in the subsidy pool."),
-                    subsidy_fen=subsidy,
-                    left_fen=now.subsidy_pool_fen - now.subsidy_used_fen,
-                )
-            fair.subsidy_used_fen = granted
+        charge = {"team_id": negotiation.team_id, "amount": amount, "subsidy": subsidy}
+        team = returned(tx.run(CHARGE_OWN_FUNDS, charge))
+        if team is None:
+            raise _not_approved(side, Side.team)
+
+    granted = None
+    if terms.funding == Funding.self_funded:
+        grant = {"fair_id": fair.id, "rate": fair.subsidy_rate_bp, "subsidy": subsidy}
+        granted = returned(tx.run(GRANT_SUBSIDY, grant))
+        if granted is None:
+            now = get(tx, Fair, fair.id)
+            if now.subsidy_rate_bp != fair.subsidy_rate_bp:
+                raise Retry("the subsidy rate changed since it was read")
+            raise FairError(
+                Code.subsidy_pool_exhausted,
+                N_("The subsidy of %(subsidy_fen)s exceeds the %(left_fen)s left in the subsidy pool."),
+                subsidy_fen=subsidy,
+                left_fen=now.subsidy_pool_fen - now.subsidy_used_fen,
+            )
 
     order = new(
         Order,
@@ -236,6 +268,7 @@ def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
         offering_id=offering.id,
         team_id=team.id,
         supplier_id=negotiation.supplier_id,
+        offering_title=offering.title,
         category=offering.category,
         district=team.district,
         terms_version=terms.version,
@@ -251,8 +284,8 @@ def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
         confirmed_at=tx.now,
     )
     insert_row(tx, Order, order)
-    return {
-        "order": order_view(order, team, loaded.supplier, offering),
+    event = {
+        "order": order_view(order, team, loaded.supplier),
         "offering": {
             "id": offering.id,
             "sold": offering.sold,
@@ -261,3 +294,13 @@ def confirm(tx: Tx, loaded: Any) -> dict[str, Any]:
         },
         "budget": budget_view(team),
     }
+    return Confirmed(event, granted if subsidy else None)
+
+
+def _not_approved(side: Side, party: Side) -> FairError:
+    """An approval withdrawn before the order could commit, worded for whoever accepted."""
+    if side != party:
+        return FairError(Code.forbidden, N_("The other party is not approved at this fair."))
+    if party == Side.team:
+        return FairError(Code.forbidden, N_("Your team is not approved yet."))
+    return FairError(Code.forbidden, N_("Your booth is not approved yet."))

@@ -29,9 +29,9 @@ from fair.core.inputs import (
     SetBudget,
 )
 from fair.core.labels import FAIR_STATES
-from fair.core.rows import Row, get, insert_row, new
+from fair.core.rows import Row, get, insert_row, new, not_found, returned
 from fair.core.views import fair_view, supplier_view, team_view
-from fair.models import Fair, FairState, Negotiation, Supplier, Team
+from fair.models import Fair, FairState, Supplier, Team
 
 
 @command("fair.create", CreateFair, Role.organiser)
@@ -45,23 +45,24 @@ def create_fair(tx: Tx, data: CreateFair) -> dict[str, Any]:
 
 @command("fair.open", NoInput, Role.organiser)
 def open_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
-    fair = current_fair(tx)
-    _move(tx, fair, FairState.setup, FairState.open)
+    fair = _move(tx, current_fair(tx), FairState.setup, FairState.open)
     return _announce_fair(tx, "fair.opened", fair)
 
 
-@command("fair.close", NoInput, Role.organiser)
+@command("fair.close", NoInput, Role.organiser, then=negotiations.expire_stranded)
 def close_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
-    """Close the day: what was not confirmed expires, with word to both parties."""
+    """Close the day; what was not confirmed then expires, with word to both parties.
+
+    Only the fair row is locked here: a command still in flight is refused when
+    it takes the fair row to number its events (see ``fair.core.guards``), and
+    the follow-up expires what is left once nothing can change it any more.
+    Expiring here, before the fair row, would miss what opens meanwhile;
+    after it, would lock negotiations behind the fair row, against the lock order.
+    """
     fair = current_fair(tx)
     if fair.state != FairState.open:
         raise _cannot_move(fair, FairState.closed)
-    negotiations.expire(tx, Negotiation.fair_id == fair.id, reason="fair_closed")
-    _move(tx, fair, FairState.open, FairState.closed)
-    # Holding the fair row now, see what committed while it was being taken: a
-    # negotiation opened at that moment expires too (commands check the fair's
-    # state again when they take the fair row, see fair.core.guards).
-    negotiations.expire(tx, Negotiation.fair_id == fair.id, reason="fair_closed")
+    fair = _move(tx, fair, FairState.open, FairState.closed)
     return _announce_fair(tx, "fair.closed", fair)
 
 
@@ -74,20 +75,14 @@ def configure(tx: Tx, data: ConfigureFair) -> dict[str, Any]:
     where = [Fair.id == fair.id]
     if "subsidy_pool_fen" in changes:
         where.append(Fair.subsidy_used_fen <= changes["subsidy_pool_fen"])
-    done = tx.run(
-        update(Fair)
-        .where(*where)
-        .values(**changes)
-        .returning(Fair.subsidy_rate_bp, Fair.subsidy_pool_fen, Fair.subsidy_used_fen)
-    ).first()
+    done = returned(tx.run(update(Fair).where(*where).values(**changes).returning(Fair.__table__)))
     if done is None:
         raise FairError(
             Code.invalid_input,
             N_("%(used_fen)s of subsidy is already granted: the pool cannot be smaller."),
             used_fen=current_fair(tx).subsidy_used_fen,
         )
-    vars(fair).update(done._asdict())
-    return _announce_fair(tx, "fair.updated", fair)
+    return _announce_fair(tx, "fair.updated", done)
 
 
 @command("supplier.register", RegisterSupplier, Role.organiser)
@@ -103,9 +98,10 @@ def register_supplier(tx: Tx, data: RegisterSupplier) -> dict[str, Any]:
 @command("supplier.approve", ApproveSupplier, Role.organiser)
 def approve_supplier(tx: Tx, data: ApproveSupplier) -> dict[str, Any]:
     current_fair(tx)
-    supplier = get(tx, Supplier, data.supplier_id)
-    tx.run(update(Supplier).where(Supplier.id == supplier.id).values(approved=data.approved))
-    supplier.approved = data.approved
+    changed = update(Supplier).where(Supplier.id == data.supplier_id, Supplier.fair_id == tx.fair_id)
+    supplier = returned(tx.run(changed.values(approved=data.approved).returning(Supplier.__table__)))
+    if supplier is None:
+        raise not_found("supplier", data.supplier_id)
     return _announce_supplier(tx, supplier)
 
 
@@ -119,9 +115,10 @@ def register_team(tx: Tx, data: RegisterTeam) -> dict[str, Any]:
 @command("team.approve", ApproveTeam, Role.organiser)
 def approve_team(tx: Tx, data: ApproveTeam) -> dict[str, Any]:
     current_fair(tx)
-    team = get(tx, Team, data.team_id)
-    tx.run(update(Team).where(Team.id == team.id).values(approved=data.approved))
-    team.approved = data.approved
+    changed = update(Team).where(Team.id == data.team_id, Team.fair_id == tx.fair_id)
+    team = returned(tx.run(changed.values(approved=data.approved).returning(Team.__table__)))
+    if team is None:
+        raise not_found("team", data.team_id)
     return _announce_team(tx, team)
 
 
@@ -129,27 +126,32 @@ def approve_team(tx: Tx, data: ApproveTeam) -> dict[str, Any]:
 def set_budget(tx: Tx, data: SetBudget) -> dict[str, Any]:
     current_fair(tx)
     team = get(tx, Team, data.team_id)
-    done = tx.run(
-        update(Team)
-        .where(Team.id == team.id, Team.spent_fen <= data.budget_fen)
-        .values(budget_fen=data.budget_fen)
-        .returning(Team.budget_fen, Team.spent_fen, Team.self_funded_fen, Team.subsidy_fen)
-    ).first()
+    done = returned(
+        tx.run(
+            update(Team)
+            .where(Team.id == team.id, Team.spent_fen <= data.budget_fen)
+            .values(budget_fen=data.budget_fen)
+            .returning(Team.__table__)
+        )
+    )
     if done is None:
         raise FairError(
             Code.invalid_input,
             N_("%(spent_fen)s is already spent: the budget cannot be smaller."),
             spent_fen=get(tx, Team, data.team_id).spent_fen,
         )
-    vars(team).update(done._asdict())
-    return _announce_team(tx, team)
+    return _announce_team(tx, done)
 
 
-def _move(tx: Tx, fair: Row, source: FairState, target: FairState) -> None:
-    moved = tx.run(update(Fair).where(Fair.id == fair.id, Fair.state == source).values(state=target))
-    if moved.rowcount != 1:
-        raise _cannot_move(fair, target)
-    fair.state = target
+def _move(tx: Tx, fair: Row, source: FairState, target: FairState) -> Row:
+    """Move the fair from ``source`` to ``target``; the fair as it now stands."""
+    moved = tx.run(
+        update(Fair).where(Fair.id == fair.id, Fair.state == source).values(state=target).returning(Fair.__table__)
+    )
+    done = returned(moved)
+    if done is None:
+        raise _cannot_move(current_fair(tx), target)
+    return done
 
 
 def _cannot_move(fair: Row, target: FairState) -> FairError:

@@ -81,10 +81,9 @@ async def negotiations(session: AsyncSession, actor: Actor) -> list[dict[str, An
 
 async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
     statement = (
-        select(Order, Team, Supplier, Offering)
+        select(Order, Team, Supplier)
         .join(Team, Team.id == Order.team_id)
         .join(Supplier, Supplier.id == Order.supplier_id)
-        .join(Offering, Offering.id == Order.offering_id)
         .where(Order.fair_id == actor.fair_id, _own(actor, Order))
         .order_by(desc(Order.id))
     )

@@ -57,6 +57,16 @@ def _inserting(model: type[SQLModel]) -> Insert:
     return insert(model).returning(model.id)
 
 
+def returned(result: Any) -> Row | None:
+    """The row a locking statement returned (``RETURNING table``, ``SELECT ... FOR SHARE``), if it matched one.
+
+    Events are built from it: it is the row as it stands under the lock, with
+    whatever other transactions committed before the lock was granted.
+    """
+    row = result.mappings().first()
+    return None if row is None else Row(**row)
+
+
 def get(tx: Tx, model: type[SQLModel], id: int) -> Row:
     """One row of the fair by id; a row of another fair is not found, so ids do not leak across fairs."""
     row = tx.run(select(model.__table__).where(model.id == id)).mappings().first()

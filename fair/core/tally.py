@@ -15,7 +15,7 @@ from sqlmodel import desc, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.views import order_view
-from fair.models import CITY, DISTRICTS, Category, Event, Offering, Order, Supplier, Team
+from fair.models import CITY, DISTRICTS, Category, Event, Order, Supplier, Team
 
 LATEST = 10
 TRAINING_LECTURE_EXHIBITION = (Category.training, Category.lecture, Category.exhibition)
@@ -101,10 +101,9 @@ async def last_order_seq(session: AsyncSession, fair_id: int) -> int:
 
 async def latest_orders(session: AsyncSession, fair_id: int, limit: int) -> list[dict[str, Any]]:
     rows = await session.exec(
-        select(Order, Team, Supplier, Offering)
+        select(Order, Team, Supplier)
         .join(Team, Team.id == Order.team_id)
         .join(Supplier, Supplier.id == Order.supplier_id)
-        .join(Offering, Offering.id == Order.offering_id)
         .where(Order.fair_id == fair_id)
         .order_by(desc(Order.id))
         .limit(limit)

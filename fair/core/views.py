@@ -96,7 +96,7 @@ def negotiation_view(
     return {
         "id": negotiation.id,
         "offering_id": negotiation.offering_id,
-        "offering_title": offering.title,
+        "offering_title": negotiation.offering_title,
         "category": offering.category,
         "unit": offering.unit,
         "team_id": negotiation.team_id,
@@ -123,12 +123,12 @@ def turn(negotiation: Negotiation, terms: Terms | None) -> str | None:
     return Side.supplier if terms.author == Side.team else Side.team
 
 
-def order_view(order: Order, team: Team, supplier: Supplier, offering: Offering) -> dict[str, Any]:
+def order_view(order: Order, team: Team, supplier: Supplier) -> dict[str, Any]:
     return {
         "id": order.id,
         "negotiation_id": order.negotiation_id,
         "offering_id": order.offering_id,
-        "offering_title": offering.title,
+        "offering_title": order.offering_title,
         "team_id": order.team_id,
         "team_name": team.name,
         "supplier_id": order.supplier_id,

@@ -1,7 +1,7 @@
 """Server-side sessions: devices enrolled by join cards, organiser sign-ins; a device limit per card.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-28 13:50:14.964457
 
 Cards issued before this revision may sign in three devices each; an organiser
@@ -17,8 +17,8 @@ from alembic import op
 
 import fair.models
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

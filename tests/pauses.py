@@ -1,0 +1,136 @@
+"""Interleavings on demand: hold one transaction at a chosen statement while others commit.
+
+On PostgreSQL a command's transaction runs in a greenlet of the event loop
+(``AsyncSession.run_sync``), so a SQLAlchemy ``before_cursor_execute`` hook can
+await there: the transaction stops just before the statement, holding what it
+has locked, while the test runs other commands to their commit.  A pause is
+aimed at one party of the race by a label that the racing task carries in a
+context variable (contexts flow into the greenlet), so that the same
+statement run by the other party goes through.
+
+SQLite writes one transaction at a time on a thread of its own, where nothing
+can pause; there every race degenerates into the commands running one after
+the other, which is one of the orders PostgreSQL may also take: the same
+assertions hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import re
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.util.concurrency import await_, in_greenlet
+
+from fair.db import Database
+
+T = TypeVar("T")
+racer: contextvars.ContextVar[str | None] = contextvars.ContextVar("racer", default=None)
+SAFETY_SECONDS = 20  # a guard against a hung test, not a measure: every wait below is for a condition
+
+
+_racing: set[asyncio.Task] = set()
+
+
+def race(label: str, work: Awaitable[T]) -> asyncio.Task[T]:
+    """Run ``work`` as a task labelled ``label``, for a ``Pause`` to aim at."""
+
+    async def labelled() -> T:
+        racer.set(label)
+        return await work
+
+    task = asyncio.create_task(labelled(), name=label)
+    _racing.add(task)
+    task.add_done_callback(_racing.discard)
+    return task
+
+
+async def stop_races() -> None:
+    """Cancel what a failed test left racing, so that its transactions end and its schema can be dropped."""
+    for task in list(_racing):
+        task.cancel()
+    await asyncio.gather(*_racing, return_exceptions=True)
+
+
+class Pause:
+    """Hold the transaction of the racer ``label`` just before its first statement matching ``pattern``."""
+
+    def __init__(self, db: Database, label: str, pattern: str) -> None:
+        self.db, self.label, self.pattern = db, label, re.compile(pattern, re.IGNORECASE)
+        self.reached = asyncio.Event()
+        self._release = asyncio.Event()
+        self._fired = False
+
+    def __enter__(self) -> Pause:
+        _pauses_of(self.db).append(self)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._release.set()
+        _pauses_of(self.db).remove(self)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def hold(self, statement: str) -> None:
+        if self._fired or racer.get() != self.label or not self.pattern.search(statement):
+            return
+        self._fired = True
+        self.reached.set()
+        await_(self._release.wait())
+
+
+def _pauses_of(db: Database) -> list[Pause]:
+    """The pauses set on ``db``, behind one hook installed once: SQLAlchemy's listener list may not
+    change while a held transaction is inside it."""
+    engine = db.engine.sync_engine
+    pauses = engine.__dict__.get("_test_pauses")
+    if pauses is None:
+        pauses = engine.__dict__["_test_pauses"] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn, cursor, statement, parameters, context, executemany) -> None:
+            if in_greenlet():
+                for pause in list(pauses):
+                    pause.hold(statement)
+
+    return pauses
+
+
+async def paused_or_done(pause: Pause, task: asyncio.Task) -> bool:
+    """Wait until ``task`` is held by ``pause`` (True) or has finished (False: SQLite, or never matched)."""
+    reached = asyncio.ensure_future(pause.reached.wait())
+    try:
+        await asyncio.wait({reached, task}, timeout=SAFETY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        reached.cancel()
+    if not (pause.reached.is_set() or task.done()):
+        raise AssertionError(f"{task.get_name()} neither reached its pause nor finished")
+    return pause.reached.is_set()
+
+
+async def blocked_or_done(db: Database, task: asyncio.Task) -> None:
+    """Wait until ``task`` waits for a row lock held by another transaction, or has finished."""
+    application = getattr(db, "application_name", None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SAFETY_SECONDS
+    admin = await asyncpg.connect(db.url.set(drivername="postgresql").render_as_string(False)) if application else None
+    try:
+        while not task.done():
+            if admin is not None:
+                waiting = await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                    application,
+                )
+                if waiting:
+                    return
+            if loop.time() > deadline:
+                raise AssertionError(f"{task.get_name()} neither waited for a lock nor finished")
+            await asyncio.sleep(0.01)
+    finally:
+        if admin is not None:
+            await admin.close()
