@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import sys
 
-from fair.settings import Settings
+from fair.settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--pace", type=float, default=0.5, help="seconds between two orders (default 0.5)")
     play.add_argument("--seed", type=int, default=None, help="for the same choices again")
     args = parser.parse_args(argv)
-    settings = Settings.load(database_url=args.database_url, host=args.host, port=args.port)
+    try:
+        settings = Settings.load(database_url=args.database_url, host=args.host, port=args.port)
+    except SettingsError as error:
+        print(f"run.py: {error}", file=sys.stderr)
+        return 2
     if args.command == "reset-demo":
         return asyncio.run(reset_demo(settings))
     if args.command == "play-demo":
@@ -55,10 +59,10 @@ def serve_fair(settings: Settings) -> int:
     import uvicorn
 
     from fair.app import create_app
+    from fair.middleware import UVICORN_OPTIONS
 
     print(f"Serving the fair at http://{settings.host}:{settings.port}  ({settings.database_url})", flush=True)
-    # websockets-sansio (and uvloop, which uvicorn picks when installed) measured fastest for broadcasts here.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio", log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS)
     return 0
 
 

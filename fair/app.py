@@ -1,4 +1,4 @@
-"""The ASGI application: Socket.IO wrapping the Starlette routes, and the lifespan that owns the database."""
+"""The ASGI application: Socket.IO wrapping the routes, behind the shield; the lifespan that owns the database."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import socketio
 from asgi_csrf import asgi_csrf
@@ -15,23 +16,40 @@ from starlette.staticfiles import StaticFiles
 
 from fair import accounts, demo, migrate, pages
 from fair.core import finish_follow_ups
+from fair.core.access import DevicePolicy
 from fair.db import Database
+from fair.limits import Limits
 from fair.live import Live
-from fair.settings import DATA, ROOT, Settings
+from fair.middleware import shielded
+from fair.settings import ROOT, Settings, write_private
 from fair.tokens import Tokens
 from fair.web import routes
 
 log = logging.getLogger("fair")
 FIRST_ORGANISER = "organiser"
+FORMS = {"/join", "/login", "/logout", "/account/password"}  # checked for a CSRF token even without cookies
 
 
-def create_app(settings: Settings) -> socketio.ASGIApp:
+class FairApp:
+    """The whole application as one ASGI callable, with the routes' state and the live server for tools and tests."""
+
+    def __init__(self, asgi: Any, state: Any, live: Live) -> None:
+        self.asgi, self.state, self.live = asgi, state, live
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.asgi(scope, receive, send)
+
+
+def create_app(settings: Settings) -> FairApp:
     tokens = Tokens(settings.secret())
+    policy = DevicePolicy(settings.card_hours_after_close, settings.device_session_hours)
+    limits = Limits.of(settings)
     live = Live(
         tokens,
         interval=settings.live_interval_ms / 1000,
-        command_rate=settings.command_rate,
-        command_burst=settings.command_burst,
+        limits=limits,
+        policy=policy,
+        origins=settings.origins(),
     )
 
     @asynccontextmanager
@@ -43,7 +61,7 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
             if fair_id is None and settings.demo:
                 fair_id = await demo.load(db, settings.demo)
             await _first_organiser(db, settings)
-            app.state.db, app.state.fair_id, app.state.tokens = db, fair_id, tokens
+            app.state.db, app.state.fair_id = db, fair_id
             if fair_id is not None:
                 await finish_follow_ups(db, fair_id)
                 await live.start(db, fair_id)
@@ -60,24 +78,53 @@ def create_app(settings: Settings) -> socketio.ASGIApp:
         for part in ("css", "js", "vendor")
     ]
     starlette = Starlette(routes=[*routes, *pages.routes, *static], lifespan=lifespan)
-    # Forms (sign-in, sign-out) carry a CSRF token; requests without cookies (scripts) are not at risk.
-    protected = asgi_csrf(starlette, signing_secret=settings.secret(), cookie_samesite="Lax")
+    state = starlette.state
+    state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings
+    # Forms (joining, signing in and out) carry a CSRF token, signed with a key of its own.  The JSON API
+    # acts on what its body or bearer header says, never on a cookie, so it needs none.
+    protected = asgi_csrf(
+        starlette,
+        signing_secret=tokens.csrf_key,
+        cookie_samesite="Lax",
+        cookie_secure=settings.secure_cookies,
+        always_protect=FORMS,
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+    )
     asgi = socketio.ASGIApp(live.sio, other_asgi_app=protected)
-    asgi.state = starlette.state  # the routes' state, reachable by tests and tools
-    asgi.live = live
-    return asgi
+    return FairApp(shielded(asgi, settings, limits), state, live)
 
 
 async def _first_organiser(db: Database, settings: Settings) -> None:
-    """Make sure somebody can run the fair: the first start creates the organiser's account."""
+    """Make sure somebody can run the fair: the first start creates the organiser's account.
+
+    A generated first password is never printed to the log: it goes to the terminal, if there is
+    one, and to a file only this user may read; the organiser must change it at the first sign-in,
+    which deletes the file.
+    """
     if await accounts.any_exists(db):
         return
-    password = settings.organiser_password
-    if not password:
-        password = secrets.token_urlsafe(9)
-        note = DATA / "organiser-password.txt"
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.touch(mode=0o600)
-        note.write_text(f"username: {FIRST_ORGANISER}\npassword: {password}\n")
-        print(f"The organiser signs in as '{FIRST_ORGANISER}' with password {password} (kept in {note}).", flush=True)
-    await accounts.create(db, FIRST_ORGANISER, password)
+    if settings.organiser_password:
+        await accounts.create(db, FIRST_ORGANISER, settings.organiser_password)
+        return
+    password = secrets.token_urlsafe(12)
+    write_private(pages.FIRST_PASSWORD, f"username: {FIRST_ORGANISER}\npassword: {password}\n")
+    await accounts.create(db, FIRST_ORGANISER, password, must_change_password=True)
+    shown = _tell_the_terminal(
+        f"The organiser signs in as '{FIRST_ORGANISER}' with the password {password} (once: it must be changed).\n"
+    )
+    where = "on this terminal and in" if shown else "in"
+    print(
+        f"The organiser's first password is {where} {pages.FIRST_PASSWORD} (readable by this user only); "
+        f"it must be changed at the first sign-in, which deletes the file.",
+        flush=True,
+    )
+
+
+def _tell_the_terminal(text: str) -> bool:
+    """Write to the controlling terminal, not to stdout: what goes to stdout often ends up in a log."""
+    try:
+        with open("/dev/tty", "w") as terminal:
+            terminal.write(text)
+    except OSError:
+        return False
+    return True

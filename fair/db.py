@@ -24,6 +24,8 @@ reflects belong together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -46,7 +48,7 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_database(Path(self.url.database))
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args or {})
         self.committed = asyncio.Event()  # set after every write commit; the live publisher waits on it
         self._writer: SQLiteWriter | None = None
@@ -106,6 +108,16 @@ class SQLiteWriter:
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
         self._thread.shutdown()
+
+
+def _private_database(path: Path) -> None:
+    """The database file (and SQLite's journal files) readable by this user only; a new folder private too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(0o600)
 
 
 def _sqlite_pragmas(engine: Engine, *, begin: str) -> None:

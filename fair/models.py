@@ -310,15 +310,34 @@ class CredentialKind(StrEnum):
 
 
 class Credential(SQLModel, table=True):
-    """A join credential behind a QR link: the signed token names it, revoking it shuts the door."""
+    """A join card: the signed token printed on it names this row; scanning it enrols a device.
+
+    Revoking it shuts the door on the card and signs out every device it enrolled.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     fair_id: int = Field(foreign_key="fair.id", index=True)
     kind: str
     party_id: int | None = None  # the supplier or team; none for a projector
     label: str = ""
+    max_devices: int = 3  # devices the card may have signed in at once (the organiser's choice)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeviceSession(SQLModel, table=True):
+    """A device a card signed in: its session token is kept only as a keyed hash (``fair.tokens``)."""
+
+    __tablename__ = "device_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(foreign_key="credential.id", index=True)
+    token_hash: str = Field(unique=True)
+    label: str = ""  # what the device said it was when it enrolled (its browser and system)
+    address: str = ""  # where it enrolled from
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OrganiserAccount(SQLModel, table=True):
@@ -329,6 +348,7 @@ class OrganiserAccount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True)
     password_hash: str
+    must_change_password: bool = False  # a generated first password is changed at the first sign-in
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -485,3 +505,18 @@ class QueueTicket(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     called_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OrganiserSession(SQLModel, table=True):
+    """An organiser signed in: ended by signing out, from the console, or after a working day."""
+
+    __tablename__ = "organiser_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="organiser_account.id", index=True)
+    token_hash: str = Field(unique=True)
+    label: str = ""
+    address: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

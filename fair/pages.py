@@ -1,10 +1,17 @@
-"""The screens as HTML pages: joining by QR link, signing in, and the four screens.
+"""The screens as HTML pages: joining with a card, signing in, and the four screens.
 
 Pages carry no data of the fair: each screen fetches its view over the socket
-(``static/js/live.js``), so what a page shows is always what the server says
-now.  The session cookie holds the screen's token: HttpOnly, SameSite=Lax (a
-QR link opened from a camera app is a cross-site navigation), Secure when
-served over HTTPS.
+(``static/js/core.js``), so what a page shows is always what the server says
+now.  The session cookie holds the device's or the organiser's *session*
+token, never a join card: HttpOnly, SameSite=Lax, Secure over HTTPS (or
+always, with ``FAIR_SECURE_COOKIES``).
+
+Joining: a card's QR code opens ``/join#<card>``.  The card is in the URL's
+fragment, which browsers never send, so it appears in no access log (the
+server's or a proxy's) and the page's script takes it out of the address bar
+and the history at once.  The script posts it (with the CSRF token) to ask
+who the card is for; the device then confirms "Sign in as 〈team〉?" with a
+second POST, which enrols it (``fair.core.access``).
 """
 
 from __future__ import annotations
@@ -21,17 +28,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from fair import accounts
-from fair.auth import authenticate
-from fair.core import Actor, FairError, Role, queries
-from fair.core.errors import N_
+from fair import accounts, auth
+from fair.core import Actor, FairError, Role, access, queries
+from fair.core.errors import N_, Code
 from fair.i18n import LOCALES, gettext, translations
+from fair.limits import retry_after
 from fair.live.server import SESSION_COOKIE
-from fair.settings import ROOT
+from fair.settings import DATA, MIN_PASSWORD, ROOT
 
 LOCALE_COOKIE = "fair_locale"
-SESSION_DAYS = 3
+ORGANISER_HOURS = 12
 SCREEN_OF = {Role.team: "/tablet", Role.supplier: "/booth", Role.public: "/board", Role.organiser: "/console"}
+FIRST_PASSWORD = DATA / "organiser-password.txt"
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
@@ -55,7 +63,7 @@ def catalogue_json(locale: str) -> str:
     )
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context: Any):
     locale = locale_of(request)
 
     def _(msgid: str, **params: Any) -> str:
@@ -72,19 +80,23 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "path": request.url.path,
         **context,
     }
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+def refusal_page(request: Request, error: FairError, status_code: int = 403, **context: Any) -> HTMLResponse:
+    return render(request, "home.html", status_code=status_code, error=error.message(locale_of(request)), **context)
 
 
 async def caller(request: Request) -> Actor | None:
     """The actor of the session cookie; None when there is none or it is no longer valid."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token or request.app.state.fair_id is None:
+    state = request.app.state
+    if not token or state.fair_id is None:
         return None
     try:
-        actor = await authenticate(request.app.state.db, request.app.state.tokens, request.app.state.fair_id, token)
+        return await auth.authenticate(state.db, state.tokens, state.fair_id, token, state.policy)
     except FairError:
         return None
-    return actor
 
 
 def session_cookie(response: Response, request: Request, token: str, max_age: int) -> Response:
@@ -94,9 +106,20 @@ def session_cookie(response: Response, request: Request, token: str, max_age: in
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
     )
     return response
+
+
+def address_of(request: Request) -> str:
+    """The caller's address (the real one behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """A form's text fields (fair.middleware has made sure it is a readable form of modest size)."""
+    form = await request.form(max_files=0, max_fields=20)
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 async def home(request: Request) -> Response:
@@ -104,17 +127,45 @@ async def home(request: Request) -> Response:
 
 
 async def join(request: Request) -> Response:
-    """A scanned QR link: sign this device in as its booth, team or projector."""
-    token = request.path_params["token"]
+    """A scanned join card: who it is for, then, confirmed, this device signed in as that booth, team or board."""
+    if request.method == "GET":
+        return render(request, "join.html")
     state = request.app.state
+    form = await form_of(request)
+    credential_id = state.tokens.read_card(form.get("card", ""))
+    if credential_id is None or state.fair_id is None:
+        return refusal_page(request, FairError(Code.forbidden, access.NOT_VALID))
     try:
-        actor = await authenticate(state.db, state.tokens, state.fair_id, token)
+        async with state.db.read() as session:
+            shown = await access.card(session, credential_id, state.policy)
+        if shown["fair_id"] != state.fair_id:
+            raise FairError(Code.forbidden, access.NOT_VALID)
+        if form.get("confirm") != "yes":
+            return render(request, "join.html", card=form["card"], shown=shown)
+        already = await caller(request)
+        if already is not None and already.credential_id == credential_id:  # this device is signed in with it
+            return RedirectResponse(SCREEN_OF[already.role], status_code=303)
+        token, actor = await auth.enrol(
+            state.db,
+            state.tokens,
+            credential_id,
+            label=auth.device_label(request.headers.get("user-agent")),
+            address=address_of(request),
+            policy=state.policy,
+        )
     except FairError as error:
-        return render(request, "home.html", status_code=403, error=error.message(locale_of(request)))
-    if actor.credential_id is None:  # only join tokens belong in a QR link
-        return RedirectResponse("/", status_code=303)
+        return refusal_page(request, error)
+    await _leave(request)  # this browser's earlier session, if any, is replaced, not left open
     response = RedirectResponse(SCREEN_OF[actor.role], status_code=303)
-    return session_cookie(response, request, token, SESSION_DAYS * 86400)
+    return session_cookie(response, request, token, int(state.policy.session_hours * 3600))
+
+
+async def _leave(request: Request) -> None:
+    """End the session of this browser's cookie (signing out, or switching to another card)."""
+    state = request.app.state
+    ended = await auth.sign_out(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
+    if ended is not None:
+        await state.live.send_away(*ended)
 
 
 def screen(role: Role, template: str):
@@ -125,6 +176,11 @@ def screen(role: Role, template: str):
                 return RedirectResponse("/login", status_code=303)
             message = gettext(locale_of(request), N_("Scan your join code to open this screen."))
             return render(request, "home.html", status_code=403, error=message, actor=actor)
+        if role == Role.organiser:
+            state = request.app.state
+            account = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
+            if account is None or await accounts.must_change_password(state.db, account):
+                return RedirectResponse("/account/password", status_code=303)
         return render(request, template, role=str(role))
 
     return page
@@ -133,20 +189,70 @@ def screen(role: Role, template: str):
 async def login(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "login.html")
-    form = await request.form()
-    username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))[:200]
-    account_id = await accounts.verify(request.app.state.db, username, password)
-    if account_id is None:
-        error = gettext(locale_of(request), N_("Wrong username or password."))
-        return render(request, "login.html", status_code=403, error=error, username=username)
-    response = RedirectResponse("/console", status_code=303)
-    return session_cookie(response, request, request.app.state.tokens.organiser(account_id), 12 * 3600)
+    state = request.app.state
+    form = await form_of(request)
+    username, password = form.get("username", "")[:100], form.get("password", "")[:200]
+    try:
+        account_id = await auth.check_password(state.db, state.limits, address_of(request), username, password)
+    except FairError as error:
+        status, headers = _status_of(error)
+        return render(
+            request,
+            "login.html",
+            status_code=status,
+            headers=headers,
+            error=error.message(locale_of(request)),
+            username=username,
+        )
+    await _leave(request)
+    token, _session_id = await auth.sign_in(
+        state.db,
+        state.tokens,
+        account_id,
+        label=auth.device_label(request.headers.get("user-agent")),
+        address=address_of(request),
+    )
+    target = "/account/password" if await accounts.must_change_password(state.db, account_id) else "/console"
+    response = RedirectResponse(target, status_code=303)
+    return session_cookie(response, request, token, ORGANISER_HOURS * 3600)
+
+
+def _status_of(error: FairError) -> tuple[int, dict[str, str] | None]:
+    if error.code == Code.rate_limited:
+        return 429, {"retry-after": retry_after(error.params.get("seconds", 1))}
+    return 403, None
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: the session ends on the server, and its screens are sent away."""
+    await _leave(request)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+async def password(request: Request) -> Response:
+    """An organiser chooses a new password (at the first sign-in, when the first one was generated)."""
+    state = request.app.state
+    account_id = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
+    if account_id is None:
+        return RedirectResponse("/login", status_code=303)
+    first = await accounts.must_change_password(state.db, account_id)
+    if request.method == "GET":
+        return render(request, "password.html", min_length=MIN_PASSWORD, first=first)
+    form = await form_of(request)
+    chosen, again = form.get("password", ""), form.get("again", "")
+    problem = None
+    if len(chosen) < MIN_PASSWORD or len(chosen) > 200:
+        problem = N_("A password has %(count)s characters at least.")
+    elif chosen != again:
+        problem = N_("The two passwords differ.")
+    if problem:
+        error = gettext(locale_of(request), problem, count=MIN_PASSWORD)
+        return render(request, "password.html", status_code=400, error=error, min_length=MIN_PASSWORD, first=first)
+    await accounts.set_password(state.db, account_id, chosen)
+    FIRST_PASSWORD.unlink(missing_ok=True)  # the generated first password is no longer anybody's
+    return RedirectResponse("/console", status_code=303)
 
 
 async def language(request: Request) -> Response:
@@ -165,16 +271,19 @@ async def cards(request: Request) -> Response:
     actor = await caller(request)
     if actor is None or actor.role != Role.organiser:
         return RedirectResponse("/login", status_code=303)
+    state = request.app.state
+    account = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
+    if account is None or await accounts.must_change_password(state.db, account):
+        return RedirectResponse("/account/password", status_code=303)
     async with request.app.state.db.read() as session:
         shown = await queries.view(session, actor)
     names = {("supplier", s["id"]): f"{s['booth']} {s['name']}" for s in shown["suppliers"]}
     names |= {("team", team["id"]): team["name"] for team in shown["teams"]}
-    base = str(request.base_url).rstrip("/")
     printed = []
     for credential in shown["credentials"]:
         if credential["revoked"]:
             continue
-        link = f"{base}/join/{request.app.state.tokens.join(credential['id'])}"
+        link = join_link(request, credential["id"])
         qr = segno.make(link, error="m")
         printed.append(
             {
@@ -188,9 +297,15 @@ async def cards(request: Request) -> Response:
     return render(request, "cards.html", cards=printed, fair=shown["fair"])
 
 
+def join_link(request: Request, credential_id: int) -> str:
+    """The link a card's QR code holds: the card is in the fragment, which browsers never send to a server."""
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    return f"{base}/join#{request.app.state.tokens.card(credential_id)}"
+
+
 routes = [
     Route("/", home),
-    Route("/join/{token}", join),
+    Route("/join", join, methods=["GET", "POST"]),
     Route("/tablet", screen(Role.team, "tablet.html")),
     Route("/booth", screen(Role.supplier, "booth.html")),
     Route("/board", screen(Role.public, "board.html")),
@@ -198,5 +313,6 @@ routes = [
     Route("/console/cards", cards),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/account/password", password, methods=["GET", "POST"]),
     Route("/lang/{locale}", language),
 ]

@@ -1,20 +1,30 @@
 """Settings, read once: command-line flags over FAIR_* environment variables over defaults.
 
 The defaults run the demo fair on SQLite in ``data/`` with nothing else to
-install.  PostgreSQL is chosen by the database URL alone.
+install.  PostgreSQL is chosen by the database URL alone.  What an operator
+sets in the environment is checked here, so that a fair never starts with a
+short secret key or a guessable organiser password (``SettingsError``).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+MIN_SECRET_KEY = 32  # characters of FAIR_SECRET_KEY: the installation's one secret, every key is derived from it
+MIN_PASSWORD = 12  # characters of a configured organiser password
+
+
+class SettingsError(ValueError):
+    """A setting an operator gave that the fair refuses to start with."""
 
 
 @dataclass(frozen=True)
@@ -23,36 +33,115 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     demo: Path | None = DATA / "demo"  # the demo fair loaded into an empty database; None for none
-    secret_key: str | None = None  # signs join links and sessions; by default kept in data/secret.key
-    organiser_password: str | None = None  # for the first organiser account; by default generated and printed
+    secret_key: str | None = None  # every key is derived from it; by default kept in data/secret.key
+    organiser_password: str | None = None  # for the first organiser account; by default generated, changed at sign-in
     live_interval_ms: int = 150  # the least time between two live messages to a screen while the hall is busy
-    command_rate: float = 10.0  # commands a second one connection may send on average ...
+    command_rate: float = 10.0  # events a second one device, organiser session or public address may send ...
     command_burst: int = 30  # ... and at once
+    # Where the fair is reached: the URL the tablets use (printed on the cards), and more origins allowed to connect.
+    public_url: str | None = None
+    extra_origins: tuple[str, ...] = ()
+    # TLS and proxies: the addresses of reverse proxies whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    secure_cookies: bool = False  # force Secure cookies (they are Secure anyway on a request that came over HTTPS)
+    hsts_seconds: int = 31_536_000  # Strict-Transport-Security on HTTPS responses; 0 for none
+    # Cards and devices (fair.core.access).
+    card_hours_after_close: float = 24.0  # a card enrols and admits devices until this long after the fair closes
+    device_session_hours: float = 7 * 24.0  # a device stays signed in this long at most
+    # Limits per address (fair.limits), generous: a whole hall may sit behind one address.
+    address_rate: float = 100.0  # events a second from one address, on average ...
+    address_burst: int = 300  # ... and at once
+    connections_per_address: int = 300  # sockets open at once from one address
+    connect_rate: float = 10.0  # new sockets a second from one address ...
+    connect_burst: int = 200  # ... and at once (a hall reconnecting after a Wi-Fi drop)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        config = Config(env_prefix="FAIR_") if environ is None else Config(environ=environ, env_prefix="FAIR_")
-        defaults = cls()
+        """The settings of the environment (``os.environ`` by default), checked; ``overrides`` win."""
+        config = Config(environ=os.environ if environ is None else environ, env_prefix="FAIR_")
+        d = cls()
         settings = cls(
-            database_url=config("DATABASE_URL", default=defaults.database_url),
-            host=config("HOST", default=defaults.host),
-            port=config("PORT", cast=int, default=defaults.port),
-            demo=config("DEMO", cast=Path, default=defaults.demo),
+            database_url=config("DATABASE_URL", default=d.database_url),
+            host=config("HOST", default=d.host),
+            port=config("PORT", cast=int, default=d.port),
+            demo=config("DEMO", cast=Path, default=d.demo),
             secret_key=config("SECRET_KEY", default=None),
             organiser_password=config("ORGANISER_PASSWORD", default=None),
-            live_interval_ms=config("LIVE_INTERVAL_MS", cast=int, default=defaults.live_interval_ms),
-            command_rate=config("COMMAND_RATE", cast=float, default=defaults.command_rate),
-            command_burst=config("COMMAND_BURST", cast=int, default=defaults.command_burst),
+            live_interval_ms=config("LIVE_INTERVAL_MS", cast=int, default=d.live_interval_ms),
+            command_rate=config("COMMAND_RATE", cast=float, default=d.command_rate),
+            command_burst=config("COMMAND_BURST", cast=int, default=d.command_burst),
+            public_url=config("PUBLIC_URL", default=None),
+            extra_origins=_words(config("EXTRA_ORIGINS", default="")),
+            trusted_proxies=_words(config("TRUSTED_PROXIES", default="")),
+            secure_cookies=config("SECURE_COOKIES", cast=bool, default=d.secure_cookies),
+            hsts_seconds=config("HSTS_SECONDS", cast=int, default=d.hsts_seconds),
+            card_hours_after_close=config("CARD_HOURS_AFTER_CLOSE", cast=float, default=d.card_hours_after_close),
+            device_session_hours=config("DEVICE_SESSION_HOURS", cast=float, default=d.device_session_hours),
+            address_rate=config("ADDRESS_RATE", cast=float, default=d.address_rate),
+            address_burst=config("ADDRESS_BURST", cast=int, default=d.address_burst),
+            connections_per_address=config("CONNECTIONS_PER_ADDRESS", cast=int, default=d.connections_per_address),
+            connect_rate=config("CONNECT_RATE", cast=float, default=d.connect_rate),
+            connect_burst=config("CONNECT_BURST", cast=int, default=d.connect_burst),
         )
-        return replace(settings, **{key: value for key, value in overrides.items() if value is not None})
+        settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse what an operator must not run a fair with."""
+        if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_KEY:
+            raise SettingsError(
+                f"FAIR_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long "
+                f"(for instance: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if self.organiser_password is not None and len(self.organiser_password) < MIN_PASSWORD:
+            raise SettingsError(f"FAIR_ORGANISER_PASSWORD must be at least {MIN_PASSWORD} characters long")
+        for origin in (self.public_url, *self.extra_origins):
+            if origin is not None and origin_of(origin) is None:
+                raise SettingsError(f"{origin!r} is not an http:// or https:// URL")
+
+    def origins(self) -> frozenset[str] | None:
+        """The origins a browser may open the fair's sockets from; None for "the one the request came to"."""
+        if self.public_url is None and not self.extra_origins:
+            return None
+        return frozenset(filter(None, (origin_of(url) for url in (self.public_url, *self.extra_origins))))
 
     def secret(self) -> str:
-        """The secret key; generated once into data/secret.key so that printed join links survive restarts."""
+        """The secret key; generated once into data/secret.key so that printed join cards survive restarts."""
         if self.secret_key:
             return self.secret_key
         path = DATA / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(32))
+            write_private(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, as a browser sends it in ``Origin``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(word for word in (part.strip() for part in value.replace(" ", ",").split(",")) if word)
+
+
+def private_folder(path: Path) -> Path:
+    """A folder only the fair's own user may read (the database, the secret key)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only the fair's own user may read, in a private folder."""
+    private_folder(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    path.chmod(0o600)

@@ -1,52 +1,85 @@
-"""Signed tokens: the join links printed as QR codes, and organiser sessions.
+"""Keys and tokens: the join cards printed as QR codes, and the sessions they and sign-ins open.
 
-A join token names a credential (``fair.core.access``) and never expires: the
-organiser revokes the credential instead.  An organiser token names an
-account and expires after a working day.  Both are signed with the
-installation's secret key, so a forged or altered token is refused before the
-database is asked anything.
+The installation has one secret (``FAIR_SECRET_KEY``, or ``data/secret.key``).
+No key signs two kinds of thing: HKDF-SHA256 (RFC 5869) derives one key per
+purpose from the secret, so that a token of one kind can never pass for
+another:
+
+- ``card``: signs the join cards.  A card names a credential
+  (``fair.core.access``); it only *enrols* a device, it is never a session.
+- ``session``: keys the hash under which session tokens are stored.  A
+  session token is 256 random bits, given to the device or the organiser's
+  browser once and kept in the database only as an HMAC, so that a copy of
+  the database opens no session.
+- ``csrf``: signs the forms' CSRF cookies (asgi-csrf).
+
+A forged or altered card is refused before the database is asked anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
-ORGANISER_SESSION_SECONDS = 12 * 3600
+DEVICE, ORGANISER = "d", "o"  # the prefixes of the two kinds of session token
+_SESSION_TOKEN_CHARS = 43  # token_urlsafe(32)
+
+
+def derive(secret: str, purpose: str, length: int = 32) -> bytes:
+    """HKDF-SHA256 (RFC 5869) of the installation's secret: one key per purpose."""
+    pseudo_random = hmac.new(b"fair installation secret", secret.encode(), hashlib.sha256).digest()
+    info, block, output = f"fair {purpose}".encode(), b"", b""
+    counter = 1
+    while len(output) < length:
+        block = hmac.new(pseudo_random, block + info + bytes([counter]), hashlib.sha256).digest()
+        output += block
+        counter += 1
+    return output[:length]
 
 
 @dataclass(frozen=True)
-class JoinToken:
-    credential_id: int
-
-
-@dataclass(frozen=True)
-class OrganiserToken:
-    account_id: int
+class SessionToken:
+    kind: str  # DEVICE or ORGANISER
+    digest: str  # what the database keeps
 
 
 class Tokens:
     def __init__(self, secret_key: str) -> None:
-        self._join = URLSafeSerializer(secret_key, salt="fair.join")
-        self._organiser = URLSafeTimedSerializer(secret_key, salt="fair.organiser")
+        self._card = URLSafeSerializer(derive(secret_key, "card"), salt="fair.card")
+        self._session = derive(secret_key, "session")
+        self.csrf_key = derive(secret_key, "csrf").hex()
 
-    def join(self, credential_id: int) -> str:
-        return self._join.dumps({"c": credential_id})
+    def card(self, credential_id: int) -> str:
+        """The token printed on a join card."""
+        return self._card.dumps({"c": credential_id})
 
-    def organiser(self, account_id: int) -> str:
-        return self._organiser.dumps({"o": account_id})
-
-    def read(self, token: str) -> JoinToken | OrganiserToken | None:
-        """What a token says, or None if it is forged, altered or expired."""
-        if not isinstance(token, str) or len(token) > 512:
+    def read_card(self, token: object) -> int | None:
+        """The credential a card names, or None if it is forged, altered or not a card at all."""
+        if not isinstance(token, str) or len(token) > 200:
             return None
         try:
-            return JoinToken(int(self._join.loads(token)["c"]))
-        except (BadSignature, KeyError, TypeError, ValueError):
-            pass
-        try:
-            data = self._organiser.loads(token, max_age=ORGANISER_SESSION_SECONDS)
-            return OrganiserToken(int(data["o"]))
-        except (SignatureExpired, BadSignature, KeyError, TypeError, ValueError):
+            claim = self._card.loads(token)
+            return int(claim["c"])
+        except (BadData, KeyError, TypeError, ValueError, OverflowError):
             return None
+
+    def new_session(self, kind: str) -> tuple[str, str]:
+        """A fresh session token of ``kind``, and the digest the database keeps of it."""
+        token = f"{kind}_{secrets.token_urlsafe(32)}"
+        return token, self._digest(token)
+
+    def read_session(self, token: object) -> SessionToken | None:
+        """What kind of session a token claims to be, and its digest; None if it is not a session token."""
+        if not isinstance(token, str) or len(token) != len(DEVICE) + 1 + _SESSION_TOKEN_CHARS:
+            return None
+        kind = token[: len(DEVICE)]
+        if kind not in (DEVICE, ORGANISER) or token[len(DEVICE)] != "_":
+            return None
+        return SessionToken(kind, self._digest(token))
+
+    def _digest(self, token: str) -> str:
+        return hmac.new(self._session, token.encode(), hashlib.sha256).hexdigest()

@@ -1,25 +1,28 @@
 """HTTP routes: thin adapters over the core's queries; a FairError becomes a coded JSON error.
 
 The JSON routes serve what a script or a first page load needs, under the
-same permissions as the sockets: the caller is whoever its token (an
+same permissions as the sockets: the caller is whoever its session token (an
 ``Authorization: Bearer`` header, or the session cookie) says, else the public.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fair import accounts
-from fair.auth import authenticate
+from fair import auth
 from fair.core import Actor, queries
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import normalise_locale
+from fair.limits import MAX_WIRE_DEPTH, nesting_within, retry_after
 from fair.live.server import SESSION_COOKIE
 
+log = logging.getLogger(__name__)
 STATUS = {
     Code.invalid_input: 400,
     Code.not_found: 404,
@@ -33,8 +36,9 @@ async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers; 503 otherwise, for a load balancer or a watchdog."""
     try:
         await request.app.state.db.ping()
-    except Exception as error:  # any failure to reach the database is "unhealthy", whatever its kind
-        return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
+    except Exception:  # any failure to reach the database is "unhealthy"; what it was is for the log only
+        log.exception("the database does not answer")
+        return JSONResponse({"ok": False}, status_code=503)
     return JSONResponse({"ok": True, "fair_id": request.app.state.fair_id})
 
 
@@ -52,21 +56,54 @@ async def view(request: Request) -> JSONResponse:
 
 
 async def login(request: Request) -> JSONResponse:
-    """An organiser signs in with a password and gets a session token (issue 4 puts it in a cookie)."""
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
+    """An organiser signs in with a password and gets a session token, for scripts (the pages use a cookie)."""
+    body = await json_body(request)
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("username"), str)
         or not isinstance(body.get("password"), str)
     ):
         return error_response(request, FairError(Code.invalid_input, N_("The request must be an object.")))
-    account_id = await accounts.verify(request.app.state.db, body["username"][:100], body["password"][:200])
-    if account_id is None:
-        return error_response(request, FairError(Code.forbidden, N_("Wrong username or password.")))
-    return JSONResponse({"ok": True, "data": {"token": request.app.state.tokens.organiser(account_id)}})
+    state = request.app.state
+    address = request.client.host if request.client else "unknown"
+    try:
+        account_id = await auth.check_password(
+            state.db, state.limits, address, body["username"][:100], body["password"][:200]
+        )
+    except FairError as error:
+        return error_response(request, error)
+    label = auth.device_label(request.headers.get("user-agent"))
+    token, _session_id = await auth.sign_in(state.db, state.tokens, account_id, label=label, address=address)
+    return JSONResponse({"ok": True, "data": {"token": token}})
+
+
+async def logout(request: Request) -> JSONResponse:
+    """End the session of the bearer token: it opens nothing any more, and its screens are sent away.
+
+    The bearer header only, never the cookie: the JSON API takes no CSRF token (pages sign out with ``/logout``).
+    """
+    state = request.app.state
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
+    ended = await auth.sign_out(state.db, state.tokens, token)
+    if ended is not None:
+        await state.live.send_away(*ended)
+    return JSONResponse({"ok": True, "data": {"signed_out": ended is not None}})
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON, or None when it is not JSON (or nests deeper than any request of the fair)."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not nesting_within(text, MAX_WIRE_DEPTH):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 async def _read(request: Request, query) -> JSONResponse:
@@ -82,15 +119,22 @@ async def _caller(request: Request) -> Actor:
     state = request.app.state
     if state.fair_id is None:
         raise FairError(Code.not_found, N_("There is no fair yet."))
+    return await auth.authenticate(state.db, state.tokens, state.fair_id, _token(request), state.policy)
+
+
+def _token(request: Request) -> Any:
     header = request.headers.get("authorization", "")
     token: Any = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-    return await authenticate(state.db, state.tokens, state.fair_id, token or request.cookies.get(SESSION_COOKIE))
+    return token or request.cookies.get(SESSION_COOKIE)
 
 
 def error_response(request: Request, error: FairError) -> JSONResponse:
     locale = normalise_locale(request.headers.get("accept-language"))
     body = {"ok": False, "error": {"code": str(error.code), "message": error.message(locale)}}
-    return JSONResponse(body, status_code=STATUS.get(error.code, 409))
+    headers = None
+    if error.code == Code.rate_limited:
+        headers = {"retry-after": retry_after(error.params.get("seconds", 1))}
+    return JSONResponse(body, status_code=STATUS.get(error.code, 409), headers=headers)
 
 
 routes = [
@@ -99,4 +143,5 @@ routes = [
     Route("/api/offerings", offerings),
     Route("/api/view", view),
     Route("/api/login", login, methods=["POST"]),
+    Route("/api/logout", logout, methods=["POST"]),
 ]

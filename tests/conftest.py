@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 from fair import accounts, migrate
 from fair.app import create_app
+from fair.auth import enrol, sign_in
+from fair.core.access import DevicePolicy
 from fair.db import Database
 from fair.settings import Settings
 from tests.fairground import Fairground
@@ -83,11 +86,24 @@ class Hall:
         self.tokens = app.state.tokens
 
     def token(self, who: str) -> str:
-        return self.tokens.join(self.credentials[who])
+        """The session of a device that ``who``'s card enrolled when the hall opened (see ``enrol_all``)."""
+        return self.devices[who]
+
+    def card(self, who: str) -> str:
+        """What ``who``'s join card says: it enrols a device, it is not a session."""
+        return self.tokens.card(self.credentials[who])
+
+    async def enrol_all(self) -> None:
+        self.devices = {}
+        for who, credential_id in self.credentials.items():
+            self.devices[who], _ = await enrol(
+                self.app.state.db, self.tokens, credential_id, label="test", address="127.0.0.1", policy=DevicePolicy()
+            )
 
     async def organiser_token(self) -> str:
         account = await accounts.verify(self.app.state.db, "organiser", ORGANISER_PASSWORD)
-        return self.tokens.organiser(account)
+        token, _ = await sign_in(self.app.state.db, self.tokens, account, label="test", address="127.0.0.1")
+        return token
 
     async def screen(self, who: str | None, *, locale: str = "en") -> Screen:
         token = None if who is None else (await self.organiser_token() if who == "organiser" else self.token(who))
@@ -112,6 +128,11 @@ async def any_hall(request, tmp_path) -> AsyncIterator[Hall]:
         return
     async with postgres_database() as url, open_hall(url) as opened:
         yield opened
+
+
+def sqlite(folder: Path) -> str:
+    """The URL of a SQLite database in ``folder``, for ``open_hall``."""
+    return f"sqlite+aiosqlite:///{folder / 'fair.db'}"
 
 
 @asynccontextmanager
@@ -140,7 +161,9 @@ async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
     app = create_app(replace(config, **settings))
     async with serving(app) as base:
         ground.db = app.state.db
-        yield Hall(app, base, ground, credentials)
+        hall = Hall(app, base, ground, credentials)
+        await hall.enrol_all()
+        yield hall
 
 
 @asynccontextmanager

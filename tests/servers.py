@@ -9,15 +9,21 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
+from fair.middleware import UVICORN_OPTIONS
+
 
 @asynccontextmanager
-async def serving(app) -> AsyncIterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 until the block ends; yields its base URL."""
+async def serving(app, **options) -> AsyncIterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 until the block ends; yields its base URL.
+
+    uvicorn runs as ``run.py`` runs it (``UVICORN_OPTIONS``); ``options`` override its other settings.
+    """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", loop="asyncio", ws="websockets-sansio")
+    settings = {"lifespan": "on", "log_level": "warning", "loop": "asyncio", **UVICORN_OPTIONS, **options}
+    config = uvicorn.Config(app, **settings)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:

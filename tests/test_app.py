@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 
@@ -42,13 +43,14 @@ async def test_health_says_503_when_the_database_is_gone(tmp_path):
         serving_db = app.state.db
         # The database server gone: a database the app cannot open.
         app.state.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'fair.db'}")
-        (tmp_path / "gone").rmdir()
+        shutil.rmtree(tmp_path / "gone")
         try:
             response = await client.get("/healthz")
         finally:
             await app.state.db.dispose()
             app.state.db = serving_db
-    assert response.status_code == 503 and response.json() == {"ok": False, "database": "OperationalError"}
+    # Unhealthy, and nothing more: what went wrong is for the server's log (issue 8, finding 13).
+    assert response.status_code == 503 and response.json() == {"ok": False}
 
 
 def test_the_command_line_lists_only_commands_that_exist():

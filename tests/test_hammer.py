@@ -48,7 +48,8 @@ CODES = {
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def busy_hall(request, tmp_path) -> AsyncIterator[Hall]:
     """The hall with its per-connection command limit out of the way: the hammer is not an abuser."""
-    lifted = {"command_rate": 10_000.0, "command_burst": 10_000}
+    # All its screens share 127.0.0.1: the limits per address are lifted too (fair/limits.py).
+    lifted = {"command_rate": 10_000.0, "command_burst": 10_000, "address_rate": 10_000.0, "address_burst": 10_000}
     if request.param == "sqlite":
         async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}", **lifted) as opened:
             yield opened

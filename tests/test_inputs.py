@@ -87,3 +87,65 @@ async def test_messages_name_the_field_in_both_languages(fairground: Fairground)
     error = await refused(g.do(g.centre, "negotiation.open", {"offering_id": "2"}), Code.invalid_input)
     assert error.message("en") == "The field offering_id must be a whole number."
     assert error.message("zh_CN") == "字段 offering_id 必须是整数。"
+
+
+SPOOFS = {
+    "right-to-left override": "越剧\u202e剧越",
+    "zero-width space": "越剧\u200b专场",
+    "zero-width joiner": "越剧\u200d专场",
+    "byte order mark": "\ufeff越剧专场",
+    "NUL": "越剧\x00专场",
+    "escape": "越剧\x1b[31m专场",
+    "line separator": "越剧\u2028专场",
+    "private use": "越剧\ue000专场",
+}
+
+
+@pytest.mark.parametrize("text", SPOOFS.values(), ids=SPOOFS.keys())
+async def test_control_and_format_characters_are_refused_in_text(fairground: Fairground, text):
+    """Issue 8, finding 10: bidi, zero-width and NUL characters reached the public board (and NUL PostgreSQL)."""
+    g = fairground
+    before = await g.state()
+    offering = {"category": "lecture", "title": "越剧讲座", "unit": "讲", "unit_price_fen": 1, "capacity": 1}
+    attempts = [
+        (g.troupe, "offering.publish", {**offering, "title": text}),
+        (g.troupe, "offering.publish", {**offering, "description": text}),
+        (g.troupe, "offering.publish", {**offering, "audience": [text]}),
+        (g.troupe, "offering.update", {"offering_id": g.lecture, "title": text}),
+        (g.organiser, "supplier.register", {"name": text, "booth": "Z1"}),
+        (g.organiser, "supplier.register", {"name": "剧团", "booth": text[:20]}),
+        (g.organiser, "team.register", {"name": text, "kind": "street", "district": "鼓楼区"}),
+        (g.organiser, "access.issue", {"kind": "projector", "label": text}),
+        (g.centre, "negotiation.open", {"offering_id": g.lecture, "terms": {**GOOD_TERMS, "venue": text}}),
+        (g.centre, "negotiation.open", {"offering_id": g.lecture, "terms": {**GOOD_TERMS, "message": text}}),
+    ]
+    for actor, command, payload in attempts:
+        error = await refused(g.do(actor, command, payload), Code.invalid_input)
+        assert "control or invisible" in error.message("en"), (command, error.message("en"))
+        assert "不可见字符" in error.message("zh_CN")
+    assert await g.state() == before
+
+
+async def test_text_is_nfc_normalised_and_multi_line_text_keeps_its_lines(fairground: Fairground):
+    g = fairground
+    decomposed = "Cafe\u0301 越剧"  # e + combining acute accent
+    published = await g.do(
+        g.troupe,
+        "offering.publish",
+        {
+            "category": "lecture",
+            "title": decomposed,
+            "description": "第一行\r\n第二行\n\t缩进的第三行",
+            "unit": "讲",
+            "unit_price_fen": 1,
+            "capacity": 1,
+        },
+    )
+    offering = published["offering"]
+    assert offering["title"] == "Caf\u00e9 越剧"
+    assert offering["description"] == "第一行\n第二行\n\t缩进的第三行"
+    # Ideographic spaces and emoji are text, not controls.
+    team = {"name": "鼓楼\u3000社区 🎭", "kind": "street", "district": "鼓楼区"}
+    named = await g.do(g.organiser, "team.register", team)
+    assert named["team"]["name"] == "鼓楼\u3000社区 🎭"
+    await refused(g.do(g.troupe, "offering.update", {"offering_id": g.lecture, "title": "两\n行"}), Code.invalid_input)

@@ -6,16 +6,22 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlmodel import select
 
+from fair import accounts
+from fair.auth import sign_in
 from fair.core import COMMANDS, Actor
-from tests.conftest import Hall, open_hall
+from fair.models import DeviceSession
+from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 
 ROLES = ("organiser", "troupe", "bookseller", "centre", "library", "projector", None)
 SUPPLIER_OWN = {"troupe"}
 TEAM_OWN = {"centre"}
 
 
-def cases(hall: Hall, negotiation_id: int, made: dict[str, int]) -> dict[str, tuple[dict, dict]]:
+def cases(
+    hall: Hall, negotiation_id: int, device_id: int, session_id: int, made: dict[str, int]
+) -> dict[str, tuple[dict, dict]]:
     """Each command with a payload aimed at the troupe's offering or the centre × troupe negotiation
     (or the troupe's slot, the centre's invitation, a pending wish: ``made``), and who may send it:
     role -> the refusal expected, or None where the role may."""
@@ -53,6 +59,9 @@ def cases(hall: Hall, negotiation_id: int, made: dict[str, int]) -> dict[str, tu
         "team.set_budget": ({"team_id": g.centre.party_id, "budget_fen": 20_000_000}, organiser_only),
         "access.issue": ({"kind": "projector"}, organiser_only),
         "access.revoke": ({"credential_id": hall.credentials["projector"]}, organiser_only),
+        "access.limit": ({"credential_id": hall.credentials["community"], "max_devices": 2}, organiser_only),
+        "device.sign_out": ({"device_id": device_id}, organiser_only),
+        "organiser.sign_out": ({"session_id": session_id}, organiser_only),
         "offering.publish": (
             {"category": "lecture", "title": "新讲座", "unit": "讲", "unit_price_fen": 1, "capacity": 1},
             suppliers,
@@ -112,9 +121,9 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
 
 @pytest.fixture
 async def matrix_hall(tmp_path) -> AsyncIterator[Hall]:
-    """The hall with its per-connection limit lifted: each screen sends every command, one after another."""
-    lifted = {"command_rate": 1000.0, "command_burst": 1000}
-    async with open_hall(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}", **lifted) as opened:
+    """The hall with its command limits lifted: each screen sends every command, one after another."""
+    lifted = {"command_rate": 1000.0, "command_burst": 1000, "address_rate": 1000.0, "address_burst": 1000}
+    async with open_hall(sqlite(tmp_path), **lifted) as opened:
         yield opened
 
 
@@ -122,7 +131,15 @@ async def test_every_command_every_role(matrix_hall: Hall):
     hall = matrix_hall
     g = hall.ground
     negotiation = await g.propose(g.centre, g.lecture)
-    table = cases(hall, negotiation["id"], await made_for_the_matrix(hall))
+    async with g.db.read() as session:
+        device_id = (
+            await session.exec(
+                select(DeviceSession.id).where(DeviceSession.credential_id == hall.credentials["community"])
+            )
+        ).one()
+    account = await accounts.verify(g.db, "organiser", ORGANISER_PASSWORD)
+    _, session_id = await sign_in(g.db, hall.tokens, account, label="another laptop", address="127.0.0.2")
+    table = cases(hall, negotiation["id"], device_id, session_id, await made_for_the_matrix(hall))
     assert set(table) == set(COMMANDS), "a command is missing from the permission matrix"
     screens = {role: await hall.screen(role) for role in ROLES}
     before = await g.state()
@@ -141,6 +158,19 @@ async def test_every_command_every_role(matrix_hall: Hall):
         assert ack["ok"] or ack["error"]["code"] not in ("forbidden", "not_a_party"), (command, role, ack)
     for screen in screens.values():
         await screen.disconnect()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_only_the_organiser_reads_who_is_signed_in(hall: Hall, role):
+    screen = await hall.screen(role)
+    reply = await screen.client.call("sessions", {}, timeout=10)
+    if role == "organiser":
+        cards = {card["credential_id"]: card for card in reply["data"]["cards"]}
+        assert len(cards[hall.credentials["centre"]]["devices"]) == 1
+        assert [s["current"] for s in reply["data"]["organisers"]] == [True]
+    else:
+        assert reply["ok"] is False and reply["error"]["code"] == "forbidden", reply
+    await screen.disconnect()
 
 
 @pytest.mark.parametrize("role", ["library", "bookseller", None, "projector"])

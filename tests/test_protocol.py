@@ -58,3 +58,15 @@ def test_the_examples_are_json():
 def test_the_doc_names_files_that_exist():
     for name in re.findall(r"`((?:fair|tests|static|docs)/[\w/.]+\.\w+)`", DOC):
         assert Path(ROOT, name).exists(), name
+
+
+def test_the_doc_states_the_limits_the_server_enforces():
+    """Issue 7, item 5: the nesting limit the server enforced was not documented."""
+    from fair.limits import MAX_BODY_BYTES, MAX_CHARS, MAX_DEPTH, MAX_MESSAGE_BYTES, MAX_NODES, MAX_WIRE_DEPTH
+
+    commands = section("Commands")
+    assert f"**{MAX_DEPTH} levels**" in commands
+    assert f"deeper than {MAX_WIRE_DEPTH} levels" in commands
+    assert f"over {MAX_MESSAGE_BYTES // 1024} KB" in commands
+    assert f"{MAX_NODES:,} values and {MAX_CHARS:,} characters" in commands
+    assert f"over {MAX_BODY_BYTES // 1024} KB" in section("HTTP")

@@ -7,6 +7,7 @@ fails if a page logs a JavaScript error.
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -67,7 +68,12 @@ class Screens:
             self.errors.append(f"{path}: {message.text}")
 
     async def join(self, who: str, **options) -> Page:
-        return await self.open(f"/join/{self.hall.token(who)}", **options)
+        """Scan ``who``'s card: the page asks "Sign in as …?", and the visitor confirms."""
+        page = await self.open(f"/join#{self.hall.card(who)}", **options)
+        await expect(page.locator("#join-question")).to_be_visible()
+        await page.locator("form button[type=submit]").click()
+        await page.wait_for_url(re.compile(r"/(tablet|booth|board)$"))
+        return page
 
     async def organiser(self, **options) -> Page:
         page = await self.open("/login", **options)
@@ -271,3 +277,71 @@ async def test_the_tablet_and_booth_pages_weigh_under_150_kb_gzipped(screens: Sc
                 if url.startswith(screens.hall.url) and "/socket.io/" not in url:
                     total += len(gzip.compress((await http.get(url)).content))
         assert total <= 150 * 1024, f"{path} weighs {total / 1024:.0f} KB gzipped"
+
+
+async def test_joining_asks_before_it_signs_in_and_leaves_no_card_in_the_address_bar(screens: Screens):
+    """Issue 8, findings 6 and 11: the card switched identity on a GET, and stayed in the history and the logs."""
+    card = screens.hall.card("library")
+    page = await screens.open(f"/join#{card}")
+    question = page.locator("#join-question")
+    await expect(question).to_have_text("以“玄武区图书馆”的身份登录？")
+    assert card not in page.url and "#" not in page.url  # taken out of the address bar and the history
+    assert card not in await page.evaluate("location.href + document.referrer")
+    await shoot(page, "join-confirm-zh_CN")
+    cookies = await page.context.cookies()
+    assert "fair_session" not in {cookie["name"] for cookie in cookies}  # nothing switched yet
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(screens.hall.url + "/tablet")
+    await connected(page)
+    session = next(c for c in await page.context.cookies() if c["name"] == "fair_session")
+    assert session["value"] != card and session["httpOnly"] and session["sameSite"] == "Lax"
+
+    empty = await screens.open("/join", locale="en")
+    await expect(empty.locator("#join-status")).to_have_text(
+        "This link holds no join card. Scan the QR code on your card again."
+    )
+
+
+async def test_the_screens_run_under_a_policy_of_their_own_scripts_and_sockets(screens: Screens):
+    """Issue 8, finding 9: the CSP allows only the app's own scripts and sockets; a page breaking it logs an error."""
+    responses = []
+    tablet = await screens.join("centre")
+    tablet.on("response", lambda response: responses.append(response))
+    await tablet.reload()
+    await connected(tablet)  # the websocket to the same origin passes connect-src 'self'
+    document = next(r for r in responses if r.url.endswith("/tablet"))
+    csp = (await document.all_headers())["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    console = await screens.organiser()
+    await connected(console)
+    cards = await console.context.new_page()
+    await cards.goto(screens.hall.url + "/console/cards")
+    assert await cards.locator("[onclick]").count() == 0  # the print button's handler is in static/js/cards.js
+    # An inline script is what an injection would be: the browser refuses it (and says so: not our error).
+    blocked = await tablet.evaluate(
+        """() => new Promise((resolve) => {
+            document.addEventListener("securitypolicyviolation", (e) => resolve(e.violatedDirective), { once: true });
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.body.append(script);
+        })"""
+    )
+    assert blocked.startswith("script-src") and not await tablet.evaluate("window.injected === true")
+    screens.errors[:] = [e for e in screens.errors if "Content Security Policy" not in e]
+
+
+async def test_the_console_lists_a_cards_devices_and_signs_one_out(screens: Screens):
+    hall = screens.hall
+    stranger = await screens.join("library")  # a second device on the library's card
+    await connected(stranger)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.get_by_role("tab", name="加入链接").click()
+    row = console.locator(f'tr[data-credential="{hall.credentials["library"]}"]')
+    await expect(row.locator(".devices li")).to_have_count(2)
+    await expect(console.locator("#organiser-sessions")).to_contain_text("当前浏览器")
+    await shoot(console, "console-devices-zh_CN")
+    console.once("dialog", lambda dialog: dialog.accept())
+    await row.locator(".devices li").last.get_by_role("button", name="退出", exact=True).click()
+    await expect(stranger.locator("#connection")).to_have_attribute("data-state", "offline", timeout=10_000)
+    await expect(row.locator(".devices li")).to_have_count(1)

@@ -1,7 +1,7 @@
 """Who is acting: the organiser, a supplier's booth or a buyer team.
 
-An actor is established by an adapter (a signed join token, an organiser
-login) and handed to the core, which decides what that actor may do.  The
+An actor is established by an adapter (a device's session, enrolled by a
+join card; an organiser's sign-in) and handed to the core, which decides what that actor may do.  The
 public board is an actor too, so that read permissions have one vocabulary.
 """
 
@@ -25,7 +25,10 @@ class Actor:
     role: Role
     fair_id: int | None = None  # None only while the organiser creates the first fair
     party_id: int | None = None  # the supplier's or team's id
-    credential_id: int | None = field(default=None, compare=False)  # the join link that admitted it, if any
+    credential_id: int | None = field(default=None, compare=False)  # the join card that enrolled it, if any
+    # The server-side session it acts in: a device session (booth, team, projector) or an organiser's
+    # sign-in; None only for actors the server makes itself (the demo loader, the command line, tests).
+    session_id: int | None = field(default=None, compare=False)
     resident_key: str | None = None  # a resident's device, as a hash of its signed cookie
 
     @classmethod

@@ -47,7 +47,7 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
 from fair.db import Database
-from fair.models import Credential, Event, Fair, RequestRecord, utcnow
+from fair.models import Credential, DeviceSession, Event, Fair, OrganiserSession, RequestRecord, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -223,23 +223,49 @@ async def _record_refusal(
     raise FairError.from_record(refusal.to_record())
 
 
-# FOR SHARE (PostgreSQL; SQLite's one writer needs nothing): a revoke waits for the commands already past
-# this check, and a command that comes after the revoke's commit sees it.  Taken first, before any other lock.
-CREDENTIAL_REVOKED = (
+# FOR SHARE (PostgreSQL; SQLite's one writer needs nothing): a revoke or a sign-out waits for the commands
+# already past this check, and a command that comes after its commit sees it.  Taken first, before any other lock.
+# A device's session is checked together with its card (both rows share-locked); an organiser's sign-in alone.
+DEVICE_SESSION = (
+    select(DeviceSession.revoked_at, DeviceSession.expires_at, Credential.revoked_at.label("card_revoked_at"))
+    .join(Credential, Credential.id == DeviceSession.credential_id)
+    .where(DeviceSession.id == bindparam("session_id"))
+    .with_for_update(read=True)
+)
+ORGANISER_SESSION = (
+    select(OrganiserSession.revoked_at, OrganiserSession.expires_at)
+    .where(OrganiserSession.id == bindparam("session_id"))
+    .with_for_update(read=True)
+)
+CREDENTIAL_REVOKED = (  # an actor holding a card but no session: only the server's own tools make one
     select(Credential.revoked_at).where(Credential.id == bindparam("credential_id")).with_for_update(read=True)
 )
 
 
 def _require_valid_credential(tx: Tx) -> None:
-    """A device admitted by a join link acts only while that link is valid.
+    """A device acts only while its session and its card are valid; an organiser only while signed in.
 
-    Once ``access.revoke`` has committed, no command of that link commits any more: the
-    check holds a share lock on the credential until the command commits.
+    Once ``access.revoke``, ``device.sign_out`` or a sign-out has committed, no command of that
+    session commits any more: the check holds a share lock on the session (and card) row until
+    the command commits.
     """
-    if tx.actor.credential_id is None:
-        return
-    if tx.run(CREDENTIAL_REVOKED, {"credential_id": tx.actor.credential_id}).scalar_one_or_none() is not None:
-        raise FairError(Code.forbidden, N_("This join link is not valid any more. Ask the organiser for a new one."))
+    actor = tx.actor
+    if actor.session_id is not None:
+        organiser = actor.role == Role.organiser
+        row = tx.run(ORGANISER_SESSION if organiser else DEVICE_SESSION, {"session_id": actor.session_id}).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= tx.now:
+            raise FairError(Code.forbidden, SESSION_ENDED if organiser else SIGNED_OUT)
+        if not organiser and row.card_revoked_at is not None:
+            raise FairError(Code.forbidden, CARD_NOT_VALID)
+    elif actor.credential_id is not None:
+        revoked_at = tx.run(CREDENTIAL_REVOKED, {"credential_id": actor.credential_id}).scalar_one_or_none()
+        if revoked_at is not None:
+            raise FairError(Code.forbidden, CARD_NOT_VALID)
+
+
+CARD_NOT_VALID = N_("This join link is not valid any more. Ask the organiser for a new one.")
+SIGNED_OUT = N_("This device was signed out. Scan the join card again, or ask the organiser.")
+SESSION_ENDED = N_("Your sign-in has ended. Sign in again.")
 
 
 RECORDED = select(RequestRecord.fingerprint, RequestRecord.outcome).where(

@@ -3,6 +3,12 @@
 Strict on purpose: a tablet that sends "3" for a quantity, an unknown field,
 a negative price or a megabyte of text gets ``invalid_input`` and nothing
 changes.  Bounds are generous for a city fair and tight for abuse.
+
+Text is NFC-normalised and may not hold control or format characters
+(bidirectional overrides, zero-width characters, NUL, line and paragraph
+separators): they spoof what a title says on the public board, and NUL
+breaks PostgreSQL.  Newlines and tabs are allowed only where text is
+multi-line.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import unicodedata
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
 
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import INPUT_PROBLEMS, INVALID
@@ -33,14 +40,47 @@ def _unique(values: list) -> list:
     return values
 
 
+# Unicode categories text may not hold: controls (NUL, ESC...), formats (bidi overrides, zero-width
+# characters, soft hyphen), surrogates, private use, line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def _clean(multiline: bool):
+    def check(value: str) -> str:
+        value = unicodedata.normalize("NFC", value)
+        if multiline:
+            value = value.replace("\r\n", "\n")
+        if value.isprintable():  # the common case, checked in C: no control, format or separator character
+            return value
+        for char in value:
+            if (char in "\n\t" and multiline) or char == " ":
+                continue
+            if unicodedata.category(char) in REFUSED_CATEGORIES:
+                raise PydanticCustomError("text_characters", "text holds control or invisible characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802  (a type, spelled as one)
+    """One line of text."""
+    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length), _clean(multiline=False)]
+
+
+def Lines(max_length: int) -> Any:  # noqa: N802
+    """Text of several lines."""
+    return Annotated[StrictStr, Field(max_length=max_length), _clean(multiline=True)]
+
+
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
 Units = Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]
 Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
-Name = Annotated[StrictStr, Field(min_length=1, max_length=120)]
+Name = Line(120, min_length=1)
+Label = Line(60)
 Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_iso_day)]
 Days = Annotated[list[Day], Field(max_length=366), AfterValidator(_unique)]
 District = Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS + (CITY,)) + ")$")]
-Tag = Annotated[StrictStr, Field(min_length=1, max_length=20)]
+Tag = Line(20, min_length=1)
 
 
 class Input(BaseModel):
@@ -67,7 +107,7 @@ class ConfigureFair(Input):
 
 class RegisterSupplier(Input):
     name: Name
-    booth: Annotated[StrictStr, Field(min_length=1, max_length=20)]
+    booth: Line(20, min_length=1)
     approved: StrictBool = False
 
 
@@ -80,7 +120,7 @@ class RegisterTeam(Input):
     name: Name
     kind: TeamKind
     district: District
-    street: Annotated[StrictStr, Field(max_length=40)] = ""
+    street: Line(40) = ""
     budget_fen: Fen = 0
     approved: StrictBool = False
 
@@ -98,7 +138,7 @@ class SetBudget(Input):
 class PublishOffering(Input):
     category: Category
     title: Name
-    description: Annotated[StrictStr, Field(max_length=2000)] = ""
+    description: Lines(2000) = ""
     unit: Annotated[StrictStr, Field(pattern="^(" + "|".join(UNITS) + ")$")]
     unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)]
     capacity: Units
@@ -112,7 +152,7 @@ class UpdateOffering(Input):
 
     offering_id: Id
     title: Name | None = None
-    description: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    description: Lines(2000) | None = None
     unit_price_fen: Annotated[StrictInt, Field(ge=1, le=MAX_PRICE_FEN)] | None = None
     capacity: Units | None = None
     add_dates: Days = []
@@ -128,9 +168,9 @@ class TermsInput(Input):
     quantity: Units
     unit_price_fen: Annotated[StrictInt, Field(ge=0, le=MAX_PRICE_FEN)]
     dates: Days = []
-    venue: Annotated[StrictStr, Field(max_length=200)] = ""
+    venue: Line(200) = ""
     funding: Funding = Funding.government
-    message: Annotated[StrictStr, Field(max_length=500)] = ""
+    message: Lines(500) = ""
     wish_id: Id | None = None  # the residents' wish the order would answer
 
 
@@ -159,24 +199,27 @@ class NegotiationRef(Input):
     negotiation_id: Id
 
 
-def _plain_text(value: str) -> str:
-    """A resident's words: no markup, no control or invisible formatting characters (bidi overrides,
-    zero-width joiners, NUL), in one Unicode normal form, whatever the page does with them."""
-    if any(sign in value for sign in "<>") or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in value):
-        raise ValueError("markup or control characters")
-    return unicodedata.normalize("NFC", value).strip()
+def _no_markup(value: str) -> str:
+    """What residents write is shown as text everywhere, yet markup in it is refused: it is never a wish."""
+    if "<" in value or ">" in value:
+        raise PydanticCustomError("markup", "text holds markup")
+    return value.strip()
 
 
-PlainText = Annotated[StrictStr, AfterValidator(_plain_text)]
+def ResidentText(max_length: int, min_length: int) -> Any:  # noqa: N802  (a type, spelled as one)
+    """One line a resident writes: ``Line``'s rules, no markup, no surrounding blanks."""
+    return Annotated[Line(max_length, min_length), AfterValidator(_no_markup)]
+
+
 Audience = Annotated[StrictStr, Field(pattern="^(" + "|".join(AUDIENCES) + ")$")]
 
 
 class SubmitWish(Input):
     district: Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS) + ")$")]
-    street: Annotated[PlainText, Field(min_length=2, max_length=40)]
+    street: ResidentText(40, 2)
     category: Category
     audience: Audience
-    text: Annotated[PlainText, Field(min_length=4, max_length=200)]
+    text: ResidentText(200, 4)
 
 
 class WishRef(Input):
@@ -188,14 +231,14 @@ class ModerateWish(Input):
 
     wish_id: Id
     decision: Annotated[StrictStr, Field(pattern="^(approve|reject|merge)$")]
-    reason: Annotated[PlainText, Field(max_length=200)] = ""
+    reason: ResidentText(200, 0) = ""
     into: Id | None = None
 
 
 class PutOnShortlist(Input):
     offering_id: Id
     quantity: Units = 1
-    note: Annotated[StrictStr, Field(max_length=200)] = ""
+    note: Line(200) = ""
 
 
 Clock = Annotated[StrictStr, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # HH:MM, Asia/Shanghai
@@ -216,14 +259,14 @@ class SlotRef(Input):
 class BookSlot(Input):
     slot_id: Id
     offering_id: Id | None = None
-    message: Annotated[StrictStr, Field(max_length=200)] = ""
+    message: Lines(200) = ""
 
 
 class Invite(Input):
     slot_id: Id
     team_id: Id
     offering_id: Id | None = None
-    message: Annotated[StrictStr, Field(max_length=200)] = ""
+    message: Lines(200) = ""
 
 
 class AppointmentRef(Input):

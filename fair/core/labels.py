@@ -27,6 +27,8 @@ THINGS = {
     "wish": N_("wish"),
     "slot": N_("meeting slot"),
     "appointment": N_("meeting"),
+    "device": N_("device"),
+    "session": N_("sign-in"),
 }
 
 # What pydantic found wrong with a field, by its error type.
@@ -47,6 +49,8 @@ INPUT_PROBLEMS = {
     "too_long": N_("has too many items"),
     "string_pattern_mismatch": N_("is not one of the allowed values"),
     "enum": N_("is not one of the allowed values"),
+    "text_characters": N_("holds control or invisible characters"),
+    "markup": N_("may not hold < or >"),
 }
 INVALID = N_("is not valid")
 

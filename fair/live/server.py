@@ -1,24 +1,32 @@
 """The fair on the wire: python-socketio's AsyncServer as a thin adapter over the core.
 
-- **Connect.** Credentials are checked on connect: a join token (a booth, a
-  team, a projector), an organiser token, or none for the public board.  The
-  token comes in the Socket.IO ``auth`` object or in the session cookie.
+- **Connect.** A browser page of another origin is refused (``fair.middleware``
+  and Engine.IO's own check).  Each address may open so many connections, so
+  fast (``fair.limits``).  The session is checked on connect: a device's
+  (enrolled by a join card), an organiser's sign-in, or none for the public
+  board.  The token comes in the Socket.IO ``auth`` object or in the session
+  cookie.
 - **Sync.** A screen then asks for ``sync`` with the last sequence number it
   applied (or none): it gets the events it missed, or a fresh view when it is
-  too far behind, and from then on the ``live`` messages of its rooms.
+  too far behind, and from then on the ``live`` messages of its rooms.  The
+  database is read *outside* the publisher's lock; the lock is taken only to
+  line the reply up with the last published cycle and join the rooms.  The
+  public always gets the (small) public view, read once per sequence number
+  for every board that asks.
 - **Commands.** Every command of the core is a Socket.IO event of the same
   name, ``{request_id, payload}``, answered by an ack ``{ok: true, data}`` or
-  ``{ok: false, error: {code, message}}``.  The handler translates and limits;
-  the core decides.
+  ``{ok: false, error: {code, message}}``.  Every event, of whatever name and
+  with however many arguments, is counted against the sender and its address
+  and answered.  The handler translates and limits; the core decides.
 
 See docs/protocol.md for every message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
-import time
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -26,14 +34,16 @@ from typing import Any
 import socketio
 
 from fair.auth import authenticate
-from fair.core import COMMANDS, Actor, Code, FairError, execute, queries
-from fair.core.access import admit
+from fair.core import COMMANDS, Actor, Code, FairError, Role, access, execute, queries, sessions
+from fair.core.access import DevicePolicy
 from fair.core.errors import N_
 from fair.core.visibility import rooms_of
 from fair.db import Database
 from fair.i18n import normalise_locale
-from fair.live.limits import RateLimit, within_budget
+from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
+from fair.live.packets import MALFORMED, BoundedPacket
 from fair.live.publisher import BROADCAST_ROOMS, Publisher, shard
+from fair.middleware import origin_allowed
 from fair.models import Event
 from fair.tokens import Tokens
 
@@ -41,32 +51,58 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "fair_session"
 RESYNC_LIMIT = 500  # a screen further behind than this gets a fresh view instead of the events
 ENVELOPE = frozenset({"request_id", "payload"})
+SYNC_ATTEMPTS = 3  # reads outside the lock before the last one is made holding it
+PERSISTENCE = 50  # rate_limited answers in a row after which a connection is closed instead of answered
+SIGN_OUTS = {"device.sign_out": ("device", "device_id"), "organiser.sign_out": ("organiser", "session_id")}
+
+FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
+RATE_LIMITED = FairError(Code.rate_limited, N_("Too many requests: wait a moment."))
+TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections at once: close some screens."))
+ONE_ARGUMENT = FairError(Code.invalid_input, N_("An event takes one argument."))
+MALFORMED_FRAME = FairError(
+    Code.invalid_input, N_("This message could not be read: it is not JSON, or nests too deep.")
+)
 
 
 @dataclass
 class Connection:
     actor: Actor
+    token: str | None
     locale: str
-    limit: RateLimit
+    address: str
+    sender: str  # whose limits it draws on: its session, or for the public the connection itself
     shard: int  # the part of the broadcast rooms this connection is sent in, fixed for its life
+    waved_off: int = 0  # rate_limited answers in a row: a client that goes on regardless is disconnected
 
 
 class Live:
-    def __init__(self, tokens: Tokens, *, interval: float, command_rate: float, command_burst: int) -> None:
-        self.tokens, self.interval = tokens, interval
-        self.command_rate, self.command_burst = command_rate, command_burst
+    def __init__(
+        self,
+        tokens: Tokens,
+        *,
+        interval: float,
+        limits: Limits,
+        policy: DevicePolicy,
+        origins: frozenset[str] | None = None,
+    ) -> None:
+        self.tokens, self.interval, self.limits, self.policy = tokens, interval, limits, policy
+        self.origins = origins
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            cors_allowed_origins=[],  # the screens are served from this origin
-            max_http_buffer_size=4_000_000,  # beyond this the connection is dropped; within it, limits.py refuses
+            cors_allowed_origins=self._origin_allowed,  # the fair's own origins only (fair.middleware says 403 first)
+            max_http_buffer_size=MAX_MESSAGE_BYTES,  # beyond this the connection is dropped unread
+            serializer=BoundedPacket,  # nesting is checked before a frame is decoded
             ping_interval=10,
             ping_timeout=10,
         )
         self.connections: dict[str, Connection] = {}
         self._shards = itertools.count()
+        self._public: dict[str, Any] | None = None  # the public view, for the sequence number it shows
+        self._public_lock = asyncio.Lock()
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("sync", self._sync)
+        self.sio.on("sessions", self._sessions)
         for name in COMMANDS:
             self.sio.on(name, self._command_handler(name))
         self.sio.on("*", self._unknown)
@@ -80,63 +116,137 @@ class Live:
     async def stop(self) -> None:
         await self.publisher.stop()
 
-    async def _connect(self, sid: str, environ: dict, auth: Any) -> None:
+    def _origin_allowed(self, origin: str | None, environ: dict) -> bool:
+        # Engine.IO's environ takes its scheme from X-Forwarded-Proto whoever sent it: the scope's is the one
+        # uvicorn set, believing only trusted proxies.
+        scheme = environ.get("asgi.scope", {}).get("scheme", "http")
+        return origin_allowed(origin, scheme, environ.get("HTTP_HOST"), self.origins)
+
+    async def _connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
         asked = auth.get("locale")
         locale = normalise_locale(asked if isinstance(asked, str) else environ.get("HTTP_ACCEPT_LANGUAGE"))
+        client = environ.get("asgi.scope", {}).get("client")  # Engine.IO's REMOTE_ADDR is always 127.0.0.1
+        address = str(client[0]) if client else "unknown"
         token = auth.get("token") or _cookie(environ, SESSION_COOKIE)
         try:
-            actor = await authenticate(self.db, self.tokens, self.fair_id, token)
+            actor = await authenticate(self.db, self.tokens, self.fair_id, token, self.policy)
         except FairError as error:
-            refusal = socketio.exceptions.ConnectionRefusedError(error.message(locale), {"code": str(error.code)})
-            raise refusal from None
-        limit = RateLimit(self.command_rate, self.command_burst)
-        self.connections[sid] = Connection(actor, locale, limit, next(self._shards))
+            raise _refused(error, locale) from None
+        # A session's limits outlive its connections.  The public has no session: each board draws on its own
+        # bucket, and its address's bucket and connection quota bound how many boards one address may run.
+        session = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else None
+        if not await self.limits.connect(address, session):  # (too many too fast was refused on the handshake)
+            raise _refused(TOO_MANY_CONNECTIONS, locale)
+        sender = session or f"public:{sid}"
+        self.connections[sid] = Connection(actor, token or None, locale, address, sender, next(self._shards))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        self.connections.pop(sid, None)
+        connection = self.connections.pop(sid, None)
+        if connection is not None:
+            session = None if connection.sender.startswith("public:") else connection.sender
+            await self.limits.disconnect(connection.address, session)
 
-    async def _sync(self, sid: str, data: Any = None) -> dict[str, Any]:
-        """Bring a screen up to date and subscribe it: the events it missed, or a fresh view."""
+    async def _admit(self, sid: str, extra: tuple) -> tuple[Connection | None, dict[str, Any] | None]:
+        """The connection an event came from, or the answer to give instead: every event is counted."""
         connection = self.connections.get(sid)
         if connection is None:
-            return _refusal(FairError(Code.forbidden, N_("Your role may not do this.")), "zh_CN")
+            return None, _refusal(FORBIDDEN, "zh_CN")
+        if not await self.limits.event(connection.sender, connection.address):
+            return None, await self._wave_off(sid, connection)
+        connection.waved_off = 0
+        if extra:
+            return None, _refusal(ONE_ARGUMENT, connection.locale)
+        return connection, None
+
+    async def _wave_off(self, sid: str, connection: Connection) -> dict[str, Any]:
+        """rate_limited; and a connection that ignores it for long is closed (refusing costs too)."""
+        connection.waved_off += 1
+        if connection.waved_off > PERSISTENCE:
+            self.sio.start_background_task(self.sio.disconnect, sid)
+        return _refusal(RATE_LIMITED, connection.locale)
+
+    async def _sync(self, sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+        """Bring a screen up to date and subscribe it: the events it missed, or a fresh view."""
+        connection, refusal = await self._admit(sid, extra)
+        if connection is None:
+            return refusal
+        if not await self.limits.sync(connection.sender):
+            return await self._wave_off(sid, connection)
         since = data.get("since") if isinstance(data, dict) else None
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
             error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
             return _refusal(error, connection.locale)
-        async with self.publisher.joining():
+        try:  # signed out while this connection was being made?
+            await authenticate(self.db, self.tokens, self.fair_id, connection.token, self.policy)
+        except FairError as error:
+            return _refusal(error, connection.locale)
+        reply = await self._catch_up(connection.actor, since)
+        for attempt in range(SYNC_ATTEMPTS + 1):
+            last = attempt == SYNC_ATTEMPTS
+            async with self.publisher.joining():
+                if last:  # cycles kept overtaking the reads: read holding the lock, as a last resort
+                    reply = await self._catch_up(connection.actor, since, reply)
+                if last or self.publisher.published <= reply["upto"]:
+                    # Every event after `upto` goes out in a later cycle, which this screen will be in.
+                    for room in rooms_of(connection.actor):
+                        await self.sio.enter_room(sid, room)
+                        if room in BROADCAST_ROOMS:
+                            await self.sio.enter_room(sid, shard(room, connection.shard))
+                    return {"ok": True, "data": reply}
+            reply = await self._catch_up(connection.actor, since, reply)  # a cycle published past what we read
+        raise AssertionError("unreachable")
+
+    async def _catch_up(self, actor: Actor, since: int | None, before: dict | None = None) -> dict[str, Any]:
+        """What a screen at ``since`` needs: the events after it, or a view; ``before``, a reply to extend."""
+        if actor.role == Role.public:
+            return {"mode": "view", "upto": (view := await self._public_view())["seq"], "view": view}
+        if before is not None and before["mode"] == "events":
+            since, earlier = before["upto"], before["events"]
+        else:
+            earlier = []
+        async with self.db.read() as session:
+            events = None
+            if since is not None:
+                events = await queries.events_for(session, actor, since, max(0, RESYNC_LIMIT - len(earlier)))
+            if events is None:
+                shown = await queries.view(session, actor)
+                return {"mode": "view", "upto": shown["seq"], "view": shown}
+            upto = max(since, await queries.last_seq(session, actor))
+            current = await queries.tally_snapshot(session, actor)
+        return {"mode": "events", "upto": upto, "events": earlier + events, "tally": current}
+
+    async def _public_view(self) -> dict[str, Any]:
+        """The public view, read once per sequence number however many boards ask for it."""
+        public = Actor.public(self.fair_id)
+        async with self.db.read() as session:
+            seq = await queries.last_seq(session, public)
+        if self._public is not None and self._public["seq"] >= seq:
+            return self._public
+        async with self._public_lock:
+            if self._public is None or self._public["seq"] < seq:
+                async with self.db.read() as session:
+                    self._public = await queries.view(session, public)
+        return self._public
+
+    async def _sessions(self, sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+        """The organiser's list of every card's devices and of the organisers signed in."""
+        connection, refusal = await self._admit(sid, extra)
+        if connection is None:
+            return refusal
+        try:
             async with self.db.read() as session:
-                if connection.actor.credential_id is not None:
-                    try:  # revoked while this connection was being made
-                        await admit(session, connection.actor.credential_id)
-                    except FairError as error:
-                        return _refusal(error, connection.locale)
-                events = None
-                if since is not None:
-                    events = await queries.events_for(session, connection.actor, since, RESYNC_LIMIT)
-                if events is None:
-                    shown = await queries.view(session, connection.actor)
-                    reply = {"mode": "view", "upto": shown["seq"], "view": shown}
-                else:
-                    upto = max(since, await queries.last_seq(session, connection.actor))
-                    current = await queries.tally_snapshot(session, connection.actor)
-                    reply = {"mode": "events", "upto": upto, "events": events, "tally": current}
-            for room in rooms_of(connection.actor):
-                await self.sio.enter_room(sid, room)
-                if room in BROADCAST_ROOMS:
-                    await self.sio.enter_room(sid, shard(room, connection.shard))
-        return {"ok": True, "data": reply}
+                cards = await access.register(session, connection.actor, self.policy)
+                signed_in = await sessions.register(session, connection.actor)
+        except FairError as error:
+            return _refusal(error, connection.locale)
+        return {"ok": True, "data": {**cards, "organisers": signed_in}}
 
     def _command_handler(self, name: str):
-        async def handle(sid: str, data: Any = None) -> dict[str, Any]:
-            connection = self.connections.get(sid)
+        async def handle(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+            connection, refusal = await self._admit(sid, extra)
             if connection is None:
-                return _refusal(FairError(Code.forbidden, N_("Your role may not do this.")), "zh_CN")
-            if not connection.limit.take(time.monotonic()):
-                return _refusal(
-                    FairError(Code.rate_limited, N_("Too many requests: wait a moment.")), connection.locale
-                )
+                return refusal
             if not isinstance(data, dict) or not set(data) <= ENVELOPE or not within_budget(data):
                 error = FairError(
                     Code.invalid_input, N_("A command is an object {request_id, payload} of modest size.")
@@ -153,19 +263,34 @@ class Live:
                 return _refusal(
                     FairError(Code.internal_error, N_("Something went wrong on our side.")), connection.locale
                 )
+            if name in SIGN_OUTS:
+                kind, key = SIGN_OUTS[name]
+                await self.send_away(kind, data["payload"][key])
             return {"ok": True, "data": outcome.data}
 
         return handle
 
-    async def _unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
-        connection = self.connections.get(sid)
-        locale = connection.locale if connection else "zh_CN"
+    async def _unknown(self, event: Any, sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+        connection, refusal = await self._admit(sid, ())
+        if connection is None:
+            return refusal
+        if event == MALFORMED:
+            return _refusal(MALFORMED_FRAME, connection.locale)
         return _refusal(
-            FairError(Code.invalid_input, N_("Unknown command %(command)s."), command=str(event)[:64]), locale
+            FairError(Code.invalid_input, N_("Unknown command %(command)s."), command=str(event)[:64]),
+            connection.locale,
         )
 
+    async def send_away(self, kind: str, session_id: int) -> None:
+        """Disconnect the screens of a session that just ended (``kind`` is "device" or "organiser")."""
+        organiser = kind == "organiser"
+        for sid, connection in list(self.connections.items()):
+            actor = connection.actor
+            if actor.session_id == session_id and (actor.role == Role.organiser) == organiser:
+                await self.sio.disconnect(sid)
+
     async def _after_event(self, event: Event) -> None:
-        """Send away the screens of a credential the moment it is revoked."""
+        """Send away the screens of a card the moment it is revoked."""
         if event.type == "access.revoked":
             revoked = event.payload["credential"]["id"]
             for sid, connection in list(self.connections.items()):
@@ -175,6 +300,10 @@ class Live:
 
 def _refusal(error: FairError, locale: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": str(error.code), "message": error.message(locale)}}
+
+
+def _refused(error: FairError, locale: str) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError(error.message(locale), {"code": str(error.code)})
 
 
 def _cookie(environ: dict, name: str) -> str | None:

@@ -1,9 +1,10 @@
 // The organiser's console: open and close the fair, approve, set budgets and the subsidy,
 // manage join links, and watch the analytics.
-import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, hourOf, money, refusal, t, tabs, toast } from "./core.js";
+import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, hourOf, money, refusal, t, tabs, toast, when } from "./core.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
+document.querySelector('[data-tab="links"]').addEventListener("click", () => refreshRegister());
 const hourChart = echarts.init(document.getElementById("hour-chart"));
 const kindName = (kind) => ({
   city_centre: t("City cultural centre"), district_centre: t("District cultural centre"), library: t("Library"),
@@ -80,9 +81,70 @@ function participants(view) {
   ];
 }
 
+// Who is signed in: every card's devices and the organisers, asked for when the links are shown or change.
+let whoIsIn = null;
+let current = null;
+let asking = false;
+
+async function refreshRegister() {
+  if (asking) return;
+  asking = true;
+  let reply;
+  try {
+    reply = await live.socket.timeout(10000).emitWithAck("sessions", {});
+  } catch {
+    return; // no answer: asked again at the next change
+  } finally {
+    asking = false;
+  }
+  if (reply && reply.ok) {
+    whoIsIn = reply.data;
+    if (current) fill(document.getElementById("link-list"), links(current));
+  }
+}
+
+async function actOnAccess(command, payload, label, done) {
+  await act(command, payload, label, done);
+  refreshRegister();
+}
+
+function devicesOf(card) {
+  if (!card) return null;
+  const limit = el("input", { type: "number", min: 1, max: 20, step: 1, value: card.max_devices, class: "limit-input", name: "max_devices", "aria-label": t("Devices at most") });
+  const signedIn = card.devices.filter((d) => d.signed_in);
+  return [
+    el("form", { class: "inline", onsubmit: (event) => {
+      event.preventDefault();
+      actOnAccess("access.limit", { credential_id: card.credential_id, max_devices: Number.parseInt(limit.value, 10) }, t("Devices per card"), t("Saved."));
+    } }, t("%(count)s of", { count: signedIn.length }), " ", limit, " ", el("button", { type: "submit" }, t("Set"))),
+    el("ul", { class: "devices" }, signedIn.map((device) => el("li", { dataset: { device: device.id } },
+      el("span", {}, device.label || t("Device")), el("span", { class: "muted" }, device.address), el("span", { class: "muted" }, when(device.created_at)),
+      el("button", { type: "button", class: "danger", onclick: () => {
+        if (window.confirm(t("Sign this device out? The card's other devices stay signed in."))) {
+          actOnAccess("device.sign_out", { device_id: device.id }, t("Sign a device out"), t("Signed out."));
+        }
+      } }, t("Sign out"))))),
+  ];
+}
+
+function organisers() {
+  if (!whoIsIn) return null;
+  return [
+    el("h3", {}, t("Organisers signed in")),
+    el("table", { class: "register", id: "organiser-sessions" },
+      el("thead", {}, el("tr", {}, [t("Username"), t("Device"), t("Address"), t("Since"), ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, whoIsIn.organisers.map((s) => el("tr", { dataset: { session: s.id } },
+        el("td", {}, s.username), el("td", {}, s.label), el("td", {}, s.address), el("td", {}, when(s.created_at)),
+        el("td", {}, s.current ? el("span", { class: "muted" }, t("This browser")) : el("button", { type: "button", class: "danger", onclick: () => {
+          if (window.confirm(t("End this sign-in? Its screens are signed out at once."))) actOnAccess("organiser.sign_out", { session_id: s.id }, t("End a sign-in"), t("Signed out."));
+        } }, t("End"))))))),
+  ];
+}
+
 function links(view) {
   const names = new Map([...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`]), ...view.teams.map((tm) => [`team:${tm.id}`, tm.name])]);
   const kind = { supplier: t("Booth"), team: t("Buyer team"), projector: t("Projector") };
+  const cards = new Map(whoIsIn ? whoIsIn.cards.map((c) => [c.credential_id, c]) : []);
   const party = el("select", { name: "party" },
     el("option", { value: "projector:" }, t("Projector")),
     view.suppliers.map((s) => el("option", { value: `supplier:${s.id}` }, [t("Booth"), s.booth, s.name].join(" "))),
@@ -91,16 +153,20 @@ function links(view) {
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
       const [chosenKind, id] = party.value.split(":");
-      act("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print the cards again."));
-    } }, el("label", {}, t("New join link for"), party), el("button", { type: "submit" }, t("Issue"))),
+      actOnAccess("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print the cards again."));
+    } }, el("label", {}, t("New join link for"), party), el("button", { type: "submit" }, t("Issue")),
+    el("button", { type: "button", id: "refresh-devices", onclick: refreshRegister }, t("Refresh the devices"))),
+    whoIsIn && whoIsIn.cards_expire_at ? el("p", { class: "muted" }, t("The cards stop working at %(time)s.", { time: when(whoIsIn.cards_expire_at) })) : null,
     el("table", { class: "register" },
-      el("thead", {}, el("tr", {}, [t("Kind"), t("For"), t("State"), ""].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, [t("Kind"), t("For"), t("State"), t("Devices signed in"), ""].map((h) => el("th", {}, h)))),
       el("tbody", {}, view.credentials.map((c) => el("tr", { dataset: { credential: c.id } },
         el("td", {}, kind[c.kind]), el("td", {}, names.get(`${c.kind}:${c.party_id}`) || c.label),
         el("td", {}, c.revoked ? t("Revoked") : t("Valid")),
+        el("td", {}, c.revoked ? null : devicesOf(cards.get(c.id))),
         el("td", {}, c.revoked ? null : el("button", { type: "button", class: "danger", onclick: () => {
-          if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) act("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
+          if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) actOnAccess("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
         } }, t("Revoke"))))))),
+    organisers(),
   ];
 }
 
@@ -129,14 +195,18 @@ function analytics(view) {
       el("td", { class: "num" }, money(team.budget.budget_fen)))))));
 }
 
-live.watch((view) => {
+live.watch((view, changed) => {
+  current = view;
+  if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.")))) refreshRegister();
   document.getElementById("fair-name").textContent = view.fair.name;
   fill(document.getElementById("setup"), setup(view));
   // Re-render the register only when nobody is typing in it, so a budget being entered is not wiped.
   const register = document.getElementById("participants");
   const typing = register.contains(document.activeElement) && document.activeElement.matches("input[type=number]");
   if (!typing) fill(register, participants(view));
-  fill(document.getElementById("link-list"), links(view));
+  const linkList = document.getElementById("link-list");
+  const editing = linkList.contains(document.activeElement) && document.activeElement.matches("input");
+  if (!editing) fill(linkList, links(view));
   analytics(view);
 });
 // The chart is drawn while its tab may be hidden: size it again whenever its box changes.

@@ -4,8 +4,8 @@ Also: the team's street and the order's street (coverage), the wish an order
 answers (on its terms and on the order), and the fair's grace time for a
 team called in a queue.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28 14:40:16.178678
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import fair.models
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,95 @@
+"""Settings an operator gives are checked; secrets at rest are private (issue 8, finding 12)."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from fair import migrate, pages
+from fair.app import create_app
+from fair.db import Database
+from fair.settings import ROOT, Settings, SettingsError, write_private
+from tests.fairground import Fairground
+from tests.servers import serving
+
+LONG_KEY = "k" * 40
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_short_secret_key_or_password_is_refused():
+    with pytest.raises(SettingsError, match="FAIR_SECRET_KEY"):
+        Settings.load({"FAIR_SECRET_KEY": "short"})
+    with pytest.raises(SettingsError, match="FAIR_ORGANISER_PASSWORD"):
+        Settings.load({"FAIR_SECRET_KEY": LONG_KEY, "FAIR_ORGANISER_PASSWORD": "12345"})
+    with pytest.raises(SettingsError, match="not an http"):
+        Settings.load({"FAIR_PUBLIC_URL": "fair.example"})
+    settings = Settings.load(
+        {
+            "FAIR_SECRET_KEY": LONG_KEY,
+            "FAIR_PUBLIC_URL": "https://fair.nanjing.example/",
+            "FAIR_EXTRA_ORIGINS": "http://10.0.0.5:8000, http://[::1]:8000",
+            "FAIR_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8",
+        }
+    )
+    assert settings.origins() == {"https://fair.nanjing.example", "http://10.0.0.5:8000", "http://[::1]:8000"}
+    assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+
+
+def test_the_command_line_will_not_start_with_a_short_key(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "FAIR_SECRET_KEY": "short", "FAIR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run([sys.executable, "run.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "at least 32 characters" in result.stderr
+
+
+def test_the_database_and_secrets_are_readable_by_their_owner_only(tmp_path):
+    folder = tmp_path / "data"
+    database = Database(f"sqlite+aiosqlite:///{folder / 'fair.db'}")
+    assert mode(folder) == 0o700 and mode(folder / "fair.db") == 0o600
+    write_private(tmp_path / "other" / "secret.key", "s")
+    assert mode(tmp_path / "other") == 0o700 and mode(tmp_path / "other" / "secret.key") == 0o600
+    # A database made world-readable before this fix is made private on the next start.
+    (folder / "fair.db").chmod(0o644)
+    Database(f"sqlite+aiosqlite:///{folder / 'fair.db'}")
+    assert mode(folder / "fair.db") == 0o600
+    del database
+
+
+async def test_a_generated_first_password_never_reaches_the_log_and_must_be_changed(tmp_path, monkeypatch, capfd):
+    note = tmp_path / "private" / "organiser-password.txt"
+    monkeypatch.setattr(pages, "FIRST_PASSWORD", note)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+    db = Database(url)
+    await migrate.upgrade(db)
+    await Fairground(db).build()
+    await db.dispose()
+    settings = Settings(database_url=url, demo=None, secret_key=LONG_KEY)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+        password = note.read_text().split("password: ")[1].strip()
+        assert mode(note) == 0o600 and mode(note.parent) == 0o700
+        out, err = capfd.readouterr()
+        assert password not in out and password not in err and str(note) in out
+
+        page = await http.get("/login")
+        form = {"username": "organiser", "password": password, "csrftoken": page.cookies["csrftoken"]}
+        signed_in = await http.post("/login", data=form)
+        assert signed_in.headers["location"] == "/account/password"
+        assert (await http.get("/console")).headers["location"] == "/account/password"
+        csrf = page.cookies["csrftoken"]
+        short = await http.post("/account/password", data={"password": "short", "again": "short", "csrftoken": csrf})
+        assert short.status_code == 400
+        chosen = "a password of my own choosing"
+        changed = await http.post("/account/password", data={"password": chosen, "again": chosen, "csrftoken": csrf})
+        assert changed.status_code == 303 and changed.headers["location"] == "/console"
+        assert not note.exists()
+        assert (await http.get("/console")).status_code == 200
+        old = await http.post("/api/login", json={"username": "organiser", "password": password})
+        assert old.status_code == 403
+        new = await http.post("/api/login", json={"username": "organiser", "password": chosen})
+        assert new.status_code == 200, new.text
