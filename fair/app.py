@@ -22,6 +22,7 @@ from fair.limits import Limits
 from fair.live import Live
 from fair.middleware import shielded
 from fair.settings import ROOT, Settings, write_private
+from fair.timers import Timers
 from fair.tokens import Tokens
 from fair.web import routes
 
@@ -62,13 +63,16 @@ def create_app(settings: Settings) -> FairApp:
                 fair_id = await demo.load(db, settings.demo)
             await _first_organiser(db, settings)
             app.state.db, app.state.fair_id = db, fair_id
+            timers = app.state.timers = Timers(db, fair_id) if fair_id is not None else None
             if fair_id is not None:
                 await finish_follow_ups(db, fair_id)
                 await live.start(db, fair_id)
+                timers.start()
             try:
                 yield
             finally:
                 if fair_id is not None:
+                    await timers.stop()
                     await live.stop()
         finally:
             await db.dispose()

@@ -11,7 +11,11 @@ a client can make the server do is bounded here, before the work is done:
   bucket of its own connection, and its address's bucket and connection
   quota bound what one address may do however many boards it opens.
 - **sync** draws from a small bucket of its own as well: it is the one read
-  that costs milliseconds (a view, or hundreds of events).
+  that costs milliseconds (a view, or hundreds of events); so do the other
+  reads (recommendations, coverage), from the same bucket.
+- **Residents' wishes** (submitting, supporting) draw from a bucket per
+  address as well: a new phone is a new cookie, so what stops one person
+  from supporting a wish a thousand times is the address.
 - **Connections:** a rate of new ones per address (checked on the handshake,
   before Engine.IO makes a session), and how many may be open at once, per
   address and per session (a card's device, an organiser's sign-in).
@@ -159,6 +163,8 @@ class Limits:
         connect_burst: int,
         sync_rate: float = 2.0,
         sync_burst: int = 10,
+        wish_rate: float,
+        wish_burst: int,
         store: Store | None = None,
         clock=time.monotonic,
     ) -> None:
@@ -167,6 +173,7 @@ class Limits:
         self.connections_per_address = connections_per_address
         self.connect_rate, self.connect_burst = connect_rate, connect_burst
         self.sync_rate, self.sync_burst = sync_rate, sync_burst
+        self.wish_rate, self.wish_burst = wish_rate, wish_burst
         self.store: Store = store or MemoryStore()
         self.clock = clock
         self._verifying = asyncio.Semaphore(VERIFYING)
@@ -182,6 +189,8 @@ class Limits:
             connections_per_address=settings.connections_per_address,
             connect_rate=settings.connect_rate,
             connect_burst=settings.connect_burst,
+            wish_rate=settings.wish_rate,
+            wish_burst=settings.wish_burst,
             **options,
         )
 
@@ -199,6 +208,11 @@ class Limits:
 
     async def sync(self, sender: str) -> bool:
         return await self.store.take(f"sync:{sender}", self.sync_rate, self.sync_burst, self.clock())
+
+    async def wish(self, address: str) -> bool:
+        """A resident submits or supports a wish from ``address`` (by default a few dozen at once, then one every
+        two seconds)."""
+        return await self.store.take(f"wish:{address}", self.wish_rate, self.wish_burst, self.clock())
 
     async def handshake(self, address: str) -> bool:
         """A new connection's handshake from ``address``: refused before any socket is made when too fast."""

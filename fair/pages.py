@@ -33,7 +33,8 @@ from fair.core import Actor, FairError, Role, access, queries
 from fair.core.errors import N_, Code
 from fair.i18n import LOCALES, gettext, translations
 from fair.limits import retry_after
-from fair.live.server import SESSION_COOKIE
+from fair.live.server import RESIDENT_COOKIE, SESSION_COOKIE
+from fair.models import AUDIENCES, DISTRICTS, Category
 from fair.settings import DATA, MIN_PASSWORD, ROOT
 
 LOCALE_COOKIE = "fair_locale"
@@ -303,8 +304,30 @@ def join_link(request: Request, credential_id: int) -> str:
     return f"{base}/join#{request.app.state.tokens.card(credential_id)}"
 
 
+async def wishes(request: Request) -> Response:
+    """The residents' page (点单): wishes for their street, and support for their neighbours'.
+
+    No sign-in: a phone gets a signed cookie of its own the first time, by
+    which the fair tells one phone's support from another's (``fair.tokens``).
+    """
+    response = render(
+        request, "wishes.html", role="resident", districts=DISTRICTS, categories=list(Category), audiences=AUDIENCES
+    )
+    if request.app.state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE)) is None:
+        response.set_cookie(
+            RESIDENT_COOKIE,
+            request.app.state.tokens.new_resident(),
+            max_age=400 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
+        )
+    return response
+
+
 routes = [
     Route("/", home),
+    Route("/wishes", wishes),
     Route("/join", join, methods=["GET", "POST"]),
     Route("/tablet", screen(Role.team, "tablet.html")),
     Route("/booth", screen(Role.supplier, "booth.html")),

@@ -54,6 +54,8 @@ class Settings:
     connections_per_address: int = 300  # sockets open at once from one address
     connect_rate: float = 10.0  # new sockets a second from one address ...
     connect_burst: int = 200  # ... and at once (a hall reconnecting after a Wi-Fi drop)
+    wish_rate: float = 0.5  # residents' wishes and supports a second from one address ...
+    wish_burst: int = 30  # ... and at once
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -82,6 +84,8 @@ class Settings:
             connections_per_address=config("CONNECTIONS_PER_ADDRESS", cast=int, default=d.connections_per_address),
             connect_rate=config("CONNECT_RATE", cast=float, default=d.connect_rate),
             connect_burst=config("CONNECT_BURST", cast=int, default=d.connect_burst),
+            wish_rate=config("WISH_RATE", cast=float, default=d.wish_rate),
+            wish_burst=config("WISH_BURST", cast=int, default=d.wish_burst),
         )
         settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
         settings.check()

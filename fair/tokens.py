@@ -12,6 +12,9 @@ another:
   browser once and kept in the database only as an HMAC, so that a copy of
   the database opens no session.
 - ``csrf``: signs the forms' CSRF cookies (asgi-csrf).
+- ``resident``: signs the cookie that tells one resident's phone from
+  another on the wishes page, and keys the hash under which the core knows
+  it (a wish's author, a support): the cookie itself is kept nowhere.
 
 A forged or altered card is refused before the database is asked anything.
 """
@@ -52,6 +55,24 @@ class Tokens:
         self._card = URLSafeSerializer(derive(secret_key, "card"), salt="fair.card")
         self._session = derive(secret_key, "session")
         self.csrf_key = derive(secret_key, "csrf").hex()
+        self._resident_key = derive(secret_key, "resident")
+        self._resident = URLSafeSerializer(self._resident_key, salt="fair.resident")
+
+    def new_resident(self) -> str:
+        """A new resident's cookie: a random name for a phone, signed so that only the fair hands them out."""
+        return self._resident.dumps(secrets.token_urlsafe(16))
+
+    def read_resident(self, token: object) -> str | None:
+        """The key under which the core knows a resident's phone, or None for a cookie the fair did not sign."""
+        if not isinstance(token, str) or len(token) > 100:
+            return None
+        try:
+            name = self._resident.loads(token)
+        except BadData:
+            return None
+        if not isinstance(name, str):
+            return None
+        return hmac.new(self._resident_key, name.encode(), hashlib.sha256).hexdigest()[:32]
 
     def card(self, credential_id: int) -> str:
         """The token printed on a join card."""

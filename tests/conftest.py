@@ -158,10 +158,24 @@ async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
         organiser_password=ORGANISER_PASSWORD,
         live_interval_ms=30,
     )
-    app = create_app(replace(config, **settings))
+    async with _serve_hall(replace(config, **settings), ground, credentials) as hall:
+        yield hall
+
+
+@asynccontextmanager
+async def reopened(hall: Hall) -> AsyncIterator[Hall]:
+    """The same fair served again by a new server on the same database: a restart."""
+    async with _serve_hall(hall.settings, hall.ground, hall.credentials) as again:
+        yield again
+
+
+@asynccontextmanager
+async def _serve_hall(settings: Settings, ground: Fairground, credentials: dict[str, int]) -> AsyncIterator[Hall]:
+    app = create_app(settings)
     async with serving(app) as base:
         ground.db = app.state.db
         hall = Hall(app, base, ground, credentials)
+        hall.settings = settings
         await hall.enrol_all()
         yield hall
 

@@ -19,8 +19,9 @@ _request_ids = itertools.count(1)
 
 
 class Screen:
-    def __init__(self, url: str, token: str | None = None, *, locale: str = "en") -> None:
-        self.url, self.token, self.locale = url, token, locale
+    def __init__(self, url: str, token: str | None = None, *, locale: str = "en", resident: str | None = None) -> None:
+        """``resident``: the wishes page's cookie, for a phone that may submit and support wishes."""
+        self.url, self.token, self.locale, self.resident = url, token, locale, resident
         self.client = socketio.AsyncClient(reconnection=False)
         self.view: dict[str, Any] | None = None
         self.cursor: int | None = None
@@ -33,7 +34,11 @@ class Screen:
     async def connect(self) -> Screen:
         """Connect (or reconnect: the view and cursor are kept) and sync."""
         auth = {"locale": self.locale} | ({"token": self.token} if self.token else {})
-        await self.client.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=5)
+        headers = {}
+        if self.resident is not None:
+            auth["as"] = "resident"
+            headers["Cookie"] = f"fair_resident={self.resident}"
+        await self.client.connect(self.url, auth=auth, headers=headers, transports=["websocket"], wait_timeout=5)
         await self.sync()
         return self
 

@@ -29,7 +29,6 @@ def test_the_demo_has_the_real_fairs_cast():
             assert kinds[(kind, district)] >= 1, (kind, district)
 
 
-
 def test_the_demo_ships_a_few_hundred_residents_wishes_from_every_district():
     wishes = DEMO["wishes"]
     assert 250 <= len(wishes) <= 400

@@ -54,7 +54,7 @@ def test_failed_sign_ins_wait_longer_and_longer():
 async def test_password_verifications_at_once_are_bounded():
     limits = Limits(
         event_rate=1, event_burst=1, address_rate=1, address_burst=1,
-        connections_per_address=1, connect_rate=1, connect_burst=1,
+        connections_per_address=1, connect_rate=1, connect_burst=1, wish_rate=1, wish_burst=1,
     )  # fmt: skip
     release = asyncio.Event()
     admitted: list[bool] = []

@@ -28,8 +28,8 @@ def wish(category, audience, supports, *, district=GULOU, answers=0):
     return {"category": category, "audience": audience, "supports": supports, "district": district, "answers": answers}
 
 
-LIBRARY = {"id": 7, "district": GULOU, "approved": True, "budget": {"remaining_fen": 100_000}}
-COMMUNITY = {"id": 8, "district": "玄武区", "approved": True, "budget": {"remaining_fen": 5_000}}
+LIBRARY = {"id": 7, "name": "鼓楼区图书馆", "district": GULOU, "approved": True, "budget": {"remaining_fen": 100_000}}
+COMMUNITY = {"id": 8, "name": "锁金村社区", "district": "玄武区", "approved": True, "budget": {"remaining_fen": 5_000}}
 OFFERINGS = [
     offering(1, "performance", 80_000, 4, audience=["少儿"], dates=4),
     offering(2, "lecture", 30_000, 10, audience=["老年人"], districts=[GULOU], unit="讲"),
@@ -60,12 +60,12 @@ def test_a_team_sees_what_its_residents_ask_for_first_and_why():
             "params": {"count": 32, "where_label": GULOU, "category_label": "performances", "audience": "少儿"},
         },
         {"msgid": "within budget", "params": {}},
-        {"msgid": "new for your team", "params": {}},
+        {"msgid": "no order of this kind yet", "params": {}},
     ]
     assert ranked[1]["reasons"][1] == {"msgid": "within budget", "params": {}}
     assert ranked[1]["reasons"][2] == {"msgid": "serves %(district)s", "params": {"district": GULOU}}
     assert [r["msgid"] for r in ranked[3]["reasons"]] == [
-        "new for your team",
+        "no order of this kind yet",
         "only %(left)s %(unit)s left",
         "more than the budget left",
     ]
@@ -95,6 +95,7 @@ def test_a_booth_sees_the_teams_to_meet_with_its_best_offering_for_each():
     # The library: its best is the show (21.57).  The community (Xuanwu): 100 residents want the show, but its
     # budget cannot pay for it: 3·log2(201) + 0.5 − 3 + 1; the training it could afford is not the booth's.
     assert [(r["team_id"], r["offering_id"], r["score"]) for r in ranked] == [(7, 1, 21.57), (8, 1, 21.45)]
+    assert [(r["team_name"], r["district"]) for r in ranked] == [("鼓楼区图书馆", GULOU), ("锁金村社区", "玄武区")]
     assert all("fen" not in str(reason) for r in ranked for reason in r["reasons"])  # no budget figures
 
 

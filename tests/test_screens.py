@@ -110,7 +110,7 @@ async def test_a_tablet_and_a_booth_close_a_deal_and_the_board_counts_it(screens
 
     # The tablet proposes 2 lectures at ¥480 with a message.
     card = tablet.locator(".offering", has_text="越剧艺术漫谈")
-    await card.get_by_role("button", name="洽谈").click()
+    await card.get_by_role("button", name="洽谈", exact=True).click()
     dialog = tablet.locator("dialog")
     await dialog.locator("input[name=quantity]").fill("2")
     await dialog.locator("input[name=unit_price]").fill("480")
@@ -129,7 +129,7 @@ async def test_a_tablet_and_a_booth_close_a_deal_and_the_board_counts_it(screens
     await booth.locator("dialog").get_by_role("button", name="发送").click()
 
     # The tablet accepts the counter-offer; the order is confirmed.
-    await tablet.get_by_role("tab", name="洽谈").click()
+    await tablet.locator("[data-tab=negotiations]").click()
     mine = tablet.locator(".negotiation", has_text="越剧艺术漫谈")
     await expect(mine.locator(".turn")).to_have_text("轮到您了")
     await mine.get_by_role("button", name="接受并确认成交").click()
@@ -154,7 +154,7 @@ async def test_an_accept_sent_offline_is_pending_and_lands_once(screens: Screens
     )
     tablet = await screens.join("library")
     await connected(tablet)
-    await tablet.get_by_role("tab", name="洽谈").click()
+    await tablet.locator("[data-tab=negotiations]").click()
     card = tablet.locator(".negotiation", has_text="送书下乡少儿读物")
 
     await tablet.context.set_offline(True)  # the hall's Wi-Fi drops
@@ -345,3 +345,91 @@ async def test_the_console_lists_a_cards_devices_and_signs_one_out(screens: Scre
     await row.locator(".devices li").last.get_by_role("button", name="退出", exact=True).click()
     await expect(stranger.locator("#connection")).to_have_attribute("data-state", "offline", timeout=10_000)
     await expect(row.locator(".devices li")).to_have_count(1)
+
+
+async def held_view(page: Page) -> dict:
+    """The view the page's script holds, built from its sync and the live messages since."""
+    return await page.evaluate("window.fairView()")
+
+
+async def assert_the_page_holds_the_servers_view(hall: Hall, page: Page, actor) -> None:
+    """The browser's reducer (static/js/core.js) folded the events into what a fresh read says, every field."""
+    from tests.screens import fresh_view
+
+    for _ in range(100):
+        shown, expected = await held_view(page), await fresh_view(hall.app, actor)
+        if {**shown, "seq": None} == {**expected, "seq": None}:
+            return
+        await page.wait_for_timeout(50)
+    differing = sorted(key for key in expected if shown.get(key) != expected[key])
+    raise AssertionError(f"{actor.key}'s page differs from the server in {differing}")
+
+
+async def test_a_residents_wish_is_booked_negotiated_ordered_and_answered(screens: Screens):
+    """A resident's wish, approved, reaches a team's tablet; the team meets the booth and orders against it."""
+    hall, g = screens.hall, screens.hall.ground
+    await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "11:00", "minutes": 20})
+
+    # A resident on a phone makes a wish for a street of Xuanwu.
+    phone = await screens.open("/wishes", viewport={"width": 360, "height": 740})
+    await connected(phone)
+    await phone.select_option("select[name=district]", "玄武区")
+    await phone.fill("input[name=street]", "玄武门街道")
+    await phone.select_option("select[name=category]", "lecture")
+    await phone.select_option("select[name=audience]", "老年人")
+    await phone.fill("textarea[name=text]", "希望有越剧知识讲座")
+    await phone.get_by_role("button", name="提交需求").click()
+    await expect(phone.locator("#my-wishes")).to_contain_text("希望有越剧知识讲座")
+    await shoot(phone, "wishes-phone")
+
+    # The organiser approves it in the console.
+    console = await screens.organiser()
+    await console.locator("[data-tab=wish-review]").click()
+    await console.locator("tr", has_text="希望有越剧知识讲座").get_by_role("button", name="通过", exact=True).click()
+    await expect(phone.locator(".wish", has_text="希望有越剧知识讲座")).to_be_visible()
+
+    # The library (Xuanwu) sees it on its tablet and books a meeting at the troupe's booth.
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await expect(tablet.locator("#district-wishes")).to_contain_text("希望有越剧知识讲座")
+    await tablet.locator("[data-tab=offerings]").click()
+    card = tablet.locator(".offering", has_text="越剧艺术漫谈")
+    await card.get_by_role("button", name="预约洽谈").click()
+    await tablet.locator("dialog .slot").first.click()
+    await tablet.locator("[data-tab=meetings]").click()
+    await expect(tablet.locator(".meeting")).to_contain_text("金陵越剧团")
+    booth = await screens.join("troupe")
+    await booth.locator("[data-tab=meetings]").click()
+    await expect(booth.locator(".meeting")).to_contain_text("玄武区图书馆")
+
+    # It proposes the lecture, answering the wish; the booth accepts.
+    await tablet.locator("[data-tab=offerings]").click()
+    await card.get_by_role("button", name="洽谈", exact=True).click()
+    dialog = tablet.locator("dialog")
+    answering = await dialog.locator("select[name=wish] option", has_text="希望有越剧知识讲座").get_attribute("value")
+    await dialog.locator("select[name=wish]").select_option(answering)
+    await dialog.get_by_role("button", name="发送").click()
+    await booth.locator("[data-tab=queue]").click()
+    offer = booth.locator(".negotiation", has_text="玄武区图书馆")
+    await offer.get_by_role("button", name="接受并确认成交").click()
+    await expect(offer.locator(".badge.state")).to_have_text("已成交")
+
+    # The resident's phone shows the wish answered, by whom and with what.
+    wish = phone.locator(".wish", has_text="希望有越剧知识讲座")
+    await expect(wish.locator(".answers")).to_contain_text("玄武区图书馆")
+    await expect(wish).to_contain_text("已响应")
+    await shoot(phone, "wishes-answered")
+
+    # Every page folded the same events into the server's view.
+    resident_key = hall.tokens.read_resident(
+        next(c["value"] for c in await phone.context.cookies() if c["name"] == "fair_resident")
+    )
+    from fair.core import Actor
+
+    for page, actor in (
+        (phone, Actor.resident(g.fair_id, resident_key)),
+        (console, g.organiser),
+        (tablet, g.library),
+        (booth, g.troupe),
+    ):
+        await assert_the_page_holds_the_servers_view(hall, page, actor)

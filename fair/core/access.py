@@ -59,9 +59,7 @@ FULL = N_(
 
 
 # When the fair closed, from the event log: a fair closes once and never opens again.
-CLOSED_AT = select(func.max(Event.created_at)).where(
-    Event.fair_id == bindparam("fair_id"), Event.type == "fair.closed"
-)
+CLOSED_AT = select(func.max(Event.created_at)).where(Event.fair_id == bindparam("fair_id"), Event.type == "fair.closed")
 
 
 @dataclass(frozen=True)
@@ -133,11 +131,15 @@ def limit(tx: Tx, data: LimitDevices) -> dict[str, Any]:
 @command("device.sign_out", DeviceRef, Role.organiser)
 def sign_out(tx: Tx, data: DeviceRef) -> dict[str, Any]:
     """Sign out one device of a card (a stranger's); the card's other devices stay signed in."""
-    row = tx.run(
-        select(DeviceSession.__table__, Credential.fair_id)
-        .join(Credential, Credential.id == DeviceSession.credential_id)
-        .where(DeviceSession.id == data.device_id)
-    ).mappings().first()
+    row = (
+        tx.run(
+            select(DeviceSession.__table__, Credential.fair_id)
+            .join(Credential, Credential.id == DeviceSession.credential_id)
+            .where(DeviceSession.id == data.device_id)
+        )
+        .mappings()
+        .first()
+    )
     if row is None or row["fair_id"] != tx.fair_id:
         raise not_found("device", data.device_id)
     if row["revoked_at"] is not None:

@@ -130,7 +130,7 @@ def fit(
     if already:
         result.add(WEIGHTS["repeat_category"] * already)
     else:
-        result.add(WEIGHTS["new_category"], N_("new for your team"))
+        result.add(WEIGHTS["new_category"], N_("no order of this kind yet"))
     if rating is not None and rating[1] >= MIN_RATINGS:
         average, count = rating
         result.add(
@@ -205,7 +205,7 @@ def teams_for(
     """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why."""
     own = [offering for offering in offerings if offering["supplier_id"] == supplier_id]
     rating = (ratings or {}).get(supplier_id)
-    best = []
+    teams, best = list(teams), []
     for team in teams:
         if not team["approved"]:
             continue
@@ -214,4 +214,8 @@ def teams_for(
         if fits:
             best.append(min(fits, key=lambda f: (-round(f.score, 6), f.offering_id)))
     ranked = sorted(best, key=lambda f: (-round(f.score, 6), f.team_id))
-    return [f.shown() for f in ranked[:limit]]
+    named = {team["id"]: team for team in teams}
+    return [
+        f.shown() | {"team_name": named[f.team_id]["name"], "district": named[f.team_id]["district"]}
+        for f in ranked[:limit]
+    ]

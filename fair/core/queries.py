@@ -37,6 +37,7 @@ from fair.core.visibility import public_fair, rooms_of, route
 from fair.core.wishes import ANSWERING, answers_of
 from fair.models import (
     ACTIVE_TICKET_STATES,
+    DISTRICTS,
     Appointment,
     Credential,
     Event,
@@ -268,8 +269,10 @@ async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     for district, name, category in await session.exec(bought):
         if name:
             street(district, name)["reached"].add(category)
+    order = {district: number for number, district in enumerate(DISTRICTS)}
     shown = [
-        entry | {"reached": sorted(entry["reached"])} for _, entry in sorted(streets.items(), key=lambda item: item[0])
+        entry | {"reached": sorted(entry["reached"])}
+        for (district, name), entry in sorted(streets.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1]))
     ]
     return {"streets": shown, "unanswered": [wish for wish in public if not wish["answers"]]}
 

@@ -49,6 +49,8 @@ from fair.tokens import Tokens
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "fair_session"
+RESIDENT_COOKIE = "fair_resident"  # a phone on the wishes page (fair.pages sets it)
+RESIDENT_COMMANDS = frozenset({"wish.submit", "wish.support"})
 RESYNC_LIMIT = 500  # a screen further behind than this gets a fresh view instead of the events
 ENVELOPE = frozenset({"request_id", "payload"})
 SYNC_ATTEMPTS = 3  # reads outside the lock before the last one is made holding it
@@ -103,6 +105,8 @@ class Live:
         self.sio.on("disconnect", self._disconnect)
         self.sio.on("sync", self._sync)
         self.sio.on("sessions", self._sessions)
+        self.sio.on("recommendations", self._reader(queries.recommendations))
+        self.sio.on("coverage", self._reader(queries.coverage))
         for name in COMMANDS:
             self.sio.on(name, self._command_handler(name))
         self.sio.on("*", self._unknown)
@@ -133,18 +137,23 @@ class Live:
             actor = await authenticate(self.db, self.tokens, self.fair_id, token, self.policy)
         except FairError as error:
             raise _refused(error, locale) from None
+        if actor.role == Role.public and auth.get("as") == "resident":
+            resident = self.tokens.read_resident(_cookie(environ, RESIDENT_COOKIE))
+            if resident is not None:  # a phone that opened the wishes page: it may wish and support
+                actor = Actor.resident(self.fair_id, resident)
         # A session's limits outlive its connections.  The public has no session: each board draws on its own
         # bucket, and its address's bucket and connection quota bound how many boards one address may run.
         session = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else None
         if not await self.limits.connect(address, session):  # (too many too fast was refused on the handshake)
             raise _refused(TOO_MANY_CONNECTIONS, locale)
-        sender = session or f"public:{sid}"
+        sender = session or (actor.key if actor.role == Role.resident else f"public:{sid}")
         self.connections[sid] = Connection(actor, token or None, locale, address, sender, next(self._shards))
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         connection = self.connections.pop(sid, None)
         if connection is not None:
-            session = None if connection.sender.startswith("public:") else connection.sender
+            actor = connection.actor
+            session = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else None
             await self.limits.disconnect(connection.address, session)
 
     async def _admit(self, sid: str, extra: tuple) -> tuple[Connection | None, dict[str, Any] | None]:
@@ -242,11 +251,30 @@ class Live:
             return _refusal(error, connection.locale)
         return {"ok": True, "data": {**cards, "organisers": signed_in}}
 
+    def _reader(self, query):
+        """A read that is not part of any view (recommendations, coverage): asked for, answered, not pushed."""
+
+        async def read(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+            connection, refusal = await self._admit(sid, extra)
+            if connection is None:
+                return refusal
+            if not await self.limits.sync(connection.sender):
+                return await self._wave_off(sid, connection)
+            try:
+                async with self.db.read() as session:
+                    return {"ok": True, "data": await query(session, connection.actor)}
+            except FairError as error:
+                return _refusal(error, connection.locale)
+
+        return read
+
     def _command_handler(self, name: str):
         async def handle(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
             connection, refusal = await self._admit(sid, extra)
             if connection is None:
                 return refusal
+            if name in RESIDENT_COMMANDS and not await self.limits.wish(connection.address):
+                return await self._wave_off(sid, connection)
             if not isinstance(data, dict) or not set(data) <= ENVELOPE or not within_budget(data):
                 error = FairError(
                     Code.invalid_input, N_("A command is an object {request_id, payload} of modest size.")

@@ -1,6 +1,6 @@
 // The projector board: the three headline figures, orders by district, and the ticker.
 // It has no controls: it reconnects by itself and says when it may be behind.
-import { DISTRICTS, Live, count, el, fill, money, t, when } from "./core.js";
+import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, money, t, when } from "./core.js";
 
 const live = new Live();
 const chart = echarts.init(document.getElementById("district-chart"), null, { renderer: "canvas" });
@@ -42,6 +42,18 @@ function drawDistricts(tally) {
   });
 }
 
+/** Which categories of service have reached each district yet (送戏下乡, 送书下乡): a cell lights up with its orders. */
+function drawCoverage(tally) {
+  const head = el("tr", {}, el("th", {}, ""), CATEGORIES.map((c) => el("th", { scope: "col" }, categoryName(c))));
+  const rows = DISTRICTS.slice(1).map((district) => el("tr", {},
+    el("th", { scope: "row" }, district),
+    CATEGORIES.map((category) => {
+      const orders = tally.coverage[district][category];
+      return el("td", { class: orders ? "reached" : "missing" }, orders ? count(orders) : "·");
+    })));
+  fill(document.getElementById("coverage"), el("thead", {}, head), el("tbody", {}, rows));
+}
+
 function render(view) {
   const { tally } = view;
   document.getElementById("fair-name").textContent = view.fair.name;
@@ -49,6 +61,7 @@ function render(view) {
   document.getElementById("total-money").textContent = money(tally.total.amount_fen);
   document.getElementById("total-orders").textContent = t("%(count)s orders", { count: count(tally.total.orders) });
   drawDistricts(tally);
+  drawCoverage(tally);
   if (!tally.latest.length) return fill(document.getElementById("ticker"), el("li", { class: "empty" }, t("No orders yet.")));
   fill(document.getElementById("ticker"), tally.latest.map((order) => el("li", {},
     el("time", {}, when(order.confirmed_at)),

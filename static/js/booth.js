@@ -1,5 +1,8 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
-import { CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, refusal, t, tabs, toast, when } from "./core.js";
+import {
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
+} from "./core.js";
+import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
@@ -85,12 +88,86 @@ function offeringCard(offering) {
       } }, t("Withdraw"))));
 }
 
+/** The booth's queue on the day: who is called now, who waits, and the buttons that move it on. */
+function queuePanel(view) {
+  const queue = view.queue;
+  const called = queue.tickets.find((ticket) => ticket.state === "called");
+  return [
+    el("div", { class: "queue-board" },
+      el("span", {}, t("Now serving")), el("span", { class: "serving" }, called ? t("No. %(number)s", { number: called.number }) : "—"),
+      called ? el("strong", {}, called.team_name) : null,
+      el("span", { class: "muted" }, t("%(count)s waiting", { count: queue.waiting }))),
+    el("menu", { class: "actions" },
+      el("button", { type: "button", class: "primary", disabled: !queue.waiting && !called,
+        onclick: () => act("queue.next", {}, t("Next team"), null) }, called ? t("Done: call the next team") : t("Call the next team")),
+      called ? el("button", { type: "button", onclick: () => act("queue.skip", {}, t("Skip"), null) }, t("Not here: skip")) : null),
+    el("p", { class: "muted" }, t("A team called that has not come within %(minutes)s minutes is skipped.", { minutes: view.fair.queue_grace_minutes })),
+    queue.tickets.filter((ticket) => ticket.state === "waiting").length
+      ? el("ol", { class: "plain waiting" }, queue.tickets.filter((ticket) => ticket.state === "waiting").map((ticket) =>
+        el("li", {}, el("strong", {}, t("No. %(number)s", { number: ticket.number })), " ", ticket.team_name)))
+      : el("p", { class: "empty" }, t("Nobody is waiting.")),
+  ];
+}
+
+function meetingsPanel(view) {
+  const mine = view.slots.filter((slot) => slot.supplier_id === view.me.id && !slot.withdrawn);
+  const meetings = new Map(view.appointments.filter((a) => a.state === "booked" || a.state === "invited").map((a) => [a.slot_id, a]));
+  if (!mine.length) return el("p", { class: "empty" }, t("No meeting slots yet: publish some, and teams can book them."));
+  return el("div", { class: "slots" }, mine.map((slot) => {
+    const meeting = meetings.get(slot.id);
+    return meeting
+      ? appointmentCard(meeting, { side: "supplier", act })
+      : el("article", { class: "card slot-free" },
+        el("header", {}, el("span", { class: "badge state open" }, t("Free")), el("h3", {}, timeRange(slot))),
+        el("menu", { class: "actions" },
+          el("button", { type: "button", class: "danger", onclick: () => act("slot.withdraw", { slot_id: slot.id }, t("Withdraw the slot"), null) },
+            t("Withdraw the slot"))));
+  }));
+}
+
+document.getElementById("slot-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const payload = { starts: form.starts.value, ends: form.ends.value, minutes: Number.parseInt(form.minutes.value, 10) };
+  const ack = await act("slot.publish", payload, t("Publish slots"), null);
+  if (ack.ok) toast(t("%(count)s slots published.", { count: ack.data.slots.length }));
+});
+
+async function invite(view, recommendation, teamName) {
+  const free = view.slots.filter((slot) => slot.supplier_id === view.me.id && slot.free);
+  const slot = await pickSlot(free, t("Invite %(team)s to a meeting", { team: teamName }));
+  if (slot === null) return;
+  await act("appointment.invite", { slot_id: slot, team_id: recommendation.team_id, offering_id: recommendation.offering_id },
+    t("Invite %(team)s", { team: teamName }), t("Invitation sent."));
+}
+
+let asked = 0;
+/** The teams this booth should meet, read from the server when the tab opens. */
+async function teamsToMeet(view) {
+  const number = ++asked;
+  const ack = await live.read("recommendations");
+  if (number !== asked || !ack.ok) return;
+  const titles = new Map(view.offerings.map((o) => [o.id, o.title]));
+  fill(document.getElementById("team-list"), ack.data.length ? ack.data.map((r) => {
+    const name = r.team_name;
+    return el("article", { class: "card" },
+      el("header", {}, el("span", { class: "badge" }, r.district), el("h3", {}, name)),
+      el("p", {}, t("Best fit: %(title)s", { title: titles.get(r.offering_id) || "" })),
+      el("p", { class: "reasons" }, reasonLine(r.reasons)),
+      el("menu", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => invite(live.view, r, name) }, t("Invite to a meeting"))));
+  }) : el("p", { class: "empty" }, t("No team to recommend yet.")));
+}
+document.querySelector('[data-tab="teams"]').addEventListener("click", () => live.view && teamsToMeet(live.view));
+
 document.getElementById("publish").addEventListener("click", async () => {
   const payload = await askOffering(null);
   if (payload) await act("offering.publish", payload, t("Publish: %(title)s", { title: payload.title }), t("Published."));
 });
 
 live.watch((view) => {
+  fill(document.getElementById("waiting"), queuePanel(view));
+  document.getElementById("waiting-count").textContent = view.queue.waiting ? String(view.queue.waiting) : "";
+  fill(document.getElementById("meeting-list"), meetingsPanel(view));
   document.getElementById("fair-name").textContent = view.fair.name;
   document.getElementById("me-name").textContent = `${view.me.booth} ${view.me.name}`;
   const turns = view.negotiations.filter((n) => n.turn === "supplier").length;

@@ -1,6 +1,8 @@
 // The organiser's console: open and close the fair, approve, set budgets and the subsidy,
 // manage join links, and watch the analytics.
-import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, hourOf, money, refusal, t, tabs, toast, when } from "./core.js";
+import {
+  CATEGORIES, DISTRICTS, Live, categoryName, clockOf, count, el, fill, hourOf, money, refusal, t, tabs, toast, when,
+} from "./core.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
@@ -33,13 +35,17 @@ function setup(view) {
   const fair = view.fair;
   const rate = el("input", { type: "number", min: 0, max: 100, step: "0.01", value: (fair.subsidy_rate_bp / 100).toFixed(2), name: "rate" });
   const pool = el("input", { type: "number", min: 0, step: "0.01", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
-  const stateLabel = { setup: t("In setup"), open: t("Open"), closed: t("Closed") }[fair.state];
+  const stateLabel = { setup: t("In setup"), preview: t("In preview"), open: t("Open"), closed: t("Closed") }[fair.state];
+  const grace = el("input", { type: "number", min: 1, max: 60, step: 1, value: fair.queue_grace_minutes, name: "grace" });
   return [
     el("h2", {}, fair.name),
     el("p", {}, fair.day, " · ", fair.venue, " · ", el("span", { class: `badge state ${fair.state}`, id: "fair-state" }, stateLabel)),
     glance(view),
     el("menu", { class: "actions" },
-      fair.state === "setup" ? el("button", { type: "button", class: "primary", id: "open-fair",
+      fair.state === "setup" ? el("button", { type: "button", id: "preview-fair",
+        onclick: () => act("fair.preview", {}, t("Preview the catalogue"), t("The catalogue is out: teams can plan and book meetings.")) },
+      t("Preview the catalogue")) : null,
+      ["setup", "preview"].includes(fair.state) ? el("button", { type: "button", class: "primary", id: "open-fair",
         onclick: () => act("fair.open", {}, t("Open the fair"), t("The fair is open.")) }, t("Open the fair")) : null,
       fair.state === "open" ? el("button", { type: "button", class: "danger", id: "close-fair", onclick: () => {
         if (window.confirm(t("Close the fair? Negotiations not yet confirmed will expire."))) act("fair.close", {}, t("Close the fair"), t("The fair is closed."));
@@ -53,8 +59,99 @@ function setup(view) {
     el("label", {}, t("Rate (%)"), rate), el("label", {}, t("Pool (¥)"), pool),
     el("button", { type: "submit" }, t("Save")),
     el("p", { class: "muted" }, t("Granted so far: %(used)s", { used: money(fair.subsidy_used_fen) }))),
+    el("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      act("fair.configure", { queue_grace_minutes: Number.parseInt(grace.value, 10) }, t("Queues"), t("Saved."));
+    } },
+    el("h3", {}, t("Queues at the booths")),
+    el("label", {}, t("Minutes a called team has to come"), grace),
+    el("button", { type: "submit" }, t("Save"))),
   ];
 }
+
+const STATUS = () => ({ pending: t("Waiting"), approved: t("Public"), rejected: t("Rejected"), merged: t("Merged") });
+
+/** The wishes to moderate (waiting first), and the public ones with what answered them. */
+function wishReview(view) {
+  const pending = view.wishes.filter((w) => w.status === "pending");
+  const others = view.wishes.filter((w) => w.status !== "pending");
+  document.getElementById("pending-wishes").textContent = pending.length ? String(pending.length) : "";
+  const approved = view.wishes.filter((w) => w.status === "approved");
+  const row = (wish) => {
+    const reason = el("input", { name: "reason", maxLength: 200, placeholder: t("Why not (residents read it)"), "aria-label": t("Reason") });
+    const into = el("select", { name: "into", "aria-label": t("Merge into") },
+      el("option", { value: "" }, t("Merge into…")),
+      approved.filter((w) => w.id !== wish.id && w.district === wish.district && w.category === wish.category)
+        .map((w) => el("option", { value: w.id }, `#${w.id} ${w.text.slice(0, 24)}`)));
+    const decide = (payload, done) => act("wish.moderate", { wish_id: wish.id, ...payload }, t("Wish #%(id)s", { id: wish.id }), done);
+    return el("tr", { dataset: { wish: wish.id } },
+      el("td", {}, `#${wish.id}`), el("td", {}, wish.district, el("br"), el("small", {}, wish.street)),
+      el("td", {}, categoryName(wish.category), el("br"), el("small", {}, wish.audience)),
+      el("td", {}, wish.text, wish.reason ? el("p", { class: "muted" }, wish.reason) : null),
+      el("td", { class: "num" }, count(wish.supports)),
+      el("td", {}, el("span", { class: "badge" }, STATUS()[wish.status] || wish.status),
+        wish.answers.length ? el("p", { class: "muted" }, t("%(count)s orders answer it", { count: wish.answers.length })) : null),
+      el("td", {}, wish.answers.length ? null : el("div", { class: "moderate" },
+        wish.status !== "approved" ? el("button", { type: "button", class: "primary", onclick: () => decide({ decision: "approve" }, t("Approved.")) }, t("Approve")) : null,
+        wish.status === "pending" || wish.status === "approved" ? el("span", { class: "reject" }, reason,
+          el("button", { type: "button", class: "danger", onclick: () => {
+            if (!reason.value.trim()) return toast(t("Say why the wish is rejected: residents read the reason."), "error");
+            decide({ decision: "reject", reason: reason.value.trim() }, t("Rejected."));
+          } }, t("Reject"))) : null,
+        wish.status === "pending" || wish.status === "approved" ? el("span", { class: "merge" }, into,
+          el("button", { type: "button", onclick: () => into.value && decide({ decision: "merge", into: Number(into.value) }, t("Merged.")) }, t("Merge"))) : null)));
+  };
+  const table = (wishes) => el("table", { class: "register wishes-table" },
+    el("thead", {}, el("tr", {}, ["#", t("District"), t("Kind"), t("Wish"), t("Supports"), t("Status"), ""].map((h) => el("th", {}, h)))),
+    el("tbody", {}, wishes.map(row)));
+  return [
+    el("h2", {}, t("Waiting for you (%(count)s)", { count: pending.length })),
+    pending.length ? table(pending) : el("p", { class: "empty" }, t("No wish is waiting.")),
+    el("h2", {}, t("All wishes")),
+    table(others),
+  ];
+}
+
+/** The hall's schedule: every meeting at every booth, in time order. */
+function schedule(view) {
+  const meetings = view.appointments.filter((a) => a.state === "booked" || a.state === "invited");
+  const slots = view.slots.filter((s) => !s.withdrawn);
+  const free = slots.filter((s) => s.free).length;
+  return [
+    el("p", {}, t("%(meetings)s meetings booked or offered; %(free)s of %(slots)s slots free.", { meetings: meetings.length, free, slots: slots.length })),
+    meetings.length ? el("table", { class: "register" },
+      el("thead", {}, el("tr", {}, [t("Time"), t("Booth"), t("Team"), t("About"), t("Status")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, meetings.map((a) => el("tr", {},
+        el("td", {}, `${clockOf(a.starts_at)}–${clockOf(a.ends_at)}`), el("td", {}, `${a.booth} ${a.supplier_name}`), el("td", {}, a.team_name),
+        el("td", {}, a.offering_title || ""), el("td", {}, a.state === "invited" ? t("Invited") : t("Booked"))))))
+      : el("p", { class: "empty" }, t("No meetings yet.")),
+  ];
+}
+
+let coverageAsked = 0;
+/** Coverage is read from the server when its tab is open: streets reached or not, per category. */
+async function coverage() {
+  const number = ++coverageAsked;
+  const ack = await live.read("coverage");
+  if (number !== coverageAsked || !ack.ok) return;
+  const { streets, unanswered } = ack.data;
+  const missing = streets.filter((street) => street.reached.length < CATEGORIES.length);
+  fill(document.getElementById("coverage-panel"), [
+    el("h2", {}, t("Streets and the services that reached them")),
+    el("table", { class: "register coverage-table" },
+      el("thead", {}, el("tr", {}, [t("District"), t("Street"), ...CATEGORIES.map(categoryName), t("Open wishes")].map((h) => el("th", {}, h)))),
+      el("tbody", {}, streets.map((street) => el("tr", { class: street.reached.length ? "" : "unreached" },
+        el("td", {}, street.district), el("td", {}, street.street),
+        CATEGORIES.map((c) => el("td", { class: street.reached.includes(c) ? "reached" : "missing" }, street.reached.includes(c) ? "✓" : "")),
+        el("td", { class: "num" }, street.open_wishes ? count(street.open_wishes) : ""))))),
+    el("p", { class: "muted" }, t("%(count)s streets still miss at least one kind of service.", { count: missing.length })),
+    el("h2", {}, t("Public wishes no order answers yet (%(count)s)", { count: unanswered.length })),
+    el("ol", {}, unanswered.slice(0, 50).map((w) => el("li", {}, `${w.district} ${w.street} · `, categoryName(w.category), ` · ${w.text} · `,
+      t("%(count)s residents", { count: w.supports })))),
+  ]);
+}
+let coverageSoon = null;
+document.querySelector('[data-tab="coverage-tab"]').addEventListener("click", () => coverage());
 
 function participants(view) {
   const approve = (kind, id, approved, name) => el("input", { type: "checkbox", checked: approved, "aria-label": t("Approved"),
@@ -208,6 +305,13 @@ live.watch((view, changed) => {
   const editing = linkList.contains(document.activeElement) && document.activeElement.matches("input");
   if (!editing) fill(linkList, links(view));
   analytics(view);
+  const review = document.getElementById("wish-review");
+  if (!review.contains(document.activeElement)) fill(document.getElementById("wish-queue"), wishReview(view));
+  fill(document.getElementById("schedule"), schedule(view));
+  if (!document.getElementById("coverage-tab").hidden) {
+    clearTimeout(coverageSoon);
+    coverageSoon = setTimeout(coverage, 1000);
+  }
 });
 // The chart is drawn while its tab may be hidden: size it again whenever its box changes.
 new ResizeObserver(() => hourChart.resize()).observe(document.getElementById("hour-chart"));

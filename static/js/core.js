@@ -23,6 +23,10 @@ const clock = new Intl.DateTimeFormat(tag, {
 });
 const hourOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", hourCycle: "h23" });
 
+const clockOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+/** A time of the fair day, HH:MM in Asia/Shanghai. */
+export const clockOf = (iso) => clockOnly.format(new Date(iso));
+
 /** Money is integer fen; shown as ¥ with thousands separators. */
 export const money = (fen) => "¥" + yuan.format(Math.trunc(fen) / 100);
 export const count = (n) => whole.format(n);
@@ -83,6 +87,9 @@ export function noted(record) {
   }
   return t(record.msgid, params);
 }
+
+/** Why something is recommended: its reasons (msgid and parameters, from the server) in one line. */
+export const reasonLine = (reasons) => reasons.map(noted).join(" · ");
 
 /** The error of a refused command, in the screen's language. */
 export const refusal = (ack) => (ack && ack.error ? ack.error.message : t("Something went wrong on our side."));
@@ -164,7 +171,8 @@ function deviceId() {
 }
 
 export class Live {
-  constructor() {
+  /** `as`: "resident" on the wishes page, where a phone may wish and support (it carries the fair's cookie). */
+  constructor({ as } = {}) {
     this.view = null;
     this.cursor = null;
     this.synced = false;
@@ -177,7 +185,7 @@ export class Live {
     this.pending = JSON.parse(localStorage.getItem(this.store) || "[]");
     this.answers = new Map(); // request id -> resolve
     this.indicator = document.getElementById("connection");
-    this.socket = io({ transports: ["websocket"], auth: { locale }, reconnectionDelayMax: 3000 });
+    this.socket = io({ transports: ["websocket"], auth: as ? { locale, as } : { locale }, reconnectionDelayMax: 3000 });
     this.socket.on("connect", () => this.sync());
     this.socket.on("disconnect", () => this.status("offline"));
     this.socket.on("connect_error", (error) => {
@@ -188,6 +196,18 @@ export class Live {
       }
     });
     this.socket.on("live", (message) => (this.synced ? this.take(message) : this.buffer.push(message)));
+    // The view as this screen holds it, for the browser tests (which compare it with the server's, field by
+    // field) and for whoever looks at a tablet's state in the developer tools.
+    window.fairView = () => this.view;
+  }
+
+  /** Ask the server for something that is not part of the view (recommendations, coverage); resolves with its ack. */
+  async read(name, payload = {}) {
+    try {
+      return await this.socket.timeout(10000).emitWithAck(name, payload);
+    } catch {
+      return { ok: false, error: { code: "offline", message: t("Offline: reconnecting…") } };
+    }
   }
 
   /** Call `watcher(view, changed)` now and after every change. */

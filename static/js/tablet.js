@@ -1,7 +1,9 @@
-// The buyer team's tablet: browse, negotiate, confirm, and keep an eye on the budget.
+// The buyer team's tablet: what suits the team and its residents, browse, plan, meet, negotiate, confirm,
+// queue at busy booths, and keep an eye on the budget.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
 } from "./core.js";
+import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
@@ -19,12 +21,22 @@ function isNew(offering) {
   return live.fresh.has(offering.id) || spotlit;
 }
 
-function shown(offering) {
+function shown(view, offering) {
   const max = Number.parseFloat(filters.max.value);
   return (!filters.category.value || offering.category === filters.category.value)
     && (!filters.district.value || offering.districts.length === 0 || offering.districts.includes(filters.district.value))
     && (!filters.audience.value || offering.audience.includes(filters.audience.value))
-    && (Number.isNaN(max) || offering.unit_price_fen <= max * 100);
+    && (Number.isNaN(max) || offering.unit_price_fen <= max * 100)
+    && (!filters.free.checked || !queueAt(view, offering.supplier_id));
+}
+
+/** How many wait at a booth, and the number it serves; null when nobody queues there. */
+const queueAt = (view, supplierId) => view.queues.find((q) => q.supplier_id === supplierId) || null;
+
+/** The public wishes this team may answer: its district's, or every district's for a city-level team. */
+function ourWishes(view) {
+  const city = view.me.district === DISTRICTS[0];
+  return view.wishes.filter((w) => city || w.district === view.me.district);
 }
 
 function active(view, offeringId) {
@@ -34,6 +46,7 @@ function active(view, offeringId) {
 async function negotiate(view, offering) {
   const terms = await askTerms({
     title: t("Propose terms"), offering, budget: view.me.budget, rate_bp: view.fair.subsidy_rate_bp,
+    wishes: ourWishes(view).filter((w) => w.category === offering.category),
   });
   if (!terms) return;
   const ack = await live.command("negotiation.open", { offering_id: offering.id, terms }, t("Propose: %(title)s", { title: offering.title }));
@@ -46,6 +59,7 @@ async function counter(view, negotiation) {
   if (!offering) return toast(t("This offering has been withdrawn."), "error");
   const terms = await askTerms({
     title: t("Counter-offer"), offering, start: negotiation.terms || {}, budget: view.me.budget, rate_bp: view.fair.subsidy_rate_bp,
+    wishes: ourWishes(view).filter((w) => w.category === offering.category),
   });
   if (!terms) return;
   const command = negotiation.terms ? "negotiation.counter" : "negotiation.propose";
@@ -58,8 +72,27 @@ async function counter(view, negotiation) {
 
 async function act(command, payload, label, done) {
   const ack = await live.command(command, payload, label);
-  if (ack.ok) toast(done);
-  else toast(refusal(ack), "error");
+  if (ack.ok && done) toast(done);
+  else if (!ack.ok) toast(refusal(ack), "error");
+  return ack;
+}
+
+async function shortlist(offering, quantity = 1) {
+  await act("shortlist.put", { offering_id: offering.id, quantity }, t("Shortlist: %(title)s", { title: offering.title }),
+    t("On the shortlist."));
+}
+
+async function bookMeeting(view, offering) {
+  const free = view.slots.filter((slot) => slot.supplier_id === offering.supplier_id && slot.free);
+  const slot = await pickSlot(free, t("A meeting at booth %(booth)s", { booth: offering.booth }));
+  if (slot === null) return;
+  await act("appointment.book", { slot_id: slot, offering_id: offering.id },
+    t("Meeting: %(title)s", { title: offering.title }), t("Meeting booked."));
+}
+
+async function takeNumber(offering) {
+  const ack = await act("queue.join", { supplier_id: offering.supplier_id }, t("Queue at %(booth)s", { booth: offering.booth }), null);
+  if (ack.ok) toast(t("Your number at booth %(booth)s is %(number)s.", { booth: offering.booth, number: ack.data.ticket.number }));
 }
 
 function budgetPanel(view) {
@@ -73,9 +106,13 @@ function budgetPanel(view) {
   ];
 }
 
-function offeringCard(view, offering) {
+function offeringCard(view, offering, reasons = null) {
   const negotiation = active(view, offering.id);
   const free = offering.dates.filter((d) => d.free).length;
+  const queue = queueAt(view, offering.supplier_id);
+  const listed = view.shortlist.some((item) => item.offering_id === offering.id);
+  const slots = view.slots.filter((slot) => slot.supplier_id === offering.supplier_id && slot.free).length;
+  const queued = view.tickets.some((ticket) => ticket.supplier_id === offering.supplier_id);
   return el("article", { class: "card offering", dataset: { id: offering.id } },
     el("header", {},
       isNew(offering) ? el("span", { class: "badge new" }, t("New")) : null,
@@ -87,10 +124,97 @@ function offeringCard(view, offering) {
       offering.dates.length ? " · " : "", offering.dates.length ? t("%(count)s dates free", { count: free }) : ""),
     offering.description ? el("p", { class: "description" }, offering.description) : null,
     el("p", { class: "tags" }, [...offering.audience, ...offering.districts].map((tag) => el("span", { class: "tag" }, tag))),
-    negotiation
-      ? el("button", { type: "button", onclick: () => document.querySelector('[data-tab="negotiations"]').click() }, t("In negotiation"))
-      : el("button", { type: "button", class: "primary", disabled: offering.remaining < 1, onclick: () => negotiate(view, offering) },
-        offering.remaining < 1 ? t("Sold out") : t("Negotiate")));
+    reasons ? el("p", { class: "reasons" }, reasonLine(reasons)) : null,
+    el("p", { class: "booth-state" }, queue
+      ? t("%(count)s waiting at the booth", { count: queue.waiting })
+      : el("span", { class: "free-now" }, t("No queue at the booth"))),
+    el("menu", { class: "actions" },
+      negotiation
+        ? el("button", { type: "button", onclick: () => document.querySelector('[data-tab="negotiations"]').click() }, t("In negotiation"))
+        : el("button", { type: "button", class: "primary", disabled: offering.remaining < 1, onclick: () => negotiate(view, offering) },
+          offering.remaining < 1 ? t("Sold out") : t("Negotiate")),
+      el("button", { type: "button", disabled: listed, onclick: () => shortlist(offering) }, listed ? t("On the shortlist") : t("Shortlist")),
+      slots ? el("button", { type: "button", onclick: () => bookMeeting(view, offering) }, t("Book a meeting")) : null,
+      view.fair.state === "open" && !queued
+        ? el("button", { type: "button", onclick: () => takeNumber(offering) }, t("Take a number"))
+        : null));
+}
+
+/** The residents of the team's district: what they ask for most, and whether an order answers it yet. */
+function districtWishes(view) {
+  const wishes = ourWishes(view).slice(0, 5);
+  const where = view.me.district === DISTRICTS[0] ? t("the city") : view.me.district;
+  if (!wishes.length) return el("p", { class: "muted" }, t("No public wish from %(where)s yet.", { where }));
+  return [
+    el("h2", {}, t("What residents of %(where)s ask for", { where })),
+    el("ul", { class: "wish-strip" }, wishes.map((w) => el("li", { class: w.answers.length ? "answered" : "" },
+      el("span", { class: "badge" }, categoryName(w.category)), " ", w.text,
+      el("small", {}, " · ", w.street, " · ", t("%(count)s residents", { count: w.supports }),
+        w.answers.length ? " · " : "", w.answers.length ? t("Answered") : "")))),
+  ];
+}
+
+let asked = 0;
+/** Recommendations are read from the server when asked for: on opening the tab, and after changes while it shows. */
+async function recommend(view) {
+  const number = ++asked;
+  const ack = await live.read("recommendations");
+  if (number !== asked || !ack.ok) return;
+  const byId = new Map(view.offerings.map((o) => [o.id, o]));
+  const cards = ack.data.filter((r) => byId.has(r.offering_id)).map((r) => offeringCard(live.view, byId.get(r.offering_id), r.reasons));
+  fill(document.getElementById("recommendation-list"), cards.length ? cards : el("p", { class: "empty" }, t("Nothing to recommend yet.")));
+}
+let recommending = null;
+function recommendSoon(view) {
+  if (document.getElementById("for-you").hidden) return;
+  clearTimeout(recommending);
+  recommending = setTimeout(() => recommend(view), 600);
+}
+document.querySelector('[data-tab="for-you"]').addEventListener("click", () => live.view && recommend(live.view));
+
+function shortlistPanel(view) {
+  const byId = new Map(view.offerings.map((o) => [o.id, o]));
+  const items = view.shortlist.map((item) => ({ item, offering: byId.get(item.offering_id) }));
+  const cost = items.reduce((sum, { item, offering }) => sum + (offering ? item.quantity * offering.unit_price_fen : 0), 0);
+  const left = view.me.budget.remaining_fen - cost;
+  if (!items.length) return el("p", { class: "empty" }, t("Nothing on the shortlist yet: add offerings you mean to buy."));
+  return [
+    el("p", { class: `sums ${left < 0 ? "over" : ""}` },
+      t("If we buy these, %(left)s of the budget is left.", { left: money(left) }), " ",
+      t("(%(cost)s in all)", { cost: money(cost) })),
+    el("table", { class: "orders" },
+      el("thead", {}, el("tr", {}, [t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, items.map(({ item, offering }) => el("tr", {},
+        el("td", {}, offering ? offering.title : t("Withdrawn")),
+        el("td", {}, offering ? `${offering.booth} ${offering.supplier_name}` : ""),
+        el("td", {}, el("input", { type: "number", min: 1, step: 1, value: item.quantity, class: "qty", "aria-label": t("Quantity"),
+          onchange: (event) => offering && shortlist(offering, Number.parseInt(event.target.value, 10) || 1) })),
+        el("td", { class: "num" }, offering ? money(item.quantity * offering.unit_price_fen) : ""),
+        el("td", {}, el("menu", { class: "actions" },
+          offering ? el("button", { type: "button", class: "primary", onclick: () => negotiate(view, offering) }, t("Negotiate")) : null,
+          offering && view.slots.some((s) => s.supplier_id === offering.supplier_id && s.free)
+            ? el("button", { type: "button", onclick: () => bookMeeting(view, offering) }, t("Book a meeting")) : null,
+          el("button", { type: "button", class: "danger", onclick: () => act("shortlist.remove", { offering_id: item.offering_id },
+            t("Off the shortlist"), t("Taken off the shortlist.")) }, t("Remove")))))))),
+  ];
+}
+
+/** My numbers at booths' queues: my place, or that it is my turn now. */
+function ticketStrip(view) {
+  const strip = document.getElementById("tickets");
+  strip.hidden = view.tickets.length === 0;
+  const booths = new Map(view.offerings.map((o) => [o.supplier_id, o]));
+  fill(strip, view.tickets.map((ticket) => {
+    const booth = booths.get(ticket.supplier_id);
+    const name = booth ? `${booth.booth} ${booth.supplier_name}` : "";
+    return el("div", { class: `ticket ${ticket.state}` },
+      el("strong", {}, t("No. %(number)s", { number: ticket.number })), " ",
+      ticket.state === "called"
+        ? el("span", { class: "called" }, t("Your turn at %(booth)s: please go now", { booth: name }))
+        : el("span", {}, name, " · ", t("%(position)s before you", { position: ticket.position - 1 })),
+      el("button", { type: "button", onclick: () => act("queue.leave", { supplier_id: ticket.supplier_id }, t("Leave the queue"), t("Left the queue.")) },
+        t("Leave")));
+  }));
 }
 
 
@@ -106,10 +230,21 @@ function render(view) {
   document.getElementById("fair-name").textContent = view.fair.name;
   document.getElementById("me-name").textContent = view.me.name;
   fill(document.getElementById("budget"), budgetPanel(view));
+  ticketStrip(view);
+  fill(document.getElementById("district-wishes"), districtWishes(view));
+  recommendSoon(view);
+  fill(document.getElementById("shortlist"), shortlistPanel(view));
+  document.getElementById("shortlist-count").textContent = view.shortlist.length ? String(view.shortlist.length) : "";
+  const invitations = view.appointments.filter((a) => a.state === "invited").length;
+  document.getElementById("meeting-count").textContent = invitations ? String(invitations) : "";
+  const meetings = view.appointments.filter((a) => a.state === "booked" || a.state === "invited");
+  fill(document.getElementById("meetings"), meetings.length
+    ? meetings.map((a) => appointmentCard(a, { side: "team", act }))
+    : el("p", { class: "empty" }, t("No meetings yet: book one from an offering.")));
   const audiences = [...new Set(view.offerings.flatMap((o) => o.audience))].sort();
   const chosen = filters.audience.value;
   fill(filters.audience, el("option", { value: "" }, t("All")), audiences.map((a) => el("option", { value: a, selected: a === chosen }, a)));
-  const list = view.offerings.filter(shown).sort((a, b) => Number(isNew(b)) - Number(isNew(a)) || a.id - b.id);
+  const list = view.offerings.filter((o) => shown(view, o)).sort((a, b) => Number(isNew(b)) - Number(isNew(a)) || a.id - b.id);
   fill(document.getElementById("offering-list"), list.length ? list.map((o) => offeringCard(view, o)) : el("p", { class: "empty" }, t("No offering matches.")));
   const turns = view.negotiations.filter((n) => n.turn === "team").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
@@ -125,6 +260,14 @@ function render(view) {
 live.watch((view, events) => {
   render(view);
   for (const event of events || []) {
+    if (event.type === "queue.updated" && event.data.ticket && event.data.ticket.state === "called") {
+      toast(t("Your turn: number %(number)s, please go to the booth.", { number: event.data.ticket.number }));
+      if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+    }
+    if (event.type === "appointment.updated" && event.data.appointment.state === "invited") {
+      toast(t("%(supplier)s invites you to a meeting at %(time)s", { supplier: event.data.appointment.supplier_name,
+        time: timeRange(event.data.appointment) }));
+    }
     if (event.type === "offering.spotlighted") toast(t("Spotlight: %(title)s", { title: event.data.offering.title }));
     if (event.type === "negotiation.updated" && event.data.negotiation.turn === "team" && event.data.change !== "opened") {
       toast(t("%(supplier)s answered on %(title)s", { supplier: event.data.negotiation.supplier_name, title: event.data.negotiation.offering_title }));

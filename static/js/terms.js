@@ -4,9 +4,10 @@ import { el, money, t } from "./core.js";
 /**
  * Ask for terms on an offering.  Resolves with the terms, or null when cancelled.
  * `budget` (a team's) makes the dialog warn before an over-budget proposal is sent;
- * `rate_bp` shows the subsidy a self-funded order would get.
+ * `rate_bp` shows the subsidy a self-funded order would get; `wishes`, the residents'
+ * wishes the order may answer.
  */
-export function askTerms({ title, offering, start = {}, budget = null, rate_bp = 0 }) {
+export function askTerms({ title, offering, start = {}, budget = null, rate_bp = 0, wishes = [] }) {
   return new Promise((resolve) => {
     const dated = offering.dates.length > 0;
     const quantity = el("input", { type: "number", name: "quantity", min: 1, step: 1, required: true,
@@ -23,6 +24,10 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
       el("option", { value: "government", selected: (start.funding ?? "government") === "government" }, t("Government budget")),
       el("option", { value: "self_funded", selected: start.funding === "self_funded" }, t("Own funds, with subsidy")));
     const message = el("textarea", { name: "message", maxLength: 500, rows: 2 }, start.message ?? "");
+    const wish = el("select", { name: "wish" },
+      el("option", { value: "" }, t("None")),
+      wishes.map((w) => el("option", { value: w.id, selected: start.wish_id === w.id },
+        [w.text, " (", w.street, ", ", t("%(count)s residents", { count: w.supports }), ")"].join(""))));
     const sums = el("p", { class: "sums" });
     const warning = el("p", { class: "notice warning", hidden: true, role: "alert" });
 
@@ -37,6 +42,7 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
         venue: venue.value.trim(),
         funding: funding.value,
         message: message.value.trim(),
+        wish_id: wish.value ? Number(wish.value) : null,
       };
     };
     const update = () => {
@@ -62,6 +68,7 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
       el("label", {}, t("Venue"), venue),
       el("label", {}, t("Funding"), funding),
       el("label", {}, t("Message"), message),
+      wishes.length || start.wish_id ? el("label", {}, t("Answers a residents' wish"), wish) : null,
       sums, warning,
       el("menu", {}, el("button", { type: "button", value: "cancel", onclick: () => dialog.close("cancel") }, t("Cancel")), send));
     const dialog = el("dialog", { class: "dialog" }, form);

@@ -62,9 +62,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("max_devices", sa.Integer(), nullable=False, server_default=sa.text("3")))
 
     with op.batch_alter_table("organiser_account", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
