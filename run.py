@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
+from dataclasses import replace
 
 from fair.settings import Settings, SettingsError
 
@@ -38,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--seed", type=int, default=None, help="for the same choices again")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.load(database_url=args.database_url, host=args.host, port=args.port)
+        settings = Settings.load(
+            database_url=args.database_url, host=args.host, port=args.port, public_url=args.public_url
+        )
+        if getattr(args, "hall", False):
+            settings = for_the_hall(settings)
     except SettingsError as error:
         print(f"run.py: {error}", file=sys.stderr)
         return 2
@@ -53,6 +59,34 @@ def _add_flags(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--database-url", default=default, help="SQLAlchemy URL (env FAIR_DATABASE_URL)")
     parser.add_argument("--host", default=default, help="address to listen on (env FAIR_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=default, help="port to listen on (env FAIR_PORT, default 8000)")
+    parser.add_argument(
+        "--public-url", default=default, help="the address tablets use, printed on the cards (env FAIR_PUBLIC_URL)"
+    )
+    parser.add_argument(
+        "--hall",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="serve the hall's network: listen on every address, and print this computer's on the cards",
+    )
+
+
+def for_the_hall(settings: Settings) -> Settings:
+    """Listen on every address, and give the cards this computer's address on its network (unless given)."""
+    host = "0.0.0.0" if settings.host == "127.0.0.1" else settings.host
+    public_url = settings.public_url or f"http://{network_address()}:{settings.port}"
+    return replace(settings, host=host, public_url=public_url)
+
+
+def network_address() -> str:
+    """This computer's address on the network it reaches others by (no packet is sent: UDP only picks a route)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("10.255.255.255", 1))
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
 
 
 def serve_fair(settings: Settings) -> int:
@@ -61,9 +95,43 @@ def serve_fair(settings: Settings) -> int:
     from fair.app import create_app
     from fair.middleware import UVICORN_OPTIONS
 
-    print(f"Serving the fair at http://{settings.host}:{settings.port}  ({settings.database_url})", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS
+    )
+    _announced_server()(config, settings).run()
     return 0
+
+
+def _announced_server():
+    import uvicorn
+
+    class Announced(uvicorn.Server):
+        """uvicorn, saying where the fair is once it really listens (the demo may take seconds to load first)."""
+
+        def __init__(self, config, settings: Settings) -> None:
+            super().__init__(config)
+            self.settings = settings
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                announce(self.settings)
+
+    return Announced
+
+
+def announce(settings: Settings) -> None:
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    print(f"\nThe fair is served at {base}  ({settings.database_url})", flush=True)
+    for path, what in (("/board", "the board"), ("/console", "the organiser's console"), ("/wishes", "residents")):
+        print(f"    {base}{path:10} {what}", flush=True)
+    if settings.host.startswith("127.") or settings.host in ("localhost", "::1"):
+        print(
+            "Only this computer can reach it. To serve a hall of tablets on this network: python run.py --hall",
+            flush=True,
+        )
+    elif settings.public_url is None:
+        print("The cards will print the address each page was opened at: set --public-url to be sure.", flush=True)
 
 
 async def reset_demo(settings: Settings) -> int:

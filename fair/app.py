@@ -11,10 +11,11 @@ from typing import Any
 import socketio
 from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from fair import accounts, demo, migrate, pages
+from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
 from fair.db import Database
@@ -60,7 +61,9 @@ def create_app(settings: Settings) -> FairApp:
             await migrate.upgrade(db)
             fair_id = await demo.current_fair_id(db)
             if fair_id is None and settings.demo:
+                print("Loading the demo fair (a few seconds, the first time only)…", flush=True)
                 fair_id = await demo.load(db, settings.demo)
+                print("The demo fair is loaded.", flush=True)
             await _first_organiser(db, settings)
             app.state.db, app.state.fair_id = db, fair_id
             timers = app.state.timers = Timers(db, fair_id) if fair_id is not None else None
@@ -78,7 +81,7 @@ def create_app(settings: Settings) -> FairApp:
             await db.dispose()
 
     static = [
-        Mount(f"/static/{part}", StaticFiles(directory=ROOT / "static" / part, check_dir=False), name=part)
+        Mount(f"/static/{part}", Assets(directory=ROOT / "static" / part, check_dir=False), name=part)
         for part in ("css", "js", "vendor")
     ]
     starlette = Starlette(routes=[*routes, *pages.routes, *static], lifespan=lifespan)
@@ -94,7 +97,8 @@ def create_app(settings: Settings) -> FairApp:
         always_protect=FORMS,
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
-    asgi = socketio.ASGIApp(live.sio, other_asgi_app=protected)
+    # Pages, scripts and JSON go out compressed; Engine.IO compresses what it sends itself.
+    asgi = socketio.ASGIApp(live.sio, other_asgi_app=GZipMiddleware(protected, minimum_size=512))
     return FairApp(shielded(asgi, settings, limits), state, live)
 
 

@@ -11,6 +11,7 @@ import io
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -18,6 +19,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALES = ("zh_CN", "en")
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the fair's clock: times are kept in UTC and shown, and days counted, here
 DEFAULT_LOCALE = "zh_CN"
 CATALOGUES = Path(__file__).parent / "translations"
 

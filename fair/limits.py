@@ -22,7 +22,8 @@ a client can make the server do is bounded here, before the work is done:
   Defaults are generous: a whole hall may sit behind one address.  A
   connection that goes on sending while it is told to wait is closed.
 - **Signing in:** after a few failures an address, and a username, wait
-  longer and longer before the next try; and at most ``VERIFYING`` argon2
+  longer and longer before the next try (an address typing wrong join codes
+  too); and at most ``VERIFYING`` argon2
   verifications (64 MiB and tens of milliseconds of a core each) run at once,
   with a short queue behind them.
 - **Sizes:** a Socket.IO message (``MAX_MESSAGE_BYTES``), its nesting on the
@@ -244,6 +245,14 @@ class Limits:
         now = self.clock()
         for key in (f"login-address:{address}", f"login-user:{username}"):
             await self.store.failures(key, now, add=not ok, clear=ok)
+
+    async def code_wait(self, address: str) -> float:
+        """Seconds before this address may type another join code; 0 when it may now."""
+        now = self.clock()
+        return ADDRESS_BACKOFF.wait(*await self.store.failures(f"code-address:{address}", now), now)
+
+    async def code_typed(self, address: str, ok: bool) -> None:
+        await self.store.failures(f"code-address:{address}", self.clock(), add=not ok, clear=ok)
 
     @asynccontextmanager
     async def verification(self) -> AsyncIterator[bool]:

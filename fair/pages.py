@@ -16,9 +16,13 @@ second POST, which enrols it (``fair.core.access``).
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
 import json
+import math
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import segno
@@ -29,13 +33,15 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from fair import accounts, auth
+from fair.assets import asset_url, service_worker
 from fair.core import Actor, FairError, Role, access, queries
 from fair.core.errors import N_, Code
-from fair.i18n import LOCALES, gettext, translations
+from fair.i18n import LOCALES, SHANGHAI, gettext, translations
 from fair.limits import retry_after
 from fair.live.server import RESIDENT_COOKIE, SESSION_COOKIE
 from fair.models import AUDIENCES, DISTRICTS, Category
 from fair.settings import DATA, MIN_PASSWORD, ROOT
+from fair.tokens import normal_code
 
 LOCALE_COOKIE = "fair_locale"
 ORGANISER_HOURS = 12
@@ -46,6 +52,15 @@ _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
 )
 _environment.install_null_translations(newstyle=True)  # each render passes its own `_`, in the reader's language
+
+
+def shanghai(iso: str) -> str:
+    """A time as people in the hall read it: Asia/Shanghai, to the minute (times are kept in UTC)."""
+    return dt.datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+_environment.filters["shanghai"] = shanghai
+_environment.globals["asset_url"] = asset_url
 templates = Jinja2Templates(env=_environment)
 
 
@@ -128,11 +143,13 @@ async def home(request: Request) -> Response:
 
 
 async def join(request: Request) -> Response:
-    """A scanned join card: who it is for, then, confirmed, this device signed in as that booth, team or board."""
+    """A scanned join card (or its code, typed): who it is for, then, confirmed, this device signed in as them."""
     if request.method == "GET":
-        return render(request, "join.html")
+        return render(request, "join.html", join_url=public_base(request) + "/join")
     state = request.app.state
     form = await form_of(request)
+    if "code" in form:
+        return await _typed_code(request, form["code"])
     credential_id = state.tokens.read_card(form.get("card", ""))
     if credential_id is None or state.fair_id is None:
         return refusal_page(request, FairError(Code.forbidden, access.NOT_VALID))
@@ -161,6 +178,46 @@ async def join(request: Request) -> Response:
     return session_cookie(response, request, token, int(state.policy.session_hours * 3600))
 
 
+async def _typed_code(request: Request, typed: str) -> Response:
+    """The code under a card's QR code, typed where no camera can scan it: the same question follows.
+
+    Every wrong code makes the address wait longer before the next (``fair.limits``).
+    """
+    state, address = request.app.state, address_of(request)
+    wait = await state.limits.code_wait(address)
+    if wait > 0:
+        error = FairError(Code.rate_limited, N_("Too many wrong codes: wait %(seconds)s s."), seconds=math.ceil(wait))
+        return render(
+            request,
+            "join.html",
+            status_code=429,
+            headers={"Retry-After": retry_after(wait)},
+            error=error.message(locale_of(request)),
+            join_url=public_base(request) + "/join",
+        )
+    code = normal_code(typed)
+    found = None
+    if state.fair_id is not None:
+        async with state.db.read() as session:
+            cards = await access.valid_cards(session, state.fair_id)
+        found = next((card for card in cards if hmac.compare_digest(state.tokens.join_code(card), code)), None)
+    await state.limits.code_typed(address, found is not None)
+    if found is None:
+        error = gettext(locale_of(request), N_("No card has this code. Check it on the card and type it again."))
+        return render(request, "join.html", status_code=403, error=error, join_url=public_base(request) + "/join")
+    try:
+        async with state.db.read() as session:
+            shown = await access.card(session, found, state.policy)
+    except FairError as error:
+        return refusal_page(request, error)
+    return render(request, "join.html", card=state.tokens.card(found), shown=shown)
+
+
+def public_base(request: Request) -> str:
+    """Where tablets reach the fair: ``FAIR_PUBLIC_URL``, or else the address this request came to."""
+    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
 async def _leave(request: Request) -> None:
     """End the session of this browser's cookie (signing out, or switching to another card)."""
     state = request.app.state
@@ -182,7 +239,7 @@ def screen(role: Role, template: str):
             account = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
             if account is None or await accounts.must_change_password(state.db, account):
                 return RedirectResponse("/account/password", status_code=303)
-        return render(request, template, role=str(role))
+        return render(request, template, role=str(role), live=True)
 
     return page
 
@@ -280,14 +337,19 @@ async def cards(request: Request) -> Response:
         shown = await queries.view(session, actor)
     names = {("supplier", s["id"]): f"{s['booth']} {s['name']}" for s in shown["suppliers"]}
     names |= {("team", team["id"]): team["name"] for team in shown["teams"]}
+    only = request.query_params.get("card")  # one card, e.g. reissued for a lost one
+    base = public_base(request)
     printed = []
     for credential in shown["credentials"]:
-        if credential["revoked"]:
+        if credential["revoked"] or (only is not None and str(credential["id"]) != only):
             continue
         link = join_link(request, credential["id"])
         qr = segno.make(link, error="m")
         printed.append(
             {
+                "serial": credential["id"],
+                "issued": credential["created_at"],
+                "code": request.app.state.tokens.join_code(credential["id"]),
                 "kind": credential["kind"],
                 "name": names.get((credential["kind"], credential["party_id"]), credential["label"]),
                 "label": credential["label"],
@@ -295,13 +357,44 @@ async def cards(request: Request) -> Response:
                 "svg": Markup(qr.svg_inline(border=2, svgclass="qr", omitsize=True)),  # sized by the stylesheet
             }
         )
-    return render(request, "cards.html", cards=printed, fair=shown["fair"])
+    return render(
+        request, "cards.html", cards=printed, fair=shown["fair"], join_url=base + "/join", loopback=is_loopback(base)
+    )
+
+
+async def booth_codes(request: Request) -> Response:
+    """A code for each booth's table: a tablet that scans it sees that booth's offerings."""
+    actor = await caller(request)
+    if actor is None or actor.role != Role.organiser:
+        return RedirectResponse("/login", status_code=303)
+    async with request.app.state.db.read() as session:
+        shown = await queries.view(session, actor)
+    base = public_base(request)
+    printed = [
+        {
+            "booth": supplier["booth"],
+            "name": supplier["name"],
+            "svg": Markup(
+                segno.make(f"{base}/tablet#booth={supplier['booth']}", error="m").svg_inline(
+                    border=2, svgclass="qr", omitsize=True
+                )
+            ),
+        }
+        for supplier in shown["suppliers"]
+        if supplier["approved"]
+    ]
+    return render(request, "booth-codes.html", codes=printed, fair=shown["fair"], loopback=is_loopback(base))
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` names this computer only: no tablet in the hall can reach it."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "") or host.startswith("127.") or host == "::1"
 
 
 def join_link(request: Request, credential_id: int) -> str:
     """The link a card's QR code holds: the card is in the fragment, which browsers never send to a server."""
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
-    return f"{base}/join#{request.app.state.tokens.card(credential_id)}"
+    return f"{public_base(request)}/join#{request.app.state.tokens.card(credential_id)}"
 
 
 async def wishes(request: Request) -> Response:
@@ -311,7 +404,13 @@ async def wishes(request: Request) -> Response:
     which the fair tells one phone's support from another's (``fair.tokens``).
     """
     response = render(
-        request, "wishes.html", role="resident", districts=DISTRICTS, categories=list(Category), audiences=AUDIENCES
+        request,
+        "wishes.html",
+        role="resident",
+        live=True,
+        districts=DISTRICTS,
+        categories=list(Category),
+        audiences=AUDIENCES,
     )
     if request.app.state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE)) is None:
         response.set_cookie(
@@ -327,6 +426,7 @@ async def wishes(request: Request) -> Response:
 
 routes = [
     Route("/", home),
+    Route("/sw.js", service_worker),
     Route("/wishes", wishes),
     Route("/join", join, methods=["GET", "POST"]),
     Route("/tablet", screen(Role.team, "tablet.html")),
@@ -334,6 +434,7 @@ routes = [
     Route("/board", screen(Role.public, "board.html")),
     Route("/console", screen(Role.organiser, "console.html")),
     Route("/console/cards", cards),
+    Route("/console/booth-codes", booth_codes),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/account/password", password, methods=["GET", "POST"]),

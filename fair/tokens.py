@@ -12,6 +12,9 @@ another:
   browser once and kept in the database only as an HMAC, so that a copy of
   the database opens no session.
 - ``csrf``: signs the forms' CSRF cookies (asgi-csrf).
+- ``code``: the short code printed under each card's QR code, to type where
+  a camera cannot scan (``XXXX-XXXX``, 31 signs without 0/O/1/I/L: about 40
+  bits, and every wrong try makes the address wait longer).
 - ``resident``: signs the cookie that tells one resident's phone from
   another on the wishes page, and keys the hash under which the core knows
   it (a wish's author, a support): the cookie itself is kept nowhere.
@@ -29,6 +32,14 @@ from dataclasses import dataclass
 from itsdangerous import BadData, URLSafeSerializer
 
 DEVICE, ORGANISER = "d", "o"  # the prefixes of the two kinds of session token
+CODE_SIGNS = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: what a person reads off paper and types
+CODE_LENGTH = 8
+
+
+def normal_code(typed: str) -> str:
+    """A typed code as printed: capitals, the dash in the middle, whatever spaces or case were typed."""
+    signs = "".join(sign for sign in typed.upper() if sign.isalnum())[: CODE_LENGTH + 1]
+    return f"{signs[:4]}-{signs[4:]}"
 _SESSION_TOKEN_CHARS = 43  # token_urlsafe(32)
 
 
@@ -55,8 +66,18 @@ class Tokens:
         self._card = URLSafeSerializer(derive(secret_key, "card"), salt="fair.card")
         self._session = derive(secret_key, "session")
         self.csrf_key = derive(secret_key, "csrf").hex()
+        self._code = derive(secret_key, "code")
         self._resident_key = derive(secret_key, "resident")
         self._resident = URLSafeSerializer(self._resident_key, salt="fair.resident")
+
+    def join_code(self, credential_id: int) -> str:
+        """The typeable code of a card: derived from the card, so a new card (reissued) has a new code."""
+        digest = int.from_bytes(hmac.new(self._code, f"card {credential_id}".encode(), hashlib.sha256).digest()[:8])
+        signs = []
+        for _ in range(CODE_LENGTH):
+            digest, sign = divmod(digest, len(CODE_SIGNS))
+            signs.append(CODE_SIGNS[sign])
+        return "".join(signs[:4]) + "-" + "".join(signs[4:])
 
     def new_resident(self) -> str:
         """A new resident's cookie: a random name for a phone, signed so that only the fair hands them out."""

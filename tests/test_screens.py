@@ -266,17 +266,30 @@ async def test_pages_of_another_role_send_the_visitor_away(screens: Screens):
     await expect(page).to_have_url(screens.hall.url + "/login")
 
 
-async def test_the_tablet_and_booth_pages_weigh_under_150_kb_gzipped(screens: Screens):
-    for who, path in (("library", "/tablet"), ("troupe", "/booth")):
-        page = await screens.join(who)
-        await connected(page)
-        urls = await page.evaluate("performance.getEntriesByType('resource').map((r) => r.name)")
-        total = 0
-        async with httpx.AsyncClient(cookies={"fair_session": screens.hall.token(who)}) as http:
-            for url in [screens.hall.url + path, *urls]:
-                if url.startswith(screens.hall.url) and "/socket.io/" not in url:
-                    total += len(gzip.compress((await http.get(url)).content))
-        assert total <= 150 * 1024, f"{path} weighs {total / 1024:.0f} KB gzipped"
+@pytest.mark.parametrize("who, path", [("library", "/tablet"), ("troupe", "/booth"), (None, "/board"),
+                                       ("organiser", "/console"), (None, "/wishes")])
+async def test_every_screen_s_first_load_weighs_under_150_kb_as_sent(screens: Screens, who, path):
+    """What the browser really transferred (compressed), page, styles, scripts and libraries, on a first load."""
+    hall, responses = screens.hall, []
+    context = await screens.browser.new_context(viewport=TABLET)  # a device that has never loaded anything
+    if who is not None:
+        token = await hall.organiser_token() if who == "organiser" else hall.token(who)
+        await context.add_cookies([{"name": "fair_session", "value": token, "url": hall.url}])
+    page = await context.new_page()
+    page.on("response", lambda response: responses.append(response))
+    await page.goto(hall.url + path)
+    await connected(page)
+    sent = 0
+    for response in responses:
+        if "/socket.io/" in response.url or response.url.endswith("/sw.js"):
+            continue
+        sent += (await response.request.sizes())["responseBodySize"]
+        kind = response.headers.get("content-type", "")
+        if response.status == 200 and kind.startswith(("text/", "application/javascript")):
+            assert response.headers.get("content-encoding") == "gzip", f"{response.url} is sent uncompressed"
+    assert sent <= 150 * 1024, f"{path} weighs {sent / 1024:.0f} KB as sent"
+    vendor = [r for r in responses if "/static/vendor/" in r.url and r.status == 200]
+    assert vendor and all("immutable" in r.headers["cache-control"] and "?v=" in r.url for r in vendor)
 
 
 async def test_joining_asks_before_it_signs_in_and_leaves_no_card_in_the_address_bar(screens: Screens):
@@ -296,10 +309,38 @@ async def test_joining_asks_before_it_signs_in_and_leaves_no_card_in_the_address
     session = next(c for c in await page.context.cookies() if c["name"] == "fair_session")
     assert session["value"] != card and session["httpOnly"] and session["sameSite"] == "Lax"
 
-    empty = await screens.open("/join", locale="en")
-    await expect(empty.locator("#join-status")).to_have_text(
-        "This link holds no join card. Scan the QR code on your card again."
-    )
+
+
+async def test_a_card_s_typed_code_joins_a_second_device(screens: Screens):
+    """No camera: the code printed under the QR code, typed into /join on another device, signs it in."""
+    hall = screens.hall
+    code = hall.tokens.join_code(hall.credentials["library"])
+    other = await screens.open("/join", locale="en")  # a context of its own: another tablet
+    await expect(other.locator("input[name=code]")).to_be_focused()
+    await other.fill("input[name=code]", "ZZZZ-ZZZZ")
+    await other.get_by_role("button", name="Continue").click()
+    await expect(other.locator(".notice.error")).to_contain_text("No card has this code")
+    await other.fill("input[name=code]", code.lower().replace("-", " "))  # as a person may type it
+    await other.get_by_role("button", name="Continue").click()
+    await expect(other.locator("#join-question")).to_have_text("Sign in as 玄武区图书馆?")
+    await other.get_by_role("button", name="Sign in").click()
+    await expect(other).to_have_url(hall.url + "/tablet")
+    await connected(other)
+    await expect(other.locator("#me-name")).to_have_text("玄武区图书馆")
+
+
+async def test_the_cards_print_a_code_a_serial_and_a_warning_when_no_tablet_can_reach_them(screens: Screens):
+    hall = screens.hall
+    console = await screens.organiser(locale="en")
+    sheet = await console.context.new_page()
+    await sheet.goto(f"{hall.url}/console/cards?card={hall.credentials['troupe']}")
+    cards = sheet.locator(".join-card")
+    await expect(cards).to_have_count(1)  # one card, reissued for a lost one, not the whole sheet
+    await expect(cards.locator(".code")).to_have_text(hall.tokens.join_code(hall.credentials["troupe"]))
+    await expect(cards).to_contain_text(f"No. {hall.credentials['troupe']}, issued")
+    await expect(cards.locator(".how")).to_contain_text(f"{hall.url}/join")
+    await expect(sheet.locator(".notice.error")).to_contain_text("only this computer can reach")
+    await shoot(sheet, "card-one")
 
 
 async def test_the_screens_run_under_a_policy_of_their_own_scripts_and_sockets(screens: Screens):
@@ -433,3 +474,38 @@ async def test_a_residents_wish_is_booked_negotiated_ordered_and_answered(screen
         (booth, g.troupe),
     ):
         await assert_the_page_holds_the_servers_view(hall, page, actor)
+
+
+AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize(
+    "who, path",
+    [("library", "/tablet"), ("troupe", "/booth"), (None, "/board"), ("organiser", "/console"), (None, "/wishes"),
+     (None, "/"), (None, "/join"), (None, "/login")],
+)
+async def test_axe_finds_nothing_critical_or_serious(screens: Screens, who, path):
+    """axe-core (the accessibility engine browsers' tools use) on each screen, in Chinese, once it has drawn."""
+    hall = screens.hall
+    context = await screens.browser.new_context(viewport=TABLET, bypass_csp=True)  # to inject axe's script
+    await context.add_cookies([{"name": "fair_locale", "value": "zh_CN", "url": hall.url}])
+    if who is not None:
+        token = await hall.organiser_token() if who == "organiser" else hall.token(who)
+        await context.add_cookies([{"name": "fair_session", "value": token, "url": hall.url}])
+    page = await context.new_page()
+    await page.goto(hall.url + path)
+    if path not in ("/", "/join", "/login"):
+        await connected(page)
+    await page.add_script_tag(path=AXE)
+    bad = []
+    tabs = await page.locator("[role=tab]").all()
+    for tab in tabs or [None]:  # every tab's panel, shown in turn: axe skips what is hidden
+        if tab is not None:
+            await tab.click()
+        found = await page.evaluate("axe.run(document).then((r) => r.violations)")
+        bad += [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
+            for v in found
+            if v["impact"] in ("critical", "serious")
+        ]
+    assert not bad, "\n".join(sorted(set(bad)))

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt
 from sqlalchemy import bindparam, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.actors import Actor, Role
@@ -228,6 +228,14 @@ async def card(session: AsyncSession, credential_id: int, policy: DevicePolicy) 
     elif credential.kind == CredentialKind.team:
         name = (await session.get(Team, credential.party_id)).name
     return {"credential_id": credential.id, "kind": credential.kind, "name": name, "fair_id": credential.fair_id}
+
+
+async def valid_cards(session: AsyncSession, fair_id: int) -> list[int]:
+    """The fair's cards that are not revoked: among them, the one a typed join code names."""
+    rows = await session.exec(
+        select(Credential.id).where(Credential.fair_id == fair_id, col(Credential.revoked_at).is_(None))
+    )
+    return list(rows.scalars().all())
 
 
 async def admit(session: AsyncSession, token_hash: str, policy: DevicePolicy) -> Actor:

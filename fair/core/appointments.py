@@ -31,7 +31,7 @@ from fair.core.guards import (
 from fair.core.inputs import AppointmentRef, BookSlot, Invite, PublishSlots, SlotRef
 from fair.core.rows import Row, get, insert_row, new, not_found, returned
 from fair.core.views import appointment_view, slot_view
-from fair.core.wishes import SHANGHAI
+from fair.i18n import SHANGHAI
 from fair.models import (
     ACTIVE_APPOINTMENT_STATES,
     Appointment,

@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from pydantic_core import PydanticCustomError
 
 from fair.core.errors import N_, Code, FairError
-from fair.core.labels import INPUT_PROBLEMS, INVALID
+from fair.core.labels import FIELDS, INPUT_PROBLEMS, INVALID
 from fair.models import AUDIENCES, CITY, DISTRICTS, UNITS, Category, Funding, TeamKind
 
 MAX_FEN = 10**12  # ¥10 billion: far above any budget
@@ -288,8 +288,13 @@ def parse(model: type[InputT], payload: Any) -> InputT:
         return model.model_validate(payload)
     except ValidationError as error:
         first = error.errors(include_url=False, include_input=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "-"
         problem = INPUT_PROBLEMS.get(first["type"], INVALID)
+        named = next((FIELDS[part] for part in reversed(first["loc"]) if part in FIELDS), None)
+        if named is not None:  # a field a person filled in, named in words
+            raise FairError(
+                Code.invalid_input, N_("%(field_label)s %(problem_label)s."), field_label=named, problem_label=problem
+            ) from None
+        field = ".".join(str(part) for part in first["loc"]) or "-"  # an id or an envelope: a program's mistake
         raise FairError(
             Code.invalid_input, N_("The field %(field)s %(problem_label)s."), field=field, problem_label=problem
         ) from None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
@@ -29,9 +28,9 @@ from fair.core.guards import current_fair
 from fair.core.inputs import ModerateWish, SubmitWish, WishRef
 from fair.core.rows import Row, get, insert_row, labelled, new, returned, unpack
 from fair.core.views import answer_view, wish_view
+from fair.i18n import SHANGHAI
 from fair.models import CITY, Order, Supplier, Team, Wish, WishStatus, WishSupport
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 WISHES_A_DAY = 5  # a device may submit this many wishes a day; more is a flood, not a neighbourhood's voice
 
 SUPPORTED_TODAY = select(WishSupport.id).where(

@@ -1,9 +1,8 @@
 // The projector board: the three headline figures, orders by district, and the ticker.
 // It has no controls: it reconnects by itself and says when it may be behind.
-import { CATEGORIES, DISTRICTS, Live, categoryName, count, el, fill, money, t, when } from "./core.js";
+import { CATEGORIES, DISTRICTS, Live, categoryName, clockOf, count, el, fill, t, wan } from "./core.js";
 
 const live = new Live();
-const chart = echarts.init(document.getElementById("district-chart"), null, { renderer: "canvas" });
 const counters = { performance: "performance_orders", tle: "training_lecture_exhibition_orders", books: "book_volumes" };
 const shownFigures = {};
 
@@ -25,49 +24,43 @@ function animate(id, target) {
   node.parentElement.classList.add("pulse");
 }
 
+/**
+ * Each district's orders as a bar, with the money, and which categories of service have reached it yet
+ * (送戏下乡, 送书下乡): a cell lights up with its orders.  The city's own orders count under 市级.
+ */
 function drawDistricts(tally) {
-  const rows = DISTRICTS.map((district) => ({ district, ...tally.by_district[district] }));
-  chart.setOption({
-    animationDurationUpdate: 600,
-    grid: { left: 110, right: 170, top: 10, bottom: 10 },
-    xAxis: { type: "value", show: false },
-    yAxis: { type: "category", inverse: true, data: rows.map((r) => r.district),
-      axisLabel: { color: "#f4efe6", fontSize: 26 }, axisLine: { show: false }, axisTick: { show: false } },
-    series: [{
-      type: "bar", data: rows.map((r) => r.orders), barMaxWidth: 34,
-      itemStyle: { color: "#e4b34c", borderRadius: [0, 6, 6, 0] },
-      label: { show: true, position: "right", color: "#f4efe6", fontSize: 22,
-        formatter: ({ dataIndex }) => `${rows[dataIndex].orders} · ${money(rows[dataIndex].amount_fen)}` },
-    }],
+  const largest = Math.max(1, ...DISTRICTS.map((d) => tally.by_district[d].orders));
+  const head = el("tr", {}, el("th", {}, ""), el("th", {}, ""), el("th", {}, ""),
+    CATEGORIES.map((c) => el("th", { scope: "col", class: "kind" }, categoryName(c).slice(0, 1))));
+  const rows = DISTRICTS.map((district) => {
+    const { orders, amount_fen: amount } = tally.by_district[district];
+    const bar = el("span", { class: "bar-fill" });
+    bar.style.setProperty("--share", String(orders / largest));
+    return el("tr", {},
+      el("th", { scope: "row" }, district),
+      el("td", { class: "bar-cell" }, bar),
+      el("td", { class: "figure-cell" }, count(orders), " · ", wan(amount)),
+      CATEGORIES.map((category) => {
+        const reached = tally.coverage[district][category];
+        return el("td", { class: reached ? "reached" : "missing", title: categoryName(category) }, reached ? count(reached) : "");
+      }));
   });
-}
-
-/** Which categories of service have reached each district yet (送戏下乡, 送书下乡): a cell lights up with its orders. */
-function drawCoverage(tally) {
-  const head = el("tr", {}, el("th", {}, ""), CATEGORIES.map((c) => el("th", { scope: "col" }, categoryName(c))));
-  const rows = DISTRICTS.slice(1).map((district) => el("tr", {},
-    el("th", { scope: "row" }, district),
-    CATEGORIES.map((category) => {
-      const orders = tally.coverage[district][category];
-      return el("td", { class: orders ? "reached" : "missing" }, orders ? count(orders) : "·");
-    })));
-  fill(document.getElementById("coverage"), el("thead", {}, head), el("tbody", {}, rows));
+  fill(document.getElementById("district-chart"), el("thead", {}, head), el("tbody", {}, rows));
 }
 
 function render(view) {
   const { tally } = view;
   document.getElementById("fair-name").textContent = view.fair.name;
   for (const [id, key] of Object.entries(counters)) animate(id, tally.headline[key]);
-  document.getElementById("total-money").textContent = money(tally.total.amount_fen);
+  document.getElementById("total-money").textContent = wan(tally.total.amount_fen);
   document.getElementById("total-orders").textContent = t("%(count)s orders", { count: count(tally.total.orders) });
   drawDistricts(tally);
-  drawCoverage(tally);
   if (!tally.latest.length) return fill(document.getElementById("ticker"), el("li", { class: "empty" }, t("No orders yet.")));
-  fill(document.getElementById("ticker"), tally.latest.map((order) => el("li", {},
-    el("time", {}, when(order.confirmed_at)),
+  const ticker = document.getElementById("ticker");
+  fill(ticker, tally.latest.map((order) => el("li", {},
+    el("time", {}, clockOf(order.confirmed_at)),
     el("span", { class: "who" }, order.team_name, " → ", order.supplier_name),
-    el("span", { class: "what" }, order.offering_title, ` · ${order.quantity} ${order.unit} · `, money(order.amount_fen)))));
+    el("span", { class: "what" }, order.offering_title, ` · ${order.quantity} ${order.unit} · `, wan(order.amount_fen)))));
 }
 
 live.watch(render);
-new ResizeObserver(() => chart.resize()).observe(document.getElementById("district-chart"));

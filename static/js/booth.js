@@ -4,7 +4,7 @@ import {
 } from "./core.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { negotiationCard } from "./negotiation.js";
-import { askTerms } from "./terms.js";
+import { askTerms, wrongNumber } from "./terms.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
@@ -18,41 +18,87 @@ async function act(command, payload, label, done) {
   return ack;
 }
 
-/** The offering form, for publishing (no `offering`) or editing. Resolves with the payload or null. */
-function askOffering(offering) {
+/**
+ * The offering form, for publishing (no `offering`) or editing, sent with `send(payload)`.  It stays open,
+ * with everything typed, until the server accepts it; a refusal is shown in it.  Resolves with the ack, or null.
+ */
+function askOffering(offering, send) {
   return new Promise((resolve) => {
     const field = (label, input) => el("label", {}, label, input);
     const category = el("select", { name: "category", disabled: !!offering },
       CATEGORIES.map((c) => el("option", { value: c, selected: offering && offering.category === c }, categoryName(c))));
     const title = el("input", { name: "title", required: true, maxLength: 120, value: offering ? offering.title : "" });
     const description = el("textarea", { name: "description", maxLength: 2000, rows: 3 }, offering ? offering.description : "");
-    const price = el("input", { name: "price", type: "number", min: "0.01", step: "0.01", required: true,
+    const price = el("input", { name: "price", type: "text", inputMode: "decimal", required: true, autocomplete: "off",
       value: offering ? (offering.unit_price_fen / 100).toFixed(2) : "" });
-    const capacity = el("input", { name: "capacity", type: "number", min: 1, step: 1, required: true, value: offering ? offering.capacity : 1 });
-    const dates = el("input", { name: "dates", placeholder: "2023-04-01, 2023-04-08" });
+    const capacity = el("input", { name: "capacity", type: "text", inputMode: "numeric", required: true, autocomplete: "off",
+      value: offering ? String(offering.capacity) : "1" });
+    // Bookable dates: picked one by one, shown as chips; an offering with dates sells one unit per date.
+    const dates = new Set();
+    const chips = el("span", { class: "tags" });
+    const drawChips = () => fill(chips, [...dates].sort().map((day) => el("button", { type: "button", class: "tag",
+      "aria-label": t("Remove %(day)s", { day }), onclick: () => { dates.delete(day); drawChips(); } }, day, " ×")));
+    const picker = el("input", { type: "date", name: "date", min: "2023-01-01", max: "2099-12-31" });
+    const addDay = el("button", { type: "button", onclick: () => { if (picker.value) dates.add(picker.value); picker.value = ""; drawChips(); } }, t("Add the date"));
     const audience = el("input", { name: "audience", value: offering ? offering.audience.join(", ") : "", placeholder: t("e.g. 少儿, 老年人") });
     const districts = el("select", { name: "districts", multiple: true, size: 4 },
       DISTRICTS.slice(1).map((d) => el("option", { value: d, selected: offering && offering.districts.includes(d) }, d)));
-    const split = (text) => text.split(/[,，、\s]+/).map((s) => s.trim()).filter(Boolean);
-    const form = el("form", { method: "dialog", class: "terms" },
-      el("h2", {}, offering ? t("Edit offering") : t("Publish a new offering")),
-      field(t("Category"), category), field(t("Title"), title), field(t("Description"), description),
-      field(t("Unit price (¥)"), price), field(t("Capacity"), capacity),
-      field(offering ? t("Add bookable dates") : t("Bookable dates (optional)"), dates),
-      field(t("Audience"), audience), field(t("Districts served (none: all)"), districts),
-      el("menu", {}, el("button", { type: "button", onclick: () => dialog.close("cancel") }, t("Cancel")),
-        el("button", { type: "submit", class: "primary", value: "send" }, offering ? t("Save") : t("Publish"))));
-    const dialog = el("dialog", { class: "dialog" }, form);
-    dialog.addEventListener("close", () => {
-      dialog.remove();
-      if (dialog.returnValue !== "send") return resolve(null);
+    const split = (text) => text.split(/[,，、\s]+/).map((part) => part.trim()).filter(Boolean);
+    const problem = el("p", { class: "notice error", hidden: true, role: "alert" });
+    const mistake = () => {
+      if (!title.value.trim()) return t("Give the offering a title.");
+      const wrongPrice = wrongNumber(price.value, { least: 0.01 });
+      if (wrongPrice) return [t("Unit price"), wrongPrice].join(": ");
+      const wrongCapacity = wrongNumber(capacity.value, { whole: true, least: 1 });
+      if (wrongCapacity) return [t("Capacity"), wrongCapacity].join(": ");
+      const booked = offering ? offering.dates.length : 0;
+      if ((booked || dates.size) && Number.parseInt(capacity.value, 10) > booked + dates.size) {
+        return t("An offering with dates sells one unit per date: add dates, or lower the capacity to %(count)s.", { count: booked + dates.size });
+      }
+      return null;
+    };
+    const submit = el("button", { type: "submit", class: "primary" }, offering ? t("Save") : t("Publish"));
+    let ack = null;
+    const form = el("form", { class: "terms", novalidate: true, oninput: () => (problem.hidden = true), onsubmit: async (event) => {
+      event.preventDefault();
+      const wrong = mistake();
+      if (wrong) {
+        problem.textContent = wrong;
+        problem.hidden = false;
+        return;
+      }
       const common = {
         title: title.value.trim(), description: description.value.trim(),
         unit_price_fen: Math.round(Number.parseFloat(price.value) * 100), capacity: Number.parseInt(capacity.value, 10),
         audience: split(audience.value), districts: [...districts.selectedOptions].map((o) => o.value),
       };
-      if (offering) resolve({ offering_id: offering.id, ...common, add_dates: split(dates.value) });
-      else resolve({ category: category.value, unit: UNITS[category.value], ...common, dates: split(dates.value) });
+      const payload = offering
+        ? { offering_id: offering.id, ...common, add_dates: [...dates].sort() }
+        : { category: category.value, unit: UNITS[category.value], ...common, dates: [...dates].sort() };
+      submit.disabled = true;
+      const answer = await send(payload);
+      submit.disabled = false;
+      if (answer.ok) {
+        ack = answer;
+        dialog.close();
+      } else {
+        problem.textContent = refusal(answer); // what was typed stays, to be corrected
+        problem.hidden = false;
+      }
+    } },
+      el("h2", {}, offering ? t("Edit offering") : t("Publish a new offering")),
+      field(t("Category"), category), field(t("Title"), title), field(t("Description"), description),
+      field(t("Unit price (¥)"), price), field(t("Capacity"), capacity),
+      el("fieldset", { class: "days" }, el("legend", {}, offering ? t("Add bookable dates") : t("Bookable dates (optional: one unit per date)")),
+        offering && offering.dates.length ? el("p", { class: "muted" }, offering.dates.map((d) => d.day).join(", ")) : null,
+        picker, addDay, chips),
+      field(t("Audience"), audience), field(t("Districts served (none: all)"), districts),
+      problem,
+      el("menu", {}, el("button", { type: "button", onclick: () => dialog.close() }, t("Cancel")), submit));
+    const dialog = el("dialog", { class: "dialog" }, form);
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(ack);
     });
     document.body.append(dialog);
     dialog.showModal();
@@ -61,10 +107,12 @@ function askOffering(offering) {
 
 async function counter(view, n) {
   const offering = view.offerings.find((o) => o.id === n.offering_id);
-  const terms = await askTerms({ title: t("Counter-offer"), offering, start: n.terms || {}, rate_bp: view.fair.subsidy_rate_bp });
-  if (!terms) return;
-  const payload = n.terms ? { negotiation_id: n.id, base_version: n.version, terms } : { negotiation_id: n.id, terms };
-  await act(n.terms ? "negotiation.counter" : "negotiation.propose", payload, t("Counter-offer: %(title)s", { title: n.offering_title }));
+  await askTerms({
+    title: t("Counter-offer"), offering, start: n.terms || {}, rate_bp: view.fair.subsidy_rate_bp,
+    send: (terms) => live.command(n.terms ? "negotiation.counter" : "negotiation.propose",
+      n.terms ? { negotiation_id: n.id, base_version: n.version, terms } : { negotiation_id: n.id, terms },
+      t("Counter-offer: %(title)s", { title: n.offering_title })),
+  });
 }
 
 
@@ -76,10 +124,10 @@ function offeringCard(offering) {
     el("p", { class: "left" }, t("%(left)s of %(capacity)s %(unit)s left", { left: offering.remaining, capacity: offering.capacity, unit: offering.unit })),
     offering.dates.length ? el("p", { class: "days" }, offering.dates.map((d) => el("span", { class: `tag ${d.free ? "" : "taken"}` }, d.day))) : null,
     withdrawn ? el("p", { class: "muted" }, t("Withdrawn")) : el("menu", { class: "actions" },
-      el("button", { type: "button", class: "primary", onclick: () => act("offering.spotlight", { offering_id: offering.id }, t("Spotlight: %(title)s", { title: offering.title }), t("Pushed to every tablet.")) }, t("Spotlight")),
+      el("button", { type: "button", class: "primary", dataset: { needs: "live" }, onclick: () => act("offering.spotlight", { offering_id: offering.id }, t("Spotlight: %(title)s", { title: offering.title }), t("Pushed to every tablet.")) }, t("Spotlight")),
       el("button", { type: "button", onclick: async () => {
-        const payload = await askOffering(offering);
-        if (payload) await act("offering.update", payload, t("Edit: %(title)s", { title: offering.title }), t("Saved."));
+        const ack = await askOffering(offering, (payload) => live.command("offering.update", payload, t("Edit: %(title)s", { title: offering.title })));
+        if (ack) toast(t("Saved."));
       } }, t("Edit")),
       el("button", { type: "button", class: "danger", onclick: () => {
         if (window.confirm(t("Withdraw %(title)s? Open negotiations on it will expire.", { title: offering.title }))) {
@@ -98,7 +146,7 @@ function queuePanel(view) {
       called ? el("strong", {}, called.team_name) : null,
       el("span", { class: "muted" }, t("%(count)s waiting", { count: queue.waiting }))),
     el("menu", { class: "actions" },
-      el("button", { type: "button", class: "primary", disabled: !queue.waiting && !called,
+      el("button", { type: "button", class: "primary", dataset: { needs: "open" }, disabled: !queue.waiting && !called,
         onclick: () => act("queue.next", {}, t("Next team"), null) }, called ? t("Done: call the next team") : t("Call the next team")),
       called ? el("button", { type: "button", onclick: () => act("queue.skip", {}, t("Skip"), null) }, t("Not here: skip")) : null),
     el("p", { class: "muted" }, t("A team called that has not come within %(minutes)s minutes is skipped.", { minutes: view.fair.queue_grace_minutes })),
@@ -160,11 +208,40 @@ async function teamsToMeet(view) {
 document.querySelector('[data-tab="teams"]').addEventListener("click", () => live.view && teamsToMeet(live.view));
 
 document.getElementById("publish").addEventListener("click", async () => {
-  const payload = await askOffering(null);
-  if (payload) await act("offering.publish", payload, t("Publish: %(title)s", { title: payload.title }), t("Published."));
+  const ack = await askOffering(null, (payload) => live.command("offering.publish", payload, t("Publish: %(title)s", { title: payload.title })));
+  if (ack) toast(t("Published."));
 });
 
-live.watch((view) => {
+// An optional sound (and a buzz, on a phone) when a team puts terms on the table: a busy booth hears it.
+const chime = document.getElementById("chime");
+const chiming = () => localStorage.getItem("fair.chime") === "on";
+const showChime = () => {
+  chime.setAttribute("aria-pressed", String(chiming()));
+  chime.textContent = chiming() ? t("Sound: on") : t("Sound: off");
+};
+chime.addEventListener("click", () => {
+  localStorage.setItem("fair.chime", chiming() ? "off" : "on");
+  showChime();
+});
+showChime();
+let audio = null;
+function ring() {
+  audio = audio || new AudioContext();
+  const tone = audio.createOscillator();
+  const volume = audio.createGain();
+  tone.frequency.value = 880;
+  volume.gain.setValueAtTime(0.2, audio.currentTime);
+  volume.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+  tone.connect(volume).connect(audio.destination);
+  tone.start();
+  tone.stop(audio.currentTime + 0.4);
+  if (navigator.vibrate) navigator.vibrate([120, 60, 120]);
+}
+
+live.watch((view, events) => {
+  const proposals = (events || []).filter((event) => event.type === "negotiation.updated"
+    && event.data.negotiation.turn === "supplier" && ["opened", "proposed", "countered"].includes(event.data.change));
+  if (proposals.length && chiming()) ring();
   fill(document.getElementById("waiting"), queuePanel(view));
   document.getElementById("waiting-count").textContent = view.queue.waiting ? String(view.queue.waiting) : "";
   fill(document.getElementById("meeting-list"), meetingsPanel(view));

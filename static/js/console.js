@@ -1,13 +1,12 @@
 // The organiser's console: open and close the fair, approve, set budgets and the subsidy,
 // manage join links, and watch the analytics.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, clockOf, count, el, fill, hourOf, money, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, bars, categoryName, clockOf, count, el, fill, hourOf, money, refusal, t, tabs, toast, when,
 } from "./core.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
 document.querySelector('[data-tab="links"]').addEventListener("click", () => refreshRegister());
-const hourChart = echarts.init(document.getElementById("hour-chart"));
 const kindName = (kind) => ({
   city_centre: t("City cultural centre"), district_centre: t("District cultural centre"), library: t("Library"),
   district_bureau: t("District culture bureau"), street: t("Street"), community: t("Community"),
@@ -161,7 +160,8 @@ function participants(view) {
     el("table", { class: "register" },
       el("thead", {}, el("tr", {}, [t("Team"), t("Kind"), t("District"), t("Approved"), t("Budget (¥)"), t("Spent"), t("Left")].map((h) => el("th", {}, h)))),
       el("tbody", {}, view.teams.map((team) => {
-        const budget = el("input", { type: "number", min: 0, step: "0.01", value: (team.budget.budget_fen / 100).toFixed(2), class: "money-input" });
+        const budget = el("input", { type: "number", min: 0, step: "0.01", value: (team.budget.budget_fen / 100).toFixed(2), class: "money-input",
+          "aria-label": t("Budget of %(name)s (¥)", { name: team.name }) });
         return el("tr", { dataset: { team: team.id } },
           el("td", {}, team.name), el("td", {}, kindName(team.kind)), el("td", {}, team.district),
           el("td", {}, approve("team", team.id, team.approved, team.name)),
@@ -238,10 +238,9 @@ function organisers() {
   ];
 }
 
+let linkFilter = "";
+
 function links(view) {
-  const names = new Map([...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`]), ...view.teams.map((tm) => [`team:${tm.id}`, tm.name])]);
-  const kind = { supplier: t("Booth"), team: t("Buyer team"), projector: t("Projector") };
-  const cards = new Map(whoIsIn ? whoIsIn.cards.map((c) => [c.credential_id, c]) : []);
   const party = el("select", { name: "party" },
     el("option", { value: "projector:" }, t("Projector")),
     view.suppliers.map((s) => el("option", { value: `supplier:${s.id}` }, [t("Booth"), s.booth, s.name].join(" "))),
@@ -250,32 +249,44 @@ function links(view) {
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
       const [chosenKind, id] = party.value.split(":");
-      actOnAccess("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print the cards again."));
+      actOnAccess("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print it from the list."));
     } }, el("label", {}, t("New join link for"), party), el("button", { type: "submit" }, t("Issue")),
+    el("label", {}, t("Find"), el("input", { type: "search", value: linkFilter, placeholder: t("A booth or team"),
+      oninput: (event) => { linkFilter = event.target.value.trim(); fill(document.getElementById("link-table"), linkTable(current)); } })),
     el("button", { type: "button", id: "refresh-devices", onclick: refreshRegister }, t("Refresh the devices"))),
     whoIsIn && whoIsIn.cards_expire_at ? el("p", { class: "muted" }, t("The cards stop working at %(time)s.", { time: when(whoIsIn.cards_expire_at) })) : null,
-    el("table", { class: "register" },
-      el("thead", {}, el("tr", {}, [t("Kind"), t("For"), t("State"), t("Devices signed in"), ""].map((h) => el("th", {}, h)))),
-      el("tbody", {}, view.credentials.map((c) => el("tr", { dataset: { credential: c.id } },
-        el("td", {}, kind[c.kind]), el("td", {}, names.get(`${c.kind}:${c.party_id}`) || c.label),
-        el("td", {}, c.revoked ? t("Revoked") : t("Valid")),
-        el("td", {}, c.revoked ? null : devicesOf(cards.get(c.id))),
-        el("td", {}, c.revoked ? null : el("button", { type: "button", class: "danger", onclick: () => {
-          if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) actOnAccess("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
-        } }, t("Revoke"))))))),
+    el("div", { id: "link-table" }, linkTable(view)),
     organisers(),
   ];
+}
+
+/** The join links, those matching the search only. */
+function linkTable(view) {
+  const names = new Map([...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`]), ...view.teams.map((tm) => [`team:${tm.id}`, tm.name])]);
+  const kind = { supplier: t("Booth"), team: t("Buyer team"), projector: t("Projector") };
+  const cards = new Map(whoIsIn ? whoIsIn.cards.map((c) => [c.credential_id, c]) : []);
+  return el("table", { class: "register" },
+      el("thead", {}, el("tr", {}, [t("No."), t("Kind"), t("For"), t("Issued"), t("State"), t("Devices signed in"), ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, view.credentials.filter((c) => !linkFilter || (names.get(`${c.kind}:${c.party_id}`) || c.label).includes(linkFilter))
+        .map((c) => el("tr", { dataset: { credential: c.id } },
+          el("td", {}, String(c.id)), el("td", {}, kind[c.kind]), el("td", {}, names.get(`${c.kind}:${c.party_id}`) || c.label),
+          el("td", {}, when(c.created_at)),
+          el("td", {}, c.revoked ? t("Revoked") : t("Valid")),
+          el("td", {}, c.revoked ? null : devicesOf(cards.get(c.id))),
+          el("td", {}, c.revoked ? null : el("menu", { class: "actions" },
+            el("a", { class: "button", href: `/console/cards?card=${c.id}`, target: "_blank", rel: "noopener" }, t("Print this card")),
+            el("button", { type: "button", class: "danger", onclick: () => {
+              if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) actOnAccess("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
+            } }, t("Revoke"))))))));
 }
 
 function analytics(view) {
   const hours = new Map();
   for (const order of view.orders) hours.set(hourOf(order.confirmed_at), (hours.get(hourOf(order.confirmed_at)) || 0) + 1);
   const labels = [...hours.keys()].sort();
-  hourChart.setOption({
-    grid: { left: 40, right: 10, top: 10, bottom: 30 },
-    xAxis: { type: "category", data: labels.map((h) => `${h}:00`) }, yAxis: { type: "value", minInterval: 1 },
-    series: [{ type: "bar", data: labels.map((h) => hours.get(h)), barMaxWidth: 48, itemStyle: { color: "#b0412e" } }],
-  });
+  fill(document.getElementById("hour-chart"), labels.length
+    ? bars(labels, { label: (hour) => `${hour}:00`, value: (hour) => hours.get(hour), figure: (hour) => count(hours.get(hour)) })
+    : el("p", { class: "empty" }, t("No orders yet.")));
   const tally = view.tally;
   fill(document.getElementById("by-category"), el("table", { class: "register" },
     el("thead", {}, el("tr", {}, [t("Category"), t("Orders"), t("Units"), t("Amount")].map((h) => el("th", {}, h)))),
@@ -313,5 +324,3 @@ live.watch((view, changed) => {
     coverageSoon = setTimeout(coverage, 1000);
   }
 });
-// The chart is drawn while its tab may be hidden: size it again whenever its box changes.
-new ResizeObserver(() => hourChart.resize()).observe(document.getElementById("hour-chart"));

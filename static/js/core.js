@@ -30,6 +30,13 @@ export const clockOf = (iso) => clockOnly.format(new Date(iso));
 /** Money is integer fen; shown as ¥ with thousands separators. */
 export const money = (fen) => "¥" + yuan.format(Math.trunc(fen) / 100);
 export const count = (n) => whole.format(n);
+const tenThousands = new Intl.NumberFormat(tag, { maximumFractionDigits: 1 });
+/** Money as a board shows it from afar: ¥ in 万 (ten thousand yuan) once it is that large, in k in English. */
+export function wan(fen) {
+  const yuanAmount = Math.trunc(fen) / 100;
+  if (yuanAmount < 10000) return money(fen);
+  return locale === "en" ? `¥${tenThousands.format(yuanAmount / 1000)}k` : `¥${tenThousands.format(yuanAmount / 10000)}万`;
+}
 /** Times are UTC on the wire and shown in Asia/Shanghai. */
 export const when = (iso) => clock.format(new Date(iso));
 export const hourOf = (iso) => hourOnly.format(new Date(iso));
@@ -68,6 +75,20 @@ export function el(name, attrs = {}, ...children) {
 /** Replace a container's content. */
 export function fill(container, ...children) {
   container.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+/**
+ * A bar chart as plain HTML: one row per item, the bar's length its share of the largest value (a CSS
+ * variable, set through the CSSOM, which the content security policy allows), and the figure beside it.
+ */
+export function bars(rows, { label, value, figure }) {
+  const largest = Math.max(1, ...rows.map(value));
+  return el("ol", { class: "bars" }, rows.map((row) => {
+    const bar = el("span", { class: "bar-fill" });
+    bar.style.setProperty("--share", String(value(row) / largest));
+    return el("li", {}, el("span", { class: "bar-label" }, label(row)), el("span", { class: "bar-track" }, bar),
+      el("span", { class: "bar-figure" }, figure(row)));
+  }));
 }
 
 /** A short message at the foot of the screen. */
@@ -170,12 +191,20 @@ function deviceId() {
   return id;
 }
 
+/** The button last pressed, so that the command it starts can hold it until answered (no double taps). */
+let pressed = null;
+document.addEventListener("click", (event) => {
+  pressed = event.target instanceof Element ? event.target.closest("button") : null;
+  queueMicrotask(() => queueMicrotask(() => (pressed = null))); // only the command started by this very click
+}, true);
+
 export class Live {
   /** `as`: "resident" on the wishes page, where a phone may wish and support (it carries the fair's cookie). */
   constructor({ as } = {}) {
     this.view = null;
     this.cursor = null;
     this.synced = false;
+    this.ended = false; // the server refused this screen's session: nothing will bring it back
     this.buffer = [];
     this.watchers = [];
     this.fresh = new Set(); // offerings published or spotlighted while this screen watched
@@ -187,18 +216,25 @@ export class Live {
     this.indicator = document.getElementById("connection");
     this.socket = io({ transports: ["websocket"], auth: as ? { locale, as } : { locale }, reconnectionDelayMax: 3000 });
     this.socket.on("connect", () => this.sync());
-    this.socket.on("disconnect", () => this.status("offline"));
+    this.socket.on("disconnect", (reason) => {
+      this.synced = false;
+      this.status();
+      // The server itself sent this screen away (a revoked card, a device signed out): ask once more to learn why.
+      if (reason === "io server disconnect") this.socket.connect();
+    });
     this.socket.on("connect_error", (error) => {
-      this.status("offline");
-      if (error && error.data && error.data.code) {
-        this.socket.disconnect(); // a refused credential: trying again will not help
-        toast(error.message, "error");
-      }
+      this.status();
+      if (error && error.data && error.data.code === "forbidden") this.end(error.message);
+      else if (error && error.data && error.data.code) toast(error.message, "error");
     });
     this.socket.on("live", (message) => (this.synced ? this.take(message) : this.buffer.push(message)));
+    window.addEventListener("online", () => this.status());
+    window.addEventListener("offline", () => this.status());
     // The view as this screen holds it, for the browser tests (which compare it with the server's, field by
     // field) and for whoever looks at a tablet's state in the developer tools.
     window.fairView = () => this.view;
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {}); // offline reloads
+    this.status();
   }
 
   /** Ask the server for something that is not part of the view (recommendations, coverage); resolves with its ack. */
@@ -216,13 +252,14 @@ export class Live {
     if (this.view) watcher(this.view, null);
   }
 
-  status(state) {
+  /** The connection as the socket has it, never as a pending action would like it; and what waits to be sent. */
+  status() {
+    const state = !this.socket.connected ? "offline" : this.synced ? "online" : "connecting";
     this.indicator.dataset.state = state;
     const pending = this.pending.length;
     const offline = document.body.classList.contains("board") ? t("Reconnecting: the figures may be behind") : t("Offline: reconnecting…");
     const label = { online: t("Connected"), offline, connecting: t("Connecting…") }[state];
-    const waiting = t("%(count)s pending", { count: pending });
-    this.indicator.textContent = pending ? [label, waiting].join(" · ") : label;
+    this.indicator.textContent = pending ? [label, t("%(count)s pending", { count: pending })].join(" · ") : label;
     const shelf = document.getElementById("pending");
     if (shelf) {
       shelf.hidden = pending === 0;
@@ -230,14 +267,38 @@ export class Live {
     }
   }
 
+  /** This screen's session is over (its card revoked, its device signed out): say so, and forget what it showed. */
+  end(reason) {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.disconnect();
+    this.view = null;
+    this.pending = [];
+    localStorage.removeItem(this.store);
+    const organiser = document.body.classList.contains("console");
+    fill(document.querySelector("main"), el("section", { class: "ended", role: "alert" },
+      el("h1", {}, organiser ? t("You are signed out") : t("This card no longer works on this device")),
+      el("p", {}, reason),
+      el("p", {}, organiser
+        ? t("Sign in again to go on.")
+        : t("The organiser revoked the card or signed this device out. Ask the organiser's desk for a new card, then scan it or type its code.")),
+      el("p", {}, el("a", { class: "button primary", href: organiser ? "/login" : "/join" }, organiser ? t("Sign in") : t("Join with a card")))));
+    document.getElementById("pending").hidden = true;
+    this.indicator.hidden = true;
+  }
+
   async sync() {
     this.synced = false;
-    this.status("connecting");
+    this.status();
     let reply;
     try {
       reply = await this.socket.timeout(15000).emitWithAck("sync", { since: this.cursor });
     } catch {
       this.socket.disconnect().connect(); // no answer: start over
+      return;
+    }
+    if (!reply.ok) {
+      if (reply.error.code === "forbidden") this.end(reply.error.message);
       return;
     }
     const data = reply.data;
@@ -251,7 +312,7 @@ export class Live {
     const held = this.buffer;
     this.buffer = [];
     for (const message of held) this.take(message, false);
-    this.status("online");
+    this.status();
     this.changed(null);
     for (const entry of [...this.pending]) this.send(entry);
   }
@@ -271,29 +332,44 @@ export class Live {
 
   changed(events) {
     for (const watcher of this.watchers) watcher(this.view, events);
+    fairState(this.view.fair);
   }
 
-  /** Send a command; resolves with its ack.  Unanswered, it stays pending and is sent again after a reconnect. */
+  /**
+   * Send a command; resolves with its ack.  Unanswered, it stays pending and is sent again after a reconnect.
+   * The same command, already pending, is not sent twice (a double tap): its answer is shared; and the button
+   * that started it waits for it.
+   */
   command(name, payload, label) {
+    const same = JSON.stringify([name, payload]);
+    const twin = this.pending.find((entry) => JSON.stringify([entry.name, entry.payload]) === same);
+    if (twin && this.answers.has(twin.request_id)) return this.answers.get(twin.request_id).promise;
     const entry = { name, payload, label, request_id: `${this.device}-${Date.now().toString(36)}-${this.counter++}` };
     this.pending.push(entry);
     this.save();
-    const answered = new Promise((resolve) => this.answers.set(entry.request_id, resolve));
+    let resolve;
+    const promise = new Promise((done) => (resolve = done));
+    this.answers.set(entry.request_id, { resolve, promise });
+    const button = pressed;
+    if (button) {
+      button.disabled = true;
+      promise.then(() => (button.disabled = false));
+    }
     if (this.synced) this.send(entry);
-    else this.status(this.socket.connected ? "connecting" : "offline");
-    return answered;
+    else this.status();
+    return promise;
   }
 
   send(entry) {
-    this.status(this.synced ? "online" : "offline");
+    this.status();
     this.socket.timeout(10000).emit(entry.name, { request_id: entry.request_id, payload: entry.payload }, (error, ack) => {
       if (error) return; // no answer: still pending, sent again after the next sync
       this.pending = this.pending.filter((e) => e.request_id !== entry.request_id);
       this.save();
-      this.status(this.socket.connected ? "online" : "offline");
-      const resolve = this.answers.get(entry.request_id);
+      this.status();
+      const waiting = this.answers.get(entry.request_id);
       this.answers.delete(entry.request_id);
-      if (resolve) resolve(ack);
+      if (waiting) waiting.resolve(ack);
       else if (!ack.ok) toast(`${entry.label}: ${refusal(ack)}`, "error"); // answered after a reload
     });
   }
@@ -303,16 +379,64 @@ export class Live {
   }
 }
 
-/** Tabs: buttons with data-tab showing the section of the same id. */
+/**
+ * The fair's state on every screen: a banner when it is not open, and the buttons that need it open
+ * (`data-needs="open"`) or not yet closed (`data-needs="live"`) disabled when it cannot be done.
+ */
+function fairState(fair) {
+  document.body.dataset.fair = fair.state;
+  let banner = document.getElementById("fair-banner");
+  const text = {
+    setup: t("The fair has not opened yet."),
+    preview: t("Preview: browse, shortlist and book meetings; orders are confirmed once the fair opens."),
+    closed: t("The fair is closed: these are its final figures. Nothing more can be ordered."),
+  }[fair.state];
+  if (!banner) {
+    banner = el("p", { id: "fair-banner", class: "fair-banner", role: "status" });
+    document.querySelector("main").before(banner);
+  }
+  banner.hidden = !text;
+  banner.textContent = text || "";
+  for (const button of document.querySelectorAll("[data-needs]")) {
+    const possible = button.dataset.needs === "open" ? fair.state === "open" : fair.state !== "closed";
+    if (!possible) button.disabled = true;
+  }
+}
+
+/**
+ * Tabs, as the WAI-ARIA tabs pattern has them: buttons with data-tab show the section of the same id;
+ * one tab is in the keyboard's order at a time, and the arrow keys, Home and End move between them.
+ */
 export function tabs(root) {
   const buttons = [...root.querySelectorAll("[data-tab]")];
+  root.setAttribute("role", "tablist");
+  for (const button of buttons) {
+    const panel = document.getElementById(button.dataset.tab);
+    button.id = `tab-${button.dataset.tab}`;
+    button.setAttribute("role", "tab");
+    button.setAttribute("aria-controls", panel.id);
+    panel.setAttribute("role", "tabpanel");
+    panel.setAttribute("aria-labelledby", button.id);
+  }
   const show = (name) => {
     for (const button of buttons) {
       const on = button.dataset.tab === name;
       button.setAttribute("aria-selected", String(on));
+      button.tabIndex = on ? 0 : -1;
       document.getElementById(button.dataset.tab).hidden = !on;
     }
   };
-  for (const button of buttons) button.addEventListener("click", () => show(button.dataset.tab));
+  for (const button of buttons) {
+    button.addEventListener("click", () => show(button.dataset.tab));
+    button.addEventListener("keydown", (event) => {
+      const at = buttons.indexOf(button);
+      const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      const target = buttons[(next + buttons.length) % buttons.length];
+      show(target.dataset.tab);
+      target.focus();
+    });
+  }
   show(buttons[0].dataset.tab);
 }

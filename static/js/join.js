@@ -1,5 +1,6 @@
 // Joining with a card: the card is in the URL's fragment (/join#<card>), which the browser never sends.
-// Take it out of the address bar and the history at once, then ask the server who it is for.
+// Take it out of the address bar and the history at once, then ask the server who it is for.  Without a
+// card in the link (a tablet with no camera, a card read aloud), the page asks for the code printed on it.
 const form = document.getElementById("join");
 const card = decodeURIComponent(location.hash.slice(1));
 history.replaceState(null, "", location.pathname);
@@ -7,7 +8,8 @@ if (card) {
   form.elements.card.value = card;
   form.submit();
 } else {
-  const status = document.getElementById("join-status");
-  status.textContent = status.dataset.none;
-  status.className = "notice error";
+  document.getElementById("join-status").hidden = true;
+  const typed = document.getElementById("join-code");
+  typed.hidden = false;
+  typed.elements.code.focus();
 }

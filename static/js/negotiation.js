@@ -34,10 +34,10 @@ export function negotiationCard(n, { side, act, counter }) {
     n.refusal && open ? el("p", { class: "notice error" }, t("Not confirmed: %(reason)s", { reason: noted(n.refusal) })) : null,
     open ? el("p", { class: "turn" }, mine ? t("Your turn") : terms ? waiting : t("Make the first proposal")) : null,
     open ? el("menu", { class: "actions" },
-      mine ? el("button", { type: "button", class: "primary accept",
+      mine ? el("button", { type: "button", class: "primary accept", dataset: { needs: "open" },
         onclick: () => act("negotiation.accept", { negotiation_id: n.id, version: n.version },
           t("Accept: %(title)s", { title: n.offering_title }), t("Order confirmed.")) }, t("Accept and confirm")) : null,
-      el("button", { type: "button", onclick: () => counter(n) }, terms ? t("Counter-offer") : t("Propose")),
+      el("button", { type: "button", dataset: { needs: "live" }, onclick: () => counter(n) }, terms ? t("Counter-offer") : t("Propose")),
       el("button", { type: "button", class: "danger", onclick: () => act(end.command, { negotiation_id: n.id }, end.action, end.done) },
         end.label)) : null);
 }

@@ -15,6 +15,18 @@ const RECENT_MS = 15 * 60 * 1000;
 for (const category of CATEGORIES) filters.category.append(el("option", { value: category }, categoryName(category)));
 for (const district of DISTRICTS.slice(1)) filters.district.append(el("option", { value: district }, district));
 filters.addEventListener("input", () => live.view && render(live.view));
+filters.addEventListener("submit", (event) => event.preventDefault());
+// Scrolled down a list, the budget stays in sight as one compact line.
+new IntersectionObserver(([entry]) => {
+  const budget = document.getElementById("budget");
+  if (budget) budget.classList.toggle("compact", !entry.isIntersecting); // gone once the screen has ended
+}).observe(document.getElementById("budget-sentinel"));
+// A booth's code, scanned with the tablet's camera, opens /tablet#booth=A01: that booth's offerings.
+const scanned = new URLSearchParams(location.hash.slice(1)).get("booth");
+if (scanned) {
+  history.replaceState(null, "", location.pathname);
+  document.querySelector('[data-tab="offerings"]').click();
+}
 
 function isNew(offering) {
   const spotlit = offering.spotlight_at && Date.now() - new Date(offering.spotlight_at).getTime() < RECENT_MS;
@@ -23,7 +35,11 @@ function isNew(offering) {
 
 function shown(view, offering) {
   const max = Number.parseFloat(filters.max.value);
-  return (!filters.category.value || offering.category === filters.category.value)
+  const words = filters.q.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const text = [offering.title, offering.supplier_name, offering.booth, offering.description].join(" ").toLowerCase();
+  return words.every((word) => text.includes(word))
+    && (!filters.booth.value || offering.booth === filters.booth.value)
+    && (!filters.category.value || offering.category === filters.category.value)
     && (!filters.district.value || offering.districts.length === 0 || offering.districts.includes(filters.district.value))
     && (!filters.audience.value || offering.audience.includes(filters.audience.value))
     && (Number.isNaN(max) || offering.unit_price_fen <= max * 100)
@@ -44,30 +60,25 @@ function active(view, offeringId) {
 }
 
 async function negotiate(view, offering) {
-  const terms = await askTerms({
+  const ack = await askTerms({
     title: t("Propose terms"), offering, budget: view.me.budget, rate_bp: view.fair.subsidy_rate_bp,
     wishes: ourWishes(view).filter((w) => w.category === offering.category),
+    send: (terms) => live.command("negotiation.open", { offering_id: offering.id, terms }, t("Propose: %(title)s", { title: offering.title })),
   });
-  if (!terms) return;
-  const ack = await live.command("negotiation.open", { offering_id: offering.id, terms }, t("Propose: %(title)s", { title: offering.title }));
-  if (ack.ok) toast(t("Proposal sent to %(supplier)s.", { supplier: offering.supplier_name }));
-  else toast(refusal(ack), "error");
+  if (ack) toast(t("Proposal sent to %(supplier)s.", { supplier: offering.supplier_name }));
 }
 
 async function counter(view, negotiation) {
   const offering = view.offerings.find((o) => o.id === negotiation.offering_id);
   if (!offering) return toast(t("This offering has been withdrawn."), "error");
-  const terms = await askTerms({
+  const command = negotiation.terms ? "negotiation.counter" : "negotiation.propose";
+  await askTerms({
     title: t("Counter-offer"), offering, start: negotiation.terms || {}, budget: view.me.budget, rate_bp: view.fair.subsidy_rate_bp,
     wishes: ourWishes(view).filter((w) => w.category === offering.category),
+    send: (terms) => live.command(command, negotiation.terms
+      ? { negotiation_id: negotiation.id, base_version: negotiation.version, terms }
+      : { negotiation_id: negotiation.id, terms }, t("Counter-offer: %(title)s", { title: negotiation.offering_title })),
   });
-  if (!terms) return;
-  const command = negotiation.terms ? "negotiation.counter" : "negotiation.propose";
-  const payload = negotiation.terms
-    ? { negotiation_id: negotiation.id, base_version: negotiation.version, terms }
-    : { negotiation_id: negotiation.id, terms };
-  const ack = await live.command(command, payload, t("Counter-offer: %(title)s", { title: negotiation.offering_title }));
-  if (!ack.ok) toast(refusal(ack), "error");
 }
 
 async function act(command, payload, label, done) {
@@ -131,12 +142,12 @@ function offeringCard(view, offering, reasons = null) {
     el("menu", { class: "actions" },
       negotiation
         ? el("button", { type: "button", onclick: () => document.querySelector('[data-tab="negotiations"]').click() }, t("In negotiation"))
-        : el("button", { type: "button", class: "primary", disabled: offering.remaining < 1, onclick: () => negotiate(view, offering) },
+        : el("button", { type: "button", class: "primary", dataset: { needs: "live" }, disabled: offering.remaining < 1, onclick: () => negotiate(view, offering) },
           offering.remaining < 1 ? t("Sold out") : t("Negotiate")),
-      el("button", { type: "button", disabled: listed, onclick: () => shortlist(offering) }, listed ? t("On the shortlist") : t("Shortlist")),
-      slots ? el("button", { type: "button", onclick: () => bookMeeting(view, offering) }, t("Book a meeting")) : null,
+      el("button", { type: "button", dataset: { needs: "live" }, disabled: listed, onclick: () => shortlist(offering) }, listed ? t("On the shortlist") : t("Shortlist")),
+      slots ? el("button", { type: "button", dataset: { needs: "live" }, onclick: () => bookMeeting(view, offering) }, t("Book a meeting")) : null,
       view.fair.state === "open" && !queued
-        ? el("button", { type: "button", onclick: () => takeNumber(offering) }, t("Take a number"))
+        ? el("button", { type: "button", dataset: { needs: "open" }, onclick: () => takeNumber(offering) }, t("Take a number"))
         : null));
 }
 
@@ -226,9 +237,37 @@ function orderRow(order) {
     el("td", { class: "num" }, order.subsidy_fen ? money(order.subsidy_fen) : ""));
 }
 
+/** How the offerings may be sorted: new and spotlit first by default. */
+const ORDERS = {
+  "": (a, b) => Number(isNew(b)) - Number(isNew(a)) || a.id - b.id,
+  price: (a, b) => a.unit_price_fen - b.unit_price_fen || a.id - b.id,
+  "-price": (a, b) => b.unit_price_fen - a.unit_price_fen || a.id - b.id,
+  "-remaining": (a, b) => b.remaining - a.remaining || a.id - b.id,
+  "-newest": (a, b) => b.id - a.id,
+};
+
+let boothFromScan = scanned;
+/** The booth code scanned on arrival, applied once (then the filter is the person's again). */
+function scannedBooth() {
+  const booth = boothFromScan;
+  boothFromScan = null;
+  return booth;
+}
+
+/** What waits for the team's answer: terms on its side, invitations, a number called. */
+function needYou(view) {
+  const count = view.negotiations.filter((n) => n.turn === "team").length
+    + view.appointments.filter((a) => a.state === "invited").length
+    + view.tickets.filter((ticket) => ticket.state === "called").length;
+  const badge = document.getElementById("need-you");
+  badge.hidden = count === 0;
+  badge.textContent = t("%(count)s need you", { count });
+}
+
 function render(view) {
   document.getElementById("fair-name").textContent = view.fair.name;
   document.getElementById("me-name").textContent = view.me.name;
+  needYou(view);
   fill(document.getElementById("budget"), budgetPanel(view));
   ticketStrip(view);
   fill(document.getElementById("district-wishes"), districtWishes(view));
@@ -244,7 +283,10 @@ function render(view) {
   const audiences = [...new Set(view.offerings.flatMap((o) => o.audience))].sort();
   const chosen = filters.audience.value;
   fill(filters.audience, el("option", { value: "" }, t("All")), audiences.map((a) => el("option", { value: a, selected: a === chosen }, a)));
-  const list = view.offerings.filter((o) => shown(view, o)).sort((a, b) => Number(isNew(b)) - Number(isNew(a)) || a.id - b.id);
+  const booths = [...new Map(view.offerings.map((o) => [o.booth, o.supplier_name])).entries()].sort();
+  const booth = filters.booth.value || scannedBooth();
+  fill(filters.booth, el("option", { value: "" }, t("All")), booths.map(([number, name]) => el("option", { value: number, selected: number === booth }, `${number} ${name}`)));
+  const list = view.offerings.filter((o) => shown(view, o)).sort(ORDERS[filters.sort.value] || ORDERS[""]);
   fill(document.getElementById("offering-list"), list.length ? list.map((o) => offeringCard(view, o)) : el("p", { class: "empty" }, t("No offering matches.")));
   const turns = view.negotiations.filter((n) => n.turn === "team").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
@@ -264,6 +306,13 @@ live.watch((view, events) => {
       toast(t("Your turn: number %(number)s, please go to the booth.", { number: event.data.ticket.number }));
       if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
     }
+    if (event.type === "negotiation.updated" && ["declined", "expired"].includes(event.data.change)) {
+      const n = event.data.negotiation;
+      toast(event.data.change === "declined"
+        ? t("%(supplier)s declined: %(title)s", { supplier: n.supplier_name, title: n.offering_title })
+        : t("Expired, not confirmed: %(title)s", { title: n.offering_title }), "error");
+    }
+    if (event.type === "fair.closed") toast(t("The fair is closed: nothing more can be ordered."), "error");
     if (event.type === "appointment.updated" && event.data.appointment.state === "invited") {
       toast(t("%(supplier)s invites you to a meeting at %(time)s", { supplier: event.data.appointment.supplier_name,
         time: timeRange(event.data.appointment) }));
