@@ -6,7 +6,6 @@ fails if a page logs a JavaScript error.
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
