@@ -40,6 +40,8 @@ def normal_code(typed: str) -> str:
     """A typed code as printed: capitals, the dash in the middle, whatever spaces or case were typed."""
     signs = "".join(sign for sign in typed.upper() if sign.isalnum())[: CODE_LENGTH + 1]
     return f"{signs[:4]}-{signs[4:]}"
+
+
 _SESSION_TOKEN_CHARS = 43  # token_urlsafe(32)
 
 

@@ -265,8 +265,10 @@ async def test_pages_of_another_role_send_the_visitor_away(screens: Screens):
     await expect(page).to_have_url(screens.hall.url + "/login")
 
 
-@pytest.mark.parametrize("who, path", [("library", "/tablet"), ("troupe", "/booth"), (None, "/board"),
-                                       ("organiser", "/console"), (None, "/wishes")])
+@pytest.mark.parametrize(
+    "who, path",
+    [("library", "/tablet"), ("troupe", "/booth"), (None, "/board"), ("organiser", "/console"), (None, "/wishes")],
+)
 async def test_every_screen_s_first_load_weighs_under_150_kb_as_sent(screens: Screens, who, path):
     """What the browser really transferred (compressed), page, styles, scripts and libraries, on a first load."""
     hall, responses = screens.hall, []
@@ -307,7 +309,6 @@ async def test_joining_asks_before_it_signs_in_and_leaves_no_card_in_the_address
     await connected(page)
     session = next(c for c in await page.context.cookies() if c["name"] == "fair_session")
     assert session["value"] != card and session["httpOnly"] and session["sameSite"] == "Lax"
-
 
 
 async def test_a_card_s_typed_code_joins_a_second_device(screens: Screens):
@@ -480,8 +481,16 @@ AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
 
 @pytest.mark.parametrize(
     "who, path",
-    [("library", "/tablet"), ("troupe", "/booth"), (None, "/board"), ("organiser", "/console"), (None, "/wishes"),
-     (None, "/"), (None, "/join"), (None, "/login")],
+    [
+        ("library", "/tablet"),
+        ("troupe", "/booth"),
+        (None, "/board"),
+        ("organiser", "/console"),
+        (None, "/wishes"),
+        (None, "/"),
+        (None, "/join"),
+        (None, "/login"),
+    ],
 )
 async def test_axe_finds_nothing_critical_or_serious(screens: Screens, who, path):
     """axe-core (the accessibility engine browsers' tools use) on each screen, in Chinese, once it has drawn."""
