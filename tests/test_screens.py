@@ -159,8 +159,14 @@ async def test_an_accept_sent_offline_is_pending_and_lands_once(screens: Screens
     await tablet.context.set_offline(True)  # the hall's Wi-Fi drops
     await card.get_by_role("button", name="接受并确认成交").click()
     indicator = tablet.locator("#connection")
-    await expect(indicator).to_contain_text("1 项待发送", timeout=30_000)
-    await expect(indicator).to_have_attribute("data-state", "offline", timeout=30_000)
+    await expect(indicator).to_contain_text("1 项待发送")
+    await expect(indicator).to_have_attribute("data-state", "offline")  # never "connected" with the action pending
+    # A second tap, on the button drawn again meanwhile: the same command is still only one.
+    await tablet.locator("[data-tab=offerings]").click()
+    await tablet.fill("input[name=q]", "读物")
+    await tablet.locator("[data-tab=negotiations]").click()
+    await card.get_by_role("button", name="接受并确认成交").click()
+    await expect(indicator).to_contain_text("1 项待发送")
     await shoot(tablet, "tablet-accept-pending-offline")
     assert (await g.state())["purchase_order"] == []
 
@@ -517,3 +523,105 @@ async def test_axe_finds_nothing_critical_or_serious(screens: Screens, who, path
             if v["impact"] in ("critical", "serious")
         ]
     assert not bad, "\n".join(sorted(set(bad)))
+
+
+async def test_a_revoked_tablet_says_so_and_shows_nothing_of_the_team(screens: Screens):
+    g = screens.hall.ground
+    tablet = await screens.join("community")
+    await connected(tablet)
+    await expect(tablet.locator("#budget-left")).to_be_visible()
+    await g.do(g.organiser, "access.revoke", {"credential_id": screens.hall.credentials["community"]})
+    ended = tablet.locator(".ended")
+    await expect(ended).to_contain_text("此卡片在本设备上已失效")
+    await expect(tablet.locator("#budget")).to_have_count(0)
+    assert await tablet.evaluate("window.fairView()") is None
+    await shoot(tablet, "tablet-revoked")
+
+
+async def test_the_fair_closing_while_terms_are_typed_keeps_them_and_says_why(screens: Screens):
+    g = screens.hall.ground
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.locator("[data-tab=offerings]").click()
+    card = tablet.locator(".offering", has_text="越剧艺术漫谈")
+    await card.get_by_role("button", name="洽谈", exact=True).click()
+    dialog = tablet.locator("dialog")
+    await dialog.locator("input[name=quantity]").fill("3")
+    await dialog.locator("textarea[name=message]").fill("周六下午")
+    await g.do(g.organiser, "fair.close")
+    await expect(tablet.locator("#fair-banner")).to_contain_text("现场会已结束")
+    await dialog.get_by_role("button", name="发送").click()
+    await expect(dialog.locator(".notice.error")).to_contain_text("现场会已结束")
+    await expect(dialog.locator("input[name=quantity]")).to_have_value("3")  # what was typed stays
+    await expect(dialog.locator("textarea[name=message]")).to_have_value("周六下午")
+    await shoot(tablet, "tablet-closed-while-typing")
+    await dialog.get_by_role("button", name="取消").click()
+    await expect(card.get_by_role("button", name="洽谈", exact=True)).to_be_disabled()
+
+
+async def test_the_publish_dialog_keeps_what_was_typed_when_refused(screens: Screens):
+    booth = await screens.join("troupe")
+    await connected(booth)
+    await booth.locator("[data-tab=mine]").click()
+    await booth.locator("#publish").click()
+    dialog = booth.locator("dialog")
+    await dialog.locator("input[name=title]").fill("戏曲\u200b讲座")  # a zero-width space: the server refuses it
+    await dialog.locator("input[name=price]").fill("1e3")
+    await dialog.get_by_role("button", name="发布").click()
+    await expect(dialog.locator(".notice.error")).to_contain_text("单价")  # checked in the form, in words
+    await dialog.locator("input[name=price]").fill("800")
+    await dialog.get_by_role("button", name="发布").click()
+    await expect(dialog.locator(".notice.error")).to_contain_text("标题")
+    await expect(dialog.locator("input[name=title]")).to_have_value("戏曲\u200b讲座")
+    await expect(dialog.locator("input[name=price]")).to_have_value("800")
+    await dialog.locator("input[name=title]").fill("戏曲讲座")
+    await dialog.get_by_role("button", name="发布").click()
+    await expect(dialog).to_have_count(0)
+    await expect(booth.locator(".offering", has_text="戏曲讲座")).to_be_visible()
+
+
+async def test_a_buyer_searches_filters_by_booth_and_sorts(screens: Screens):
+    tablet = await screens.join("centre")
+    await connected(tablet)
+    await tablet.locator("[data-tab=offerings]").click()
+    titles = tablet.locator("#offering-list .offering h3")
+    await tablet.fill("input[name=q]", "e01")  # a booth number, in any case
+    await expect(titles).to_have_text(["送书下乡少儿读物"])
+    await tablet.fill("input[name=q]", "")
+    await tablet.select_option("select[name=sort]", "price")
+    await expect(titles).to_have_text(["送书下乡少儿读物", "越剧艺术漫谈", "越剧《梁祝》专场"])
+    await tablet.select_option("select[name=sort]", "-price")
+    await expect(titles).to_have_text(["越剧《梁祝》专场", "越剧艺术漫谈", "送书下乡少儿读物"])
+    await tablet.select_option("select[name=booth]", "A01")
+    await expect(titles).to_have_count(2)
+    scanner = await screens.browser.new_context(viewport=TABLET)  # a tablet signed in already scans a booth's code
+    hall = screens.hall
+    await scanner.add_cookies([{"name": "fair_session", "value": hall.token("centre"), "url": hall.url}])
+    booth_code = await scanner.new_page()
+    await booth_code.goto(hall.url + "/tablet#booth=E01")
+    await connected(booth_code)
+    await expect(booth_code.locator("#offering-list .offering h3")).to_have_text(["送书下乡少儿读物"])
+
+
+@pytest.mark.parametrize("viewport", [BOARD, {"width": 360, "height": 740}], ids=["projector", "phone"])
+async def test_the_board_fits_a_projector_and_a_phone(screens: Screens, viewport):
+    g = screens.hall.ground
+    for _ in range(12):
+        await g.order(g.centre, g.bookseller, g.books, quantity=5)
+    board = await screens.open("/board", viewport=viewport)
+    await connected(board)
+    await expect(board.locator("#books strong")).to_have_text("60")
+    wide = await board.evaluate("document.documentElement.scrollWidth")
+    assert wide <= viewport["width"], f"the board scrolls sideways: {wide} px in {viewport['width']}"
+    if viewport is BOARD:  # the wall shows everything at once, whole ticker rows only
+        assert await board.evaluate("document.documentElement.scrollHeight") <= BOARD["height"]
+        ticker = board.locator("#ticker")
+        assert await ticker.evaluate("(list) => list.scrollHeight <= list.clientHeight")
+        size = await board.locator(".district-table tbody th").first.evaluate(
+            "(cell) => getComputedStyle(cell).fontSize"
+        )
+        assert float(size.removesuffix("px")) >= 36
+    else:  # a phone: the three figures first
+        first = await board.locator("main > *").first.get_attribute("class")
+        assert "headline" in first
+    await shoot(board, f"board-{viewport['width']}")

@@ -61,6 +61,8 @@ function render(view) {
     el("time", {}, clockOf(order.confirmed_at)),
     el("span", { class: "who" }, order.team_name, " → ", order.supplier_name),
     el("span", { class: "what" }, order.offering_title, ` · ${order.quantity} ${order.unit} · `, wan(order.amount_fen)))));
+  // Only whole rows: the latest orders that fit, never one cut in half at the foot of the wall.
+  while (ticker.children.length > 1 && ticker.scrollHeight > ticker.clientHeight) ticker.lastElementChild.remove();
 }
 
 live.watch(render);

@@ -254,7 +254,7 @@ export class Live {
 
   /** The connection as the socket has it, never as a pending action would like it; and what waits to be sent. */
   status() {
-    const state = !this.socket.connected ? "offline" : this.synced ? "online" : "connecting";
+    const state = !navigator.onLine || !this.socket.connected ? "offline" : this.synced ? "online" : "connecting";
     this.indicator.dataset.state = state;
     const pending = this.pending.length;
     const offline = document.body.classList.contains("board") ? t("Reconnecting: the figures may be behind") : t("Offline: reconnecting…");
