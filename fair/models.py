@@ -246,6 +246,18 @@ class Terms(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class NegotiationMessage(SQLModel, table=True):
+    """A short message between the two sides of a negotiation: the thread beside the terms."""
+
+    __tablename__ = "negotiation_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    negotiation_id: int = Field(foreign_key="negotiation.id", index=True)
+    author: str  # a Side
+    text: str
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Order(SQLModel, table=True):
     """The confirmed terms of a negotiation, with who pays what."""
 

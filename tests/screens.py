@@ -111,7 +111,16 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         else:
             _upsert(view["offerings"], offering, key=lambda o: o["id"])
     elif kind == "negotiation.updated":
-        _upsert(view["negotiations"], data["negotiation"], key=lambda n: (n["updated_at"], n["id"]), reverse=True)
+        _upsert(
+            view["negotiations"],
+            threaded(view, data["negotiation"]),
+            key=lambda n: (n["updated_at"], n["id"]),
+            reverse=True,
+        )
+    elif kind == "negotiation.message":
+        for negotiation in view["negotiations"]:
+            if negotiation["id"] == data["negotiation_id"]:
+                negotiation["messages"] = [*negotiation["messages"], data["message"]]
     elif kind == "order.confirmed":
         sold = data["offering"]
         for offering in view["offerings"]:
@@ -160,6 +169,16 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
                 _upsert(view["tickets"], ticket, key=lambda t: t["supplier_id"])
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
+
+
+def threaded(view: dict[str, Any], negotiation: dict[str, Any]) -> dict[str, Any]:
+    """A negotiation from an event, with the thread the screen holds: a new version of the terms appended."""
+    held = next((n for n in view["negotiations"] if n["id"] == negotiation["id"]), None)
+    history = held["history"] if held else []
+    terms = negotiation["terms"]
+    if terms is not None and (not history or history[-1]["version"] < terms["version"]):
+        history = [*history, terms]
+    return {**negotiation, "history": history, "messages": held["messages"] if held else []}
 
 
 def _upsert(items: list[dict], item: dict, key, reverse: bool = False, ident: str = "id") -> None:

@@ -75,6 +75,7 @@ def cases(
         "negotiation.accept": ({**nego, "version": 1}, parties),
         "negotiation.decline": (nego, parties),
         "negotiation.withdraw": (nego, team_party),
+        "negotiation.message": ({**nego, "text": "周六可以吗？"}, parties),
         "fair.preview": ({}, organiser_only),
         # Residents (a phone on the wishes page) are the only ones who submit and support wishes.
         "wish.submit": (

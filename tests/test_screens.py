@@ -122,7 +122,7 @@ async def test_a_tablet_and_a_booth_close_a_deal_and_the_board_counts_it(screens
     # The booth sees it, with the message as text, and counters at ¥500.
     negotiation = booth.locator(".negotiation", has_text="玄武区图书馆")
     await expect(negotiation.locator(".turn")).to_have_text("轮到您了")
-    await expect(negotiation.locator(".message")).to_have_text("“<b>周六下午</b>”")
+    await expect(negotiation.locator(":scope > .message")).to_have_text("“<b>周六下午</b>”")
     await negotiation.get_by_role("button", name="还价").click()
     await booth.locator("dialog input[name=unit_price]").fill("500")
     await booth.locator("dialog").get_by_role("button", name="发送").click()
@@ -625,3 +625,36 @@ async def test_the_board_fits_a_projector_and_a_phone(screens: Screens, viewport
         first = await board.locator("main > *").first.get_attribute("class")
         assert "headline" in first
     await shoot(board, f"board-{viewport['width']}")
+
+
+async def test_a_negotiation_is_a_thread_on_both_screens(screens: Screens):
+    """Every version of the terms with its author and time, and the two sides' messages, live on both."""
+    g = screens.hall.ground
+    negotiation = await g.propose(g.library, g.lecture, quantity=2, message="周末下午")
+    tablet, booth = await screens.join("library"), await screens.join("troupe")
+    for page in (tablet, booth):
+        await connected(page)
+    await tablet.locator("[data-tab=negotiations]").click()
+    mine = tablet.locator(".negotiation", has_text="越剧艺术漫谈")
+    theirs = booth.locator(".negotiation", has_text="玄武区图书馆")
+    await theirs.locator(".thread summary").click()
+    await theirs.locator("input[name=say]").fill("周六可以吗？")
+    await theirs.locator(".say button").click()
+    await g.do(
+        g.troupe,
+        "negotiation.counter",
+        {"negotiation_id": negotiation["id"], "base_version": 1, "terms": {"quantity": 2, "unit_price_fen": 48_000}},
+    )
+    await mine.locator(".thread summary").click()
+    await expect(mine.locator(".thread summary")).to_contain_text("3")
+    await mine.locator("input[name=say]").fill("可以")
+    await mine.locator("input[name=say]").press("Enter")
+    for thread in (mine.locator(".thread"), theirs.locator(".thread")):
+        await expect(thread.locator("li")).to_have_count(4)  # two versions, two messages, in the order they came
+        await expect(thread.locator("li.version")).to_have_count(2)
+        await expect(thread.locator("li.said")).to_have_text([re.compile("周六可以吗？"), re.compile("可以$")])
+    await shoot(tablet, "tablet-thread")
+    from fair.core import Actor
+
+    await assert_the_page_holds_the_servers_view(screens.hall, tablet, g.library)
+    await assert_the_page_holds_the_servers_view(screens.hall, booth, Actor.supplier(g.fair_id, g.troupe.party_id))

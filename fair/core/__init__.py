@@ -14,6 +14,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     queues,
     sessions,
     shortlists,
+    threads,
     wishes,
 )
 from fair.core.actors import Actor, Role

@@ -67,9 +67,9 @@ def Line(max_length: int, min_length: int = 0) -> Any:  # noqa: N802  (a type, s
     return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length), _clean(multiline=False)]
 
 
-def Lines(max_length: int) -> Any:  # noqa: N802
+def Lines(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
     """Text of several lines."""
-    return Annotated[StrictStr, Field(max_length=max_length), _clean(multiline=True)]
+    return Annotated[StrictStr, Field(min_length=min_length, max_length=max_length), _clean(multiline=True)]
 
 
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]

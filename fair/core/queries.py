@@ -20,6 +20,7 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.queues import ACTIVE as ACTIVE_TICKETS
 from fair.core.queues import queue_view
+from fair.core.threads import message_view
 from fair.core.views import (
     appointment_view,
     credential_view,
@@ -31,6 +32,7 @@ from fair.core.views import (
     slot_view,
     supplier_view,
     team_view,
+    terms_view,
     wish_view,
 )
 from fair.core.visibility import public_fair, rooms_of, route
@@ -43,6 +45,7 @@ from fair.models import (
     Event,
     Fair,
     Negotiation,
+    NegotiationMessage,
     Offering,
     OfferingDate,
     OfferingStatus,
@@ -92,7 +95,27 @@ async def negotiations(session: AsyncSession, actor: Actor) -> list[dict[str, An
         .where(Negotiation.fair_id == actor.fair_id, _own(actor, Negotiation))
         .order_by(desc(Negotiation.updated_at), desc(Negotiation.id))
     )
-    return [negotiation_view(*row) for row in await session.exec(statement)]
+    shown = [negotiation_view(*row) for row in await session.exec(statement)]
+    return await _threads(session, shown)
+
+
+async def _threads(session: AsyncSession, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each negotiation with its thread: every version of the terms, and the messages (``fair.core.threads``)."""
+    ids = [negotiation["id"] for negotiation in shown]
+    history: dict[int, list] = defaultdict(list)
+    messages: dict[int, list] = defaultdict(list)
+    if ids:
+        for terms in await session.exec(
+            select(Terms).where(col(Terms.negotiation_id).in_(ids)).order_by(Terms.negotiation_id, Terms.version)
+        ):
+            history[terms.negotiation_id].append(terms_view(terms))
+        for message in await session.exec(
+            select(NegotiationMessage)
+            .where(col(NegotiationMessage.negotiation_id).in_(ids))
+            .order_by(NegotiationMessage.id)
+        ):
+            messages[message.negotiation_id].append(message_view(message))
+    return [n | {"history": history[n["id"]], "messages": messages[n["id"]]} for n in shown]
 
 
 async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

@@ -116,6 +116,11 @@ def _order(payload: Payload) -> Route:
     )
 
 
+def _message(payload: Payload) -> Route:
+    rooms = (team_room(payload["team_id"]), supplier_room(payload["supplier_id"]))
+    return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
+
+
 def _organiser_only(payload: Payload) -> Route:
     return Route(organiser=payload)
 
@@ -165,6 +170,7 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "offering.spotlighted": _for_hall,
     "offering.withdrawn": _for_hall,
     "negotiation.updated": _negotiation,
+    "negotiation.message": _message,
     "order.confirmed": _order,
     "access.issued": _organiser_only,
     "access.revoked": _organiser_only,

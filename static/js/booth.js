@@ -3,7 +3,7 @@ import {
   CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
 } from "./core.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
-import { negotiationCard } from "./negotiation.js";
+import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms, wrongNumber } from "./terms.js";
 
 const live = new Live();
@@ -249,8 +249,9 @@ live.watch((view, events) => {
   document.getElementById("me-name").textContent = `${view.me.booth} ${view.me.name}`;
   const turns = view.negotiations.filter((n) => n.turn === "supplier").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
-  fill(document.getElementById("queue"),
-    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(n, { side: "supplier", act, counter: (x) => counter(view, x) })) : el("p", { class: "empty" }, t("No negotiations yet.")));
+  drawNegotiations(document.getElementById("queue"), view.negotiations.length
+    ? view.negotiations.map((n) => negotiationCard(n, { side: "supplier", act, counter: (x) => counter(view, x) }))
+    : el("p", { class: "empty" }, t("No negotiations yet.")));
   const mine = view.offerings.filter((o) => o.supplier_id === view.me.id);
   fill(document.getElementById("offering-list"), mine.map(offeringCard));
   fill(document.getElementById("taken"), view.orders.length

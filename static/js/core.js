@@ -127,6 +127,15 @@ const byActivity = (a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b
 const bySupport = (a, b) => b.supports - a.supports || a.id - b.id;
 const byTime = (a, b) => (a.starts_at < b.starts_at ? -1 : a.starts_at > b.starts_at ? 1 : a.id - b.id);
 
+/** A negotiation from an event, with the thread the screen holds: a new version of the terms appended. */
+function threaded(view, negotiation) {
+  const held = view.negotiations.find((n) => n.id === negotiation.id);
+  let history = held ? held.history : [];
+  const terms = negotiation.terms;
+  if (terms && (!history.length || history[history.length - 1].version < terms.version)) history = [...history, terms];
+  return { ...negotiation, history, messages: held ? held.messages : [] };
+}
+
 /** Apply one event to a view: the same rules as tests/screens.py. */
 export function apply(view, event) {
   const { type, data } = event;
@@ -144,7 +153,11 @@ export function apply(view, event) {
     if (offering.status === "withdrawn" && !keeps) view.offerings = view.offerings.filter((o) => o.id !== offering.id);
     else view.offerings = upsert(view.offerings, offering, byId);
   } else if (type === "negotiation.updated") {
-    view.negotiations = upsert(view.negotiations, data.negotiation, byActivity);
+    view.negotiations = upsert(view.negotiations, threaded(view, data.negotiation), byActivity);
+  } else if (type === "negotiation.message") {
+    for (const negotiation of view.negotiations) {
+      if (negotiation.id === data.negotiation_id) negotiation.messages = [...negotiation.messages, data.message];
+    }
   } else if (type === "order.confirmed") {
     const sold = data.offering;
     for (const offering of view.offerings) {

@@ -1,7 +1,60 @@
 // A negotiation as a card, seen from one side (the team's tablet or the supplier's booth).
-import { el, money, noted, stateName, t, when } from "./core.js";
+import { el, fill, money, noted, stateName, t, when } from "./core.js";
 
 const OPEN = ["open", "proposed", "countered"];
+// What the screen keeps across redraws (events redraw the cards): which threads are open, and unsent words.
+const opened = new Set();
+const drafts = new Map();
+
+/** The thread of a negotiation: every version of the terms and every message, in the order they came. */
+function thread(n, side, act) {
+  const who = (author) => (author === side ? t("us") : side === "team" ? t("the supplier") : t("the buyer"));
+  const items = [
+    ...n.history.map((terms) => ({ at: terms.created_at, node: el("li", { class: "version" },
+      el("span", { class: "muted" }, when(terms.created_at), " · ", t("Version %(version)s by %(author)s", { version: terms.version, author: who(terms.author) })),
+      el("p", {}, `${terms.quantity} ${n.unit} × ${money(terms.unit_price_fen)} = `, el("strong", {}, money(terms.amount_fen)),
+        terms.dates.length ? ` · ${terms.dates.join(", ")}` : ""),
+      terms.message ? el("p", { class: "message" }, "“", terms.message, "”") : null) })),
+    ...n.messages.map((message) => ({ at: message.created_at, node: el("li", { class: `said ${message.author === side ? "mine" : "theirs"}` },
+      el("span", { class: "muted" }, when(message.created_at), " · ", who(message.author)),
+      el("p", {}, message.text)) })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const text = el("input", { name: "say", maxLength: 300, value: drafts.get(n.id) || "", placeholder: t("A short message"),
+    dataset: { say: n.id },
+    "aria-label": t("Message to %(other)s", { other: side === "team" ? n.supplier_name : n.team_name }),
+    oninput: (event) => drafts.set(n.id, event.target.value) });
+  const details = el("details", { class: "thread", open: opened.has(n.id),
+    ontoggle: (event) => (event.target.open ? opened.add(n.id) : opened.delete(n.id)) },
+    el("summary", {}, t("Conversation (%(count)s)", { count: items.length })),
+    el("ol", { class: "plain" }, items.map((item) => item.node)),
+    el("form", { class: "say", onsubmit: async (event) => {
+      event.preventDefault();
+      const words = text.value.trim();
+      if (!words) return;
+      const ack = await act("negotiation.message", { negotiation_id: n.id, text: words }, t("Message: %(text)s", { text: words.slice(0, 20) }), null);
+      if (ack && ack.ok) {
+        drafts.delete(n.id);
+        text.value = "";
+      }
+    } }, text, el("button", { type: "submit" }, t("Send"))));
+  return details;
+}
+
+/**
+ * Draw the negotiation cards into `container`; a message being typed keeps its place and its caret,
+ * however often events redraw the cards meanwhile.
+ */
+export function drawNegotiations(container, cards) {
+  const typing = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.say : undefined;
+  const caret = typing === undefined ? 0 : document.activeElement.selectionStart;
+  fill(container, cards);
+  if (typing === undefined) return;
+  const again = container.querySelector(`input[data-say="${typing}"]`);
+  if (again) {
+    again.focus();
+    again.setSelectionRange(caret, caret);
+  }
+}
 
 /**
  * `side` is "team" or "supplier"; `act(command, payload, label, done)` sends a command;
@@ -32,6 +85,7 @@ export function negotiationCard(n, { side, act, counter }) {
       : el("p", {}, t("No terms yet.")),
     terms && terms.message ? el("p", { class: "message" }, "“", terms.message, "”") : null,
     n.refusal && open ? el("p", { class: "notice error" }, t("Not confirmed: %(reason)s", { reason: noted(n.refusal) })) : null,
+    thread(n, side, act),
     open ? el("p", { class: "turn" }, mine ? t("Your turn") : terms ? waiting : t("Make the first proposal")) : null,
     open ? el("menu", { class: "actions" },
       mine ? el("button", { type: "button", class: "primary accept", dataset: { needs: "open" },

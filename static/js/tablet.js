@@ -4,7 +4,7 @@ import {
   CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
 } from "./core.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
-import { negotiationCard } from "./negotiation.js";
+import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
 const live = new Live();
@@ -290,8 +290,9 @@ function render(view) {
   fill(document.getElementById("offering-list"), list.length ? list.map((o) => offeringCard(view, o)) : el("p", { class: "empty" }, t("No offering matches.")));
   const turns = view.negotiations.filter((n) => n.turn === "team").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
-  fill(document.getElementById("negotiations"),
-    view.negotiations.length ? view.negotiations.map((n) => negotiationCard(n, { side: "team", act, counter: (x) => counter(view, x) })) : el("p", { class: "empty" }, t("No negotiations yet.")));
+  drawNegotiations(document.getElementById("negotiations"), view.negotiations.length
+    ? view.negotiations.map((n) => negotiationCard(n, { side: "team", act, counter: (x) => counter(view, x) }))
+    : el("p", { class: "empty" }, t("No negotiations yet.")));
   fill(document.getElementById("orders"), view.orders.length
     ? el("table", { class: "orders" },
       el("thead", {}, el("tr", {}, [t("Confirmed"), t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), t("Funding"), t("Subsidy")].map((h) => el("th", {}, h)))),
