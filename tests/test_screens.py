@@ -658,3 +658,31 @@ async def test_a_negotiation_is_a_thread_on_both_screens(screens: Screens):
 
     await assert_the_page_holds_the_servers_view(screens.hall, tablet, g.library)
     await assert_the_page_holds_the_servers_view(screens.hall, booth, Actor.supplier(g.fair_id, g.troupe.party_id))
+
+
+async def test_a_reload_without_network_opens_the_screen_with_its_pending_actions(screens: Screens):
+    """The service worker kept the page and its files: no browser error page in a hall whose Wi-Fi dropped."""
+    g = screens.hall.ground
+    negotiation = await g.propose(g.library, g.books, quantity=10)
+    await g.do(
+        g.bookseller,
+        "negotiation.counter",
+        {"negotiation_id": negotiation["id"], "base_version": 1, "terms": {"quantity": 10, "unit_price_fen": 2_800}},
+    )
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.evaluate("navigator.serviceWorker.ready")  # installed, and keeping what the page loads from now on
+    await tablet.reload()
+    await connected(tablet)
+    await tablet.context.set_offline(True)
+    await tablet.locator("[data-tab=negotiations]").click()
+    await tablet.locator(".negotiation").get_by_role("button", name="接受并确认成交").click()
+    await tablet.reload()  # no network: the page comes from the service worker's cache
+    await expect(tablet.locator("#connection")).to_have_attribute("data-state", "offline")
+    await expect(tablet.locator("#pending")).to_contain_text("接受：送书下乡少儿读物")
+    await shoot(tablet, "tablet-offline-reload")
+    await tablet.context.set_offline(False)
+    await connected(tablet)
+    await expect(tablet.locator("#pending")).to_be_hidden()
+    orders = (await g.state())["purchase_order"]
+    assert len(orders) == 1
