@@ -532,3 +532,23 @@ class OrganiserSession(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AnnouncementAudience(StrEnum):
+    everyone = "everyone"
+    teams = "teams"
+    booths = "booths"
+    district = "district"  # the teams of one district
+
+
+class Announcement(SQLModel, table=True):
+    """A short word from the organiser to the screens of the hall; the board may show it as a banner."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    audience: str
+    district: str = ""  # for the district audience
+    text: str
+    on_board: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

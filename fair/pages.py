@@ -34,12 +34,14 @@ from starlette.templating import Jinja2Templates
 
 from fair import accounts, auth
 from fair.assets import asset_url, service_worker
-from fair.core import Actor, FairError, Role, access, queries
+from fair.core import Actor, FairError, Role, access, queries, reports
 from fair.core.errors import N_, Code
-from fair.i18n import LOCALES, SHANGHAI, gettext, translations
+from fair.core.labels import CATEGORY_NAMES
+from fair.core.views import fair_view
+from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, translations
 from fair.limits import retry_after
 from fair.live.server import RESIDENT_COOKIE, SESSION_COOKIE
-from fair.models import AUDIENCES, DISTRICTS, Category
+from fair.models import AUDIENCES, DISTRICTS, Category, Fair
 from fair.settings import DATA, MIN_PASSWORD, ROOT
 from fair.tokens import normal_code
 
@@ -362,6 +364,31 @@ async def cards(request: Request) -> Response:
     )
 
 
+async def report(request: Request) -> Response:
+    """The day report on one page, to print or save as PDF from the browser: the figures a bureau reports."""
+    actor = await caller(request)
+    if actor is None or actor.role != Role.organiser:
+        return RedirectResponse("/login", status_code=303)
+    async with request.app.state.db.read() as session:
+        figures = await reports.analytics(session, actor)
+        shown = {
+            "fair": fair_view(await session.get(Fair, actor.fair_id)),
+            "tally": await queries.tally_snapshot(session, actor),
+        }
+    locale = locale_of(request)
+    return render(
+        request,
+        "report.html",
+        figures=figures,
+        categories=[str(c) for c in Category],
+        category_names=CATEGORY_NAMES,
+        money=lambda fen: format_money(fen, locale),
+        percent=lambda bp: "—" if bp is None else f"{bp / 100:.1f}%",
+        printed_at=dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+        **shown,
+    )
+
+
 async def booth_codes(request: Request) -> Response:
     """A code for each booth's table: a tablet that scans it sees that booth's offerings."""
     actor = await caller(request)
@@ -435,6 +462,7 @@ routes = [
     Route("/console", screen(Role.organiser, "console.html")),
     Route("/console/cards", cards),
     Route("/console/booth-codes", booth_codes),
+    Route("/console/report", report),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/account/password", password, methods=["GET", "POST"]),

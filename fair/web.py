@@ -108,14 +108,14 @@ async def json_body(request: Request) -> Any:
 
 async def _read(request: Request, query) -> JSONResponse:
     try:
-        actor = await _caller(request)
+        actor = await caller_of(request)
         async with request.app.state.db.read() as session:
             return JSONResponse(await query(session, actor))
     except FairError as error:
         return error_response(request, error)
 
 
-async def _caller(request: Request) -> Actor:
+async def caller_of(request: Request) -> Actor:
     state = request.app.state
     if state.fair_id is None:
         raise FairError(Code.not_found, N_("There is no fair yet."))

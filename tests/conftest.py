@@ -194,3 +194,6 @@ async def postgres_database() -> AsyncIterator[str]:
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
+
+
+from tests.browsers import browser, screens  # noqa: E402, F401  (fixtures for the browser tests)

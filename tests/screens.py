@@ -167,6 +167,11 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
             view["tickets"] = [t for t in view["tickets"] if t["id"] != ticket["id"]]
             if ticket["state"] in ("waiting", "called"):
                 _upsert(view["tickets"], ticket, key=lambda t: t["supplier_id"])
+    elif kind == "announcement.updated":
+        notice = data["announcement"]
+        view["announcements"] = [a for a in view["announcements"] if a["id"] != notice["id"]]
+        if role == "organiser" or not notice["withdrawn"]:
+            _upsert(view["announcements"], notice, key=lambda a: -a["id"])
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
 

@@ -107,7 +107,7 @@ async def test_every_read_for_every_caller_shows_its_own_and_nothing_of_another_
                     assert all(n["supplier_id"] == shown["me"]["id"] for n in shown["negotiations"])
                     assert all(o["supplier_id"] == shown["me"]["id"] for o in shown["orders"])
                 if who in ("projector", None):
-                    assert set(shown) == {"seq", "role", "tally", "fair"}
+                    assert set(shown) == {"seq", "role", "tally", "fair", "announcements"}
                 if who == "organiser":
                     assert len(shown["credentials"]) == 6 and len(shown["teams"]) == 3
             if path == "/api/offerings":

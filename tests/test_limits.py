@@ -150,7 +150,7 @@ async def test_the_public_resync_replays_nothing_and_is_read_once_per_sequence_n
     for board in boards:
         reply = await board.call("sync", {"since": 0}, timeout=10)
         assert reply["ok"] and reply["data"]["mode"] == "view" and "events" not in reply["data"]
-        assert set(reply["data"]["view"]) == {"seq", "role", "tally", "fair"}
+        assert set(reply["data"]["view"]) == {"seq", "role", "tally", "fair", "announcements"}
     assert reads == ["public"]
     await hall.ground.do(hall.ground.troupe, "offering.spotlight", {"offering_id": hall.ground.lecture})
     reply = await boards[0].call("sync", {"since": 0}, timeout=10)

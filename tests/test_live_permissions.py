@@ -103,11 +103,13 @@ def cases(
         "queue.leave": ({"supplier_id": g.troupe.party_id}, teams),
         "queue.next": ({}, suppliers),
         "queue.skip": ({}, suppliers),
+        "announcement.send": ({"audience": "teams", "text": "请到 3 号厅"}, organiser_only),
+        "announcement.withdraw": ({"announcement_id": made["announcement"]}, organiser_only),
     }
 
 
 async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
-    """A pending wish, a free slot of the troupe's, and the troupe's invitation to the centre."""
+    """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement."""
     g = hall.ground
     resident = Actor.resident(g.fair_id, "a-phone")
     wish = await g.do(
@@ -117,7 +119,13 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     )
     slots = (await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "10:40", "minutes": 20}))["slots"]
     invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
-    return {"wish": wish["wish"]["id"], "free_slot": slots[0]["id"], "invitation": invitation["appointment"]["id"]}
+    announcement = await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "欢迎来到现场会"})
+    return {
+        "wish": wish["wish"]["id"],
+        "free_slot": slots[0]["id"],
+        "invitation": invitation["appointment"]["id"],
+        "announcement": announcement["announcement"]["id"],
+    }
 
 
 @pytest.fixture

@@ -7,96 +7,16 @@ fails if a page logs a JavaScript error.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from fair.settings import ROOT
+from tests.browsers import BOARD, TABLET, Screens, connected, shoot
 from tests.conftest import ORGANISER_PASSWORD, Hall
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-# Chromium as root, headless, and quiet on a machine whose network is closed.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = ROOT / "test-artifacts"
-TABLET, BOARD = {"width": 1280, "height": 800}, {"width": 1920, "height": 1080}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's Chromium is not installed (scripts/test installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        await launched.close()
-
-
-class Screens:
-    """Browser contexts on a hall, each collecting the JavaScript errors of its pages."""
-
-    def __init__(self, hall: Hall, browser: Browser) -> None:
-        self.hall, self.browser, self.errors = hall, browser, []
-
-    async def open(self, path: str, *, locale: str = "zh_CN", viewport=TABLET) -> Page:
-        context: BrowserContext = await self.browser.new_context(viewport=viewport)
-        await context.add_cookies([{"name": "fair_locale", "value": locale, "url": self.hall.url}])
-        page = await context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))
-        page.on("console", lambda message: self._console(page, path, message))
-        await page.goto(self.hall.url + path)
-        return page
-
-    def _console(self, page: Page, path: str, message) -> None:
-        # Not the page's errors: the browser's notes that the page itself came with a 403 (a refusal page),
-        # or that a websocket failed while a test held the page offline.
-        document_status = message.location.get("url") == page.url
-        offline = "ERR_INTERNET_DISCONNECTED" in message.text
-        if message.type == "error" and not document_status and not offline:
-            self.errors.append(f"{path}: {message.text}")
-
-    async def join(self, who: str, **options) -> Page:
-        """Scan ``who``'s card: the page asks "Sign in as …?", and the visitor confirms."""
-        page = await self.open(f"/join#{self.hall.card(who)}", **options)
-        await expect(page.locator("#join-question")).to_be_visible()
-        await page.locator("form button[type=submit]").click()
-        await page.wait_for_url(re.compile(r"/(tablet|booth|board)$"))
-        return page
-
-    async def organiser(self, **options) -> Page:
-        page = await self.open("/login", **options)
-        await page.fill("input[name=username]", "organiser")
-        await page.fill("input[name=password]", ORGANISER_PASSWORD)
-        await page.click("button[type=submit]")
-        await expect(page.locator("#fair-state")).to_be_visible()
-        return page
-
-
-@pytest.fixture
-async def screens(hall: Hall, browser: Browser) -> AsyncIterator[Screens]:
-    opened = Screens(hall, browser)
-    yield opened
-    assert opened.errors == [], "a page logged a JavaScript error"
-
-
-async def shoot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / f"{name}.png")
-
-
-async def connected(page: Page) -> None:
-    await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
 
 
 async def test_a_tablet_and_a_booth_close_a_deal_and_the_board_counts_it(screens: Screens):
@@ -218,9 +138,9 @@ async def test_every_screen_in_both_languages(screens: Screens, locale: str):
     console = await screens.organiser(locale=locale, viewport={"width": 1440, "height": 900})
     await expect(console.locator("#setup")).to_contain_text(words["console"])
     await shoot(console, f"console-{locale}")
-    await console.get_by_role("tab").nth(3).click()
-    await expect(console.locator("#by-category")).to_contain_text("1")
-    await shoot(console, f"console-analytics-{locale}")
+    await console.locator('[data-tab="reports"]').click()
+    await expect(console.locator("#grid")).to_contain_text("1")
+    await shoot(console, f"console-reports-{locale}")
 
     cards = await console.context.new_page()  # the cards need the organiser's session
     await cards.goto(screens.hall.url + "/console/cards")
@@ -232,11 +152,16 @@ async def test_the_organiser_sets_a_budget_and_revokes_a_link(screens: Screens):
     g = screens.hall.ground
     console = await screens.organiser()
     await connected(console)
-    await console.get_by_role("tab", name="参会各方").click()
+    await console.locator('[data-tab="teams"]').click()
     row = console.locator(f'tr[data-team="{g.community.party_id}"]')
-    await row.locator("input.money-input").fill("2500")
-    await row.get_by_role("button", name="设定").click()
-    await expect(row.locator("td").last).to_have_text("¥2,500.00")
+    await row.get_by_role("button", name="修改").click()
+    await row.locator("input[name=budget]").fill("2,500")
+    asked = []
+    console.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.accept())
+    await row.get_by_role("button", name="保存").click()
+    await expect(row.locator("td").nth(4)).to_contain_text("¥2,500.00")
+    assert asked == ["锁金村社区的预算：¥1,000.00 → ¥2,500.00，确定吗？"]
+    await expect(console.locator("#toasts")).to_contain_text("锁金村社区的预算：¥1,000.00 → ¥2,500.00。")
     tablet = await screens.join("community")
     await connected(tablet)
     await expect(tablet.locator("#budget-left")).to_have_text("¥2,500.00")
@@ -492,6 +417,7 @@ AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
         ("troupe", "/booth"),
         (None, "/board"),
         ("organiser", "/console"),
+        ("organiser", "/console/report"),
         (None, "/wishes"),
         (None, "/"),
         (None, "/join"),
@@ -508,7 +434,7 @@ async def test_axe_finds_nothing_critical_or_serious(screens: Screens, who, path
         await context.add_cookies([{"name": "fair_session", "value": token, "url": hall.url}])
     page = await context.new_page()
     await page.goto(hall.url + path)
-    if path not in ("/", "/join", "/login"):
+    if path not in ("/", "/join", "/login", "/console/report"):
         await connected(page)
     await page.add_script_tag(path=AXE)
     bad = []

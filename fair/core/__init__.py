@@ -7,6 +7,7 @@ change and the functions of ``queries`` for every read; they translate a
 
 from fair.core import (  # noqa: F401  (registers their commands)
     access,
+    announcements,
     appointments,
     negotiations,
     offerings,

@@ -80,6 +80,7 @@ Label = Line(60)
 Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_iso_day)]
 Days = Annotated[list[Day], Field(max_length=366), AfterValidator(_unique)]
 District = Annotated[StrictStr, Field(pattern="^(" + "|".join(DISTRICTS + (CITY,)) + ")$")]
+OptionalDistrict = Annotated[StrictStr, Field(pattern="^(|" + "|".join(DISTRICTS) + ")$")]  # "" for none
 Tag = Line(20, min_length=1)
 
 

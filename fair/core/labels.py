@@ -96,3 +96,21 @@ FIELDS = {
     "minutes": N_("The length of a meeting"),
     "districts": N_("The districts served"),
 }
+
+# The names of categories, kinds of team and ways of paying, as reports and spreadsheets show them.
+CATEGORY_NAMES = {
+    "performance": N_("Performance"),
+    "training": N_("Training"),
+    "lecture": N_("Lecture"),
+    "exhibition": N_("Exhibition"),
+    "books": N_("Books"),
+}
+TEAM_KINDS = {
+    "city_centre": N_("City cultural centre"),
+    "district_centre": N_("District cultural centre"),
+    "library": N_("Library"),
+    "district_bureau": N_("District culture bureau"),
+    "street": N_("Street"),
+    "community": N_("Community"),
+}
+FUNDINGS = {"government": N_("Government budget"), "self_funded": N_("Own funds")}

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core import matching, tally
 from fair.core.actors import Actor, Role
+from fair.core.announcements import announcement_view, meant_for
 from fair.core.errors import N_, Code, FairError
 from fair.core.queues import ACTIVE as ACTIVE_TICKETS
 from fair.core.queues import queue_view
@@ -40,6 +41,7 @@ from fair.core.wishes import ANSWERING, answers_of
 from fair.models import (
     ACTIVE_TICKET_STATES,
     DISTRICTS,
+    Announcement,
     Appointment,
     Credential,
     Event,
@@ -144,9 +146,13 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         "tally": await tally_snapshot(session, actor),
     }
     if actor.role == Role.public:
-        return shown | {"fair": public_fair(fair_view(fair_row))}
+        return shown | {"fair": public_fair(fair_view(fair_row)), "announcements": await notices(session, actor)}
     if actor.role == Role.resident:
-        return shown | {"fair": public_fair(fair_view(fair_row)), "wishes": await wishes(session, actor)}
+        return shown | {
+            "fair": public_fair(fair_view(fair_row)),
+            "announcements": await notices(session, actor),
+            "wishes": await wishes(session, actor),
+        }
     shown |= {
         "fair": fair_view(fair_row),
         "offerings": await offerings(session, actor, include_withdrawn=True),
@@ -156,6 +162,7 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         "slots": await slots(session, actor),
         "appointments": await appointments(session, actor),
         "queues": await queues(session, actor),
+        "announcements": await notices(session, actor),
     }
     if actor.role == Role.team:
         shown["me"] = team_view(await session.get(Team, actor.party_id))
@@ -298,6 +305,18 @@ async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         for (district, name), entry in sorted(streets.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1]))
     ]
     return {"streets": shown, "unanswered": [wish for wish in public if not wish["answers"]]}
+
+
+async def notices(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The announcements meant for the actor, newest first; the organiser's list keeps the withdrawn ones."""
+    district = None
+    if actor.role == Role.team:
+        district = (await session.get(Team, actor.party_id)).district
+    statement = select(Announcement).where(Announcement.fair_id == actor.fair_id).order_by(desc(Announcement.id))
+    if actor.role != Role.organiser:
+        statement = statement.where(col(Announcement.withdrawn_at).is_(None))
+    rows = await session.exec(statement)
+    return [announcement_view(row) for row in rows if meant_for(row, actor, district)]
 
 
 async def participants(session: AsyncSession, actor: Actor) -> dict[str, Any]:

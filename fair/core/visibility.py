@@ -121,6 +121,17 @@ def _message(payload: Payload) -> Route:
     return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
 
 
+def _announcement(payload: Payload) -> Route:
+    """To its readers' rooms only (named in the event when it was sent); to the board if meant for it."""
+    shown = {"announcement": payload["announcement"]}
+    readers = payload["readers"]
+    parties = {team_room(team): shown for team in readers["teams"]}
+    parties |= {supplier_room(supplier): shown for supplier in readers["suppliers"]}
+    hall = shown if payload["announcement"]["audience"] == "everyone" else None
+    board = shown if payload["announcement"]["on_board"] else None
+    return Route(public=board, hall=hall, organiser=shown, parties=parties)
+
+
 def _organiser_only(payload: Payload) -> Route:
     return Route(organiser=payload)
 
@@ -179,6 +190,7 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "slot.updated": _for_hall,
     "appointment.updated": _appointment,
     "queue.updated": _queue,
+    "announcement.updated": _announcement,
 }
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import socketio
 
 from fair.auth import authenticate
-from fair.core import COMMANDS, Actor, Code, FairError, Role, access, execute, queries, sessions
+from fair.core import COMMANDS, Actor, Code, FairError, Role, access, execute, queries, reports, sessions
 from fair.core.access import DevicePolicy
 from fair.core.errors import N_
 from fair.core.visibility import rooms_of
@@ -107,6 +107,7 @@ class Live:
         self.sio.on("sessions", self._sessions)
         self.sio.on("recommendations", self._reader(queries.recommendations))
         self.sio.on("coverage", self._reader(queries.coverage))
+        self.sio.on("analytics", self._reader(reports.analytics))
         for name in COMMANDS:
             self.sio.on(name, self._command_handler(name))
         self.sio.on("*", self._unknown)

@@ -1,8 +1,9 @@
-// The organiser's console: open and close the fair, approve, set budgets and the subsidy,
-// manage join links, and watch the analytics.
+// The organiser's console: open and close the fair, the registers (teams, suppliers, offerings, orders, join
+// links) with search, filters and checked edits, announcements, wishes, the schedule, coverage and the reports.
 import {
-  CATEGORIES, DISTRICTS, Live, bars, categoryName, clockOf, count, el, fill, hourOf, money, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, bars, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when,
 } from "./core.js";
+import { basisPointsOf, fenOf, register } from "./registers.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
@@ -32,8 +33,8 @@ function glance(view) {
 
 function setup(view) {
   const fair = view.fair;
-  const rate = el("input", { type: "number", min: 0, max: 100, step: "0.01", value: (fair.subsidy_rate_bp / 100).toFixed(2), name: "rate" });
-  const pool = el("input", { type: "number", min: 0, step: "0.01", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
+  const rate = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", value: (fair.subsidy_rate_bp / 100).toFixed(2), name: "rate" });
+  const pool = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
   const stateLabel = { setup: t("In setup"), preview: t("In preview"), open: t("Open"), closed: t("Closed") }[fair.state];
   const grace = el("input", { type: "number", min: 1, max: 60, step: 1, value: fair.queue_grace_minutes, name: "grace" });
   return [
@@ -51,21 +52,75 @@ function setup(view) {
       } }, t("Close the fair")) : null),
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
-      act("fair.configure", { subsidy_rate_bp: Math.round(Number.parseFloat(rate.value) * 100), subsidy_pool_fen: Math.round(Number.parseFloat(pool.value) * 100) },
-        t("Subsidy"), t("Saved."));
+      const rateBp = basisPointsOf(rate.value);
+      const poolFen = fenOf(pool.value);
+      if (rateBp === null) return toast(t("Type the rate as a percentage from 0 to 100, like 30 or 12.5."), "error");
+      if (poolFen === null) return toast(t("Type an amount in yuan, like 480 or 480.50."), "error");
+      const changes = {};
+      const said = [];
+      if (rateBp !== fair.subsidy_rate_bp) {
+        changes.subsidy_rate_bp = rateBp;
+        said.push(t("rate %(before)s → %(after)s", { before: percent(fair.subsidy_rate_bp), after: percent(rateBp) }));
+      }
+      if (poolFen !== fair.subsidy_pool_fen) {
+        changes.subsidy_pool_fen = poolFen;
+        said.push(t("pool %(before)s → %(after)s", { before: money(fair.subsidy_pool_fen), after: money(poolFen) }));
+      }
+      if (!said.length) return toast(t("Nothing changed."));
+      if (changes.subsidy_rate_bp !== undefined && !window.confirm(t("The new rate applies to orders confirmed from now on; confirmed orders keep theirs. Change the %(what)s?", { what: said.join(", ") }))) return;
+      act("fair.configure", changes, t("Subsidy"), t("Subsidy: %(what)s.", { what: said.join(", ") }));
     } },
     el("h3", {}, t("Subsidy for self-funded orders")),
     el("label", {}, t("Rate (%)"), rate), el("label", {}, t("Pool (¥)"), pool),
     el("button", { type: "submit" }, t("Save")),
     el("p", { class: "muted" }, t("Granted so far: %(used)s", { used: money(fair.subsidy_used_fen) }))),
+    announcing(view),
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
-      act("fair.configure", { queue_grace_minutes: Number.parseInt(grace.value, 10) }, t("Queues"), t("Saved."));
+      const minutes = grace.value.trim();
+      if (!/^\d{1,2}$/.test(minutes) || Number(minutes) < 1 || Number(minutes) > 60) return toast(t("Type a whole number of minutes from 1 to 60."), "error");
+      if (Number(minutes) === fair.queue_grace_minutes) return toast(t("Nothing changed."));
+      act("fair.configure", { queue_grace_minutes: Number(minutes) }, t("Queues"),
+        t("Queues: a called team now has %(minutes)s minutes to come.", { minutes }));
     } },
     el("h3", {}, t("Queues at the booths")),
     el("label", {}, t("Minutes a called team has to come"), grace),
     el("button", { type: "submit" }, t("Save"))),
   ];
+}
+
+const percent = (bp) => (bp === null || bp === undefined ? "—" : `${(bp / 100).toFixed(bp % 100 ? 2 : 0)}%`);
+
+const AUDIENCES = () => ({ everyone: t("Everyone"), teams: t("All buyer teams"), booths: t("All booths"), district: t("The teams of one district") });
+
+/** Announcements: a form to send one, and the list, each withdrawn with a tap. */
+function announcing(view) {
+  const audience = el("select", { name: "audience" }, Object.entries(AUDIENCES()).map(([value, label]) => el("option", { value }, label)));
+  const district = el("select", { name: "district", "aria-label": t("District") },
+    el("option", { value: "" }, t("District…")), DISTRICTS.slice(1).map((d) => el("option", { value: d }, d)));
+  const text = el("input", { name: "text", maxLength: 200, required: true, placeholder: t("e.g. 下午两点起在 3 号厅签约") });
+  const board = el("input", { type: "checkbox", name: "on_board" });
+  return el("div", { class: "announcing" },
+    el("form", { class: "inline-form", onsubmit: async (event) => {
+      event.preventDefault();
+      const payload = { audience: audience.value, district: audience.value === "district" ? district.value : "", text: text.value.trim(), on_board: board.checked };
+      if (payload.text.length < 2) return toast(t("Write the announcement first."), "error");
+      if (audience.value === "district" && !district.value) return toast(t("Choose the district."), "error");
+      const ack = await live.command("announcement.send", payload, t("Announcement"));
+      if (ack.ok) {
+        toast(t("Sent."));
+        text.value = "";
+      } else toast(refusal(ack), "error");
+    } },
+    el("h3", {}, t("Announce to the hall")),
+    el("label", {}, t("Send to"), audience), district, el("label", { class: "grow" }, t("Text"), text),
+    el("label", { class: "check" }, board, t("Also on the board")),
+    el("button", { type: "submit", class: "primary" }, t("Send"))),
+    view.announcements.length ? el("ul", { class: "plain notices" }, view.announcements.map((notice) => el("li", { class: notice.withdrawn ? "withdrawn" : "" },
+      el("span", { class: "badge" }, notice.audience === "district" ? notice.district : AUDIENCES()[notice.audience]),
+      notice.on_board ? el("span", { class: "badge" }, t("Board")) : null, " ", notice.text, " ", el("small", { class: "muted" }, when(notice.created_at)),
+      notice.withdrawn ? el("small", {}, " · ", t("Withdrawn")) : el("button", { type: "button", class: "danger",
+        onclick: () => act("announcement.withdraw", { announcement_id: notice.id }, t("Withdraw the announcement"), t("Withdrawn.")) }, t("Withdraw"))))) : null);
 }
 
 const STATUS = () => ({ pending: t("Waiting"), approved: t("Public"), rejected: t("Rejected"), merged: t("Merged") });
@@ -152,30 +207,143 @@ async function coverage() {
 let coverageSoon = null;
 document.querySelector('[data-tab="coverage-tab"]').addEventListener("click", () => coverage());
 
-function participants(view) {
-  const approve = (kind, id, approved, name) => el("input", { type: "checkbox", checked: approved, "aria-label": t("Approved"),
-    onchange: (event) => act(`${kind}.approve`, { [`${kind}_id`]: id, approved: event.target.checked }, t("Approve: %(name)s", { name }), t("Saved.")) });
-  return [
-    el("h2", {}, t("Buyer teams")),
-    el("table", { class: "register" },
-      el("thead", {}, el("tr", {}, [t("Team"), t("Kind"), t("District"), t("Approved"), t("Budget (¥)"), t("Spent"), t("Left")].map((h) => el("th", {}, h)))),
-      el("tbody", {}, view.teams.map((team) => {
-        const budget = el("input", { type: "number", min: 0, step: "0.01", value: (team.budget.budget_fen / 100).toFixed(2), class: "money-input",
-          "aria-label": t("Budget of %(name)s (¥)", { name: team.name }) });
-        return el("tr", { dataset: { team: team.id } },
-          el("td", {}, team.name), el("td", {}, kindName(team.kind)), el("td", {}, team.district),
-          el("td", {}, approve("team", team.id, team.approved, team.name)),
-          el("td", {}, el("form", { class: "inline", onsubmit: (event) => {
-            event.preventDefault();
-            act("team.set_budget", { team_id: team.id, budget_fen: Math.round(Number.parseFloat(budget.value) * 100) }, t("Budget: %(name)s", { name: team.name }), t("Saved."));
-          } }, budget, el("button", { type: "submit" }, t("Set")))),
-          el("td", { class: "num" }, money(team.budget.spent_fen)), el("td", { class: "num" }, money(team.budget.remaining_fen)));
-      }))),
-    el("h2", {}, t("Suppliers")),
-    el("table", { class: "register" },
-      el("thead", {}, el("tr", {}, [t("Booth"), t("Supplier"), t("Approved")].map((h) => el("th", {}, h)))),
-      el("tbody", {}, view.suppliers.map((s) => el("tr", {}, el("td", {}, s.booth), el("td", {}, s.name), el("td", {}, approve("supplier", s.id, s.approved, s.name)))))),
-  ];
+const yesNo = () => [["yes", t("Yes")], ["no", t("No")]];
+const isYes = (flag, value) => (value === "yes") === flag;
+
+/** An amount shown as money, with a button that turns it into a field; the change is confirmed, then said. */
+function moneyEdit({ fen, label, name, send }) {
+  const cell = el("span", { class: "money-edit" });
+  const show = () => fill(cell, el("span", { class: "num" }, money(fen)), " ",
+    el("button", { type: "button", class: "small", "aria-label": t("Change: %(what)s", { what: label }), onclick: edit }, t("Change")));
+  const edit = () => {
+    const field = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", name, value: (fen / 100).toFixed(2), "aria-label": label, class: "money-input" });
+    fill(cell, el("form", { class: "inline", onsubmit: async (event) => {
+      event.preventDefault();
+      const typed = fenOf(field.value);
+      if (typed === null) return toast(t("Type an amount in yuan, like 480 or 480.50."), "error");
+      if (typed === fen) return show();
+      if (!window.confirm(t("%(what)s: %(before)s → %(after)s?", { what: label, before: money(fen), after: money(typed) }))) return;
+      if (await send(typed)) toast(t("%(what)s: %(before)s → %(after)s.", { what: label, before: money(fen), after: money(typed) }));
+    } }, field, el("button", { type: "submit", class: "primary small" }, t("Save")), el("button", { type: "button", class: "small", onclick: show }, t("Cancel"))));
+    field.focus();
+    field.select();
+  };
+  show();
+  return cell;
+}
+
+async function sent(command, payload, label) {
+  const ack = await live.command(command, payload, label);
+  if (!ack.ok) toast(refusal(ack), "error");
+  return ack.ok;
+}
+
+function approval(kind, row) {
+  return el("input", { type: "checkbox", checked: row.approved, "aria-label": t("Approved: %(name)s", { name: row.name }),
+    onchange: (event) => act(`${kind}.approve`, { [`${kind}_id`]: row.id, approved: event.target.checked }, t("Approve: %(name)s", { name: row.name }),
+      event.target.checked ? t("Approved: %(name)s", { name: row.name }) : t("No longer approved: %(name)s", { name: row.name })) });
+}
+
+const KINDS = ["city_centre", "district_centre", "library", "district_bureau", "street", "community"];
+const usedShare = (b) => (b.budget_fen > 0 ? b.spent_fen / b.budget_fen : 0);
+
+function teamsRegister(view) {
+  return register("teams-register", {
+    rows: view.teams,
+    attrs: (team) => ({ dataset: { team: team.id } }),
+    search: (team) => `${team.name} ${team.district} ${team.street}`,
+    filters: [
+      { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (team, d) => team.district === d },
+      { name: "kind", label: t("Kind"), options: KINDS.map((k) => [k, kindName(k)]), test: (team, k) => team.kind === k },
+      { name: "approved", label: t("Approved"), options: yesNo(), test: (team, v) => isYes(team.approved, v) },
+    ],
+    columns: [
+      { label: t("Team"), sort: (team) => team.name, cell: (team) => [team.name, team.street ? el("small", { class: "muted" }, ` ${team.street}`) : null] },
+      { label: t("Kind"), sort: (team) => team.kind, cell: (team) => kindName(team.kind) },
+      { label: t("District"), sort: (team) => DISTRICTS.indexOf(team.district), cell: (team) => team.district },
+      { label: t("Approved"), cell: (team) => approval("team", team) },
+      { label: t("Budget"), num: true, sort: (team) => team.budget.budget_fen, cell: (team) => moneyEdit({
+        fen: team.budget.budget_fen, name: "budget", label: t("Budget of %(name)s", { name: team.name }),
+        send: (fen) => sent("team.set_budget", { team_id: team.id, budget_fen: fen }, t("Budget: %(name)s", { name: team.name })) }) },
+      { label: t("Spent"), num: true, sort: (team) => team.budget.spent_fen, cell: (team) => money(team.budget.spent_fen) },
+      { label: t("Left"), num: true, sort: (team) => team.budget.remaining_fen, cell: (team) => money(team.budget.remaining_fen) },
+      { label: t("Used"), num: true, sort: (team) => usedShare(team.budget), cell: (team) => (team.budget.budget_fen ? `${(usedShare(team.budget) * 100).toFixed(1)}%` : "—") },
+    ],
+  });
+}
+
+function suppliersRegister(view) {
+  const offered = new Map();
+  for (const o of view.offerings) if (o.status === "published") offered.set(o.supplier_id, (offered.get(o.supplier_id) || 0) + 1);
+  const sales = new Map();
+  for (const order of view.orders) {
+    const s = sales.get(order.supplier_id) || { orders: 0, amount_fen: 0 };
+    sales.set(order.supplier_id, { orders: s.orders + 1, amount_fen: s.amount_fen + order.amount_fen });
+  }
+  const sold = (s) => sales.get(s.id) || { orders: 0, amount_fen: 0 };
+  return register("suppliers-register", {
+    rows: view.suppliers,
+    attrs: (s) => ({ dataset: { supplier: s.id } }),
+    search: (s) => `${s.booth} ${s.name}`,
+    filters: [{ name: "approved", label: t("Approved"), options: yesNo(), test: (s, v) => isYes(s.approved, v) }],
+    columns: [
+      { label: t("Booth"), sort: (s) => s.booth, cell: (s) => s.booth },
+      { label: t("Supplier"), sort: (s) => s.name, cell: (s) => s.name },
+      { label: t("Approved"), cell: (s) => approval("supplier", s) },
+      { label: t("Offerings"), num: true, sort: (s) => offered.get(s.id) || 0, cell: (s) => count(offered.get(s.id) || 0) },
+      { label: t("Orders"), num: true, sort: (s) => sold(s).orders, cell: (s) => count(sold(s).orders) },
+      { label: t("Sales"), num: true, sort: (s) => sold(s).amount_fen, cell: (s) => money(sold(s).amount_fen) },
+    ],
+  });
+}
+
+function offeringsRegister(view) {
+  return register("offerings-register", {
+    rows: view.offerings,
+    attrs: (o) => ({ dataset: { offering: o.id } }),
+    search: (o) => `${o.booth} ${o.supplier_name} ${o.title}`,
+    filters: [
+      { name: "category", label: t("Category"), options: CATEGORIES.map((c) => [c, categoryName(c)]), test: (o, c) => o.category === c },
+      { name: "status", label: t("Status"), options: [["published", t("Published")], ["withdrawn", t("Withdrawn")]], test: (o, v) => o.status === v },
+      { name: "left", label: t("Left"), options: [["yes", t("Some left")], ["no", t("Sold out")]], test: (o, v) => isYes(o.remaining > 0, v) },
+    ],
+    columns: [
+      { label: t("Booth"), sort: (o) => o.booth, cell: (o) => o.booth },
+      { label: t("Supplier"), sort: (o) => o.supplier_name, cell: (o) => o.supplier_name },
+      { label: t("Offering"), sort: (o) => o.title, cell: (o) => o.title },
+      { label: t("Category"), sort: (o) => CATEGORIES.indexOf(o.category), cell: (o) => categoryName(o.category) },
+      { label: t("Unit price"), num: true, sort: (o) => o.unit_price_fen, cell: (o) => `${money(o.unit_price_fen)} / ${o.unit}` },
+      { label: t("Capacity"), num: true, sort: (o) => o.capacity, cell: (o) => count(o.capacity) },
+      { label: t("Sold"), num: true, sort: (o) => o.sold, cell: (o) => count(o.sold) },
+      { label: t("Left"), num: true, sort: (o) => o.remaining, cell: (o) => count(o.remaining) },
+      { label: t("Status"), sort: (o) => o.status, cell: (o) => (o.status === "published" ? t("Published") : t("Withdrawn")) },
+    ],
+  });
+}
+
+function ordersRegister(view) {
+  return register("orders-register", {
+    rows: view.orders,
+    attrs: (o) => ({ dataset: { order: o.id } }),
+    search: (o) => `${o.id} ${o.team_name} ${o.supplier_name} ${o.offering_title} ${o.district} ${o.venue}`,
+    filters: [
+      { name: "category", label: t("Category"), options: CATEGORIES.map((c) => [c, categoryName(c)]), test: (o, c) => o.category === c },
+      { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (o, d) => o.district === d },
+      { name: "funding", label: t("Funding"), options: [["government", t("Government budget")], ["self_funded", t("Own funds")]], test: (o, f) => o.funding === f },
+    ],
+    columns: [
+      { label: t("No."), num: true, sort: (o) => o.id, cell: (o) => String(o.id) },
+      { label: t("Confirmed"), sort: (o) => o.confirmed_at, cell: (o) => when(o.confirmed_at) },
+      { label: t("Team"), sort: (o) => o.team_name, cell: (o) => o.team_name },
+      { label: t("District"), sort: (o) => DISTRICTS.indexOf(o.district), cell: (o) => o.district },
+      { label: t("Supplier"), sort: (o) => o.supplier_name, cell: (o) => o.supplier_name },
+      { label: t("Offering"), sort: (o) => o.offering_title, cell: (o) => [o.offering_title, el("small", { class: "muted" }, ` ${categoryName(o.category)}`)] },
+      { label: t("Quantity"), num: true, sort: (o) => o.quantity, cell: (o) => `${count(o.quantity)} ${o.unit}` },
+      { label: t("Amount"), num: true, sort: (o) => o.amount_fen, cell: (o) => money(o.amount_fen) },
+      { label: t("Funding"), sort: (o) => o.funding, cell: (o) => (o.funding === "self_funded" ? t("Own funds") : t("Government budget")) },
+      { label: t("Subsidy"), num: true, sort: (o) => o.subsidy_fen, cell: (o) => (o.subsidy_fen ? money(o.subsidy_fen) : "") },
+    ],
+  });
 }
 
 // Who is signed in: every card's devices and the organisers, asked for when the links are shown or change.
@@ -196,7 +364,8 @@ async function refreshRegister() {
   }
   if (reply && reply.ok) {
     whoIsIn = reply.data;
-    if (current) fill(document.getElementById("link-list"), links(current));
+    const panel = document.getElementById("links");
+    if (current) calmly(panel, () => fill(document.getElementById("link-list"), links(current)));
   }
 }
 
@@ -238,10 +407,8 @@ function organisers() {
   ];
 }
 
-let linkFilter = "";
-
 function links(view) {
-  const party = el("select", { name: "party" },
+  const party = el("select", { name: "party", "aria-label": t("New join link for") },
     el("option", { value: "projector:" }, t("Projector")),
     view.suppliers.map((s) => el("option", { value: `supplier:${s.id}` }, [t("Booth"), s.booth, s.name].join(" "))),
     view.teams.map((tm) => el("option", { value: `team:${tm.id}` }, [t("Buyer team"), tm.name].join(" "))));
@@ -251,76 +418,137 @@ function links(view) {
       const [chosenKind, id] = party.value.split(":");
       actOnAccess("access.issue", { kind: chosenKind, party_id: id ? Number(id) : null, label: "" }, t("Issue a join link"), t("Issued: print it from the list."));
     } }, el("label", {}, t("New join link for"), party), el("button", { type: "submit" }, t("Issue")),
-    el("label", {}, t("Find"), el("input", { type: "search", value: linkFilter, placeholder: t("A booth or team"),
-      oninput: (event) => { linkFilter = event.target.value.trim(); fill(document.getElementById("link-table"), linkTable(current)); } })),
     el("button", { type: "button", id: "refresh-devices", onclick: refreshRegister }, t("Refresh the devices"))),
     whoIsIn && whoIsIn.cards_expire_at ? el("p", { class: "muted" }, t("The cards stop working at %(time)s.", { time: when(whoIsIn.cards_expire_at) })) : null,
-    el("div", { id: "link-table" }, linkTable(view)),
+    linkTable(view),
     organisers(),
   ];
 }
 
-/** The join links, those matching the search only. */
+/** The join links, with who each is for and the devices signed in on it. */
 function linkTable(view) {
   const names = new Map([...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`]), ...view.teams.map((tm) => [`team:${tm.id}`, tm.name])]);
+  const nameOf = (c) => names.get(`${c.kind}:${c.party_id}`) || c.label;
   const kind = { supplier: t("Booth"), team: t("Buyer team"), projector: t("Projector") };
   const cards = new Map(whoIsIn ? whoIsIn.cards.map((c) => [c.credential_id, c]) : []);
-  return el("table", { class: "register" },
-      el("thead", {}, el("tr", {}, [t("No."), t("Kind"), t("For"), t("Issued"), t("State"), t("Devices signed in"), ""].map((h) => el("th", {}, h)))),
-      el("tbody", {}, view.credentials.filter((c) => !linkFilter || (names.get(`${c.kind}:${c.party_id}`) || c.label).includes(linkFilter))
-        .map((c) => el("tr", { dataset: { credential: c.id } },
-          el("td", {}, String(c.id)), el("td", {}, kind[c.kind]), el("td", {}, names.get(`${c.kind}:${c.party_id}`) || c.label),
-          el("td", {}, when(c.created_at)),
-          el("td", {}, c.revoked ? t("Revoked") : t("Valid")),
-          el("td", {}, c.revoked ? null : devicesOf(cards.get(c.id))),
-          el("td", {}, c.revoked ? null : el("menu", { class: "actions" },
-            el("a", { class: "button", href: `/console/cards?card=${c.id}`, target: "_blank", rel: "noopener" }, t("Print this card")),
-            el("button", { type: "button", class: "danger", onclick: () => {
-              if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) actOnAccess("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
-            } }, t("Revoke"))))))));
+  const signedIn = (c) => (cards.get(c.id) ? cards.get(c.id).devices.filter((d) => d.signed_in).length : 0);
+  return register("links-register", {
+    rows: view.credentials,
+    attrs: (c) => ({ dataset: { credential: c.id } }),
+    search: (c) => `${c.id} ${nameOf(c)} ${c.label}`,
+    filters: [
+      { name: "kind", label: t("Kind"), options: Object.entries(kind), test: (c, k) => c.kind === k },
+      { name: "state", label: t("State"), options: [["valid", t("Valid")], ["revoked", t("Revoked")]], test: (c, v) => (v === "revoked") === c.revoked },
+      { name: "devices", label: t("Devices"), options: [["yes", t("Signed in")], ["no", t("None signed in")]], test: (c, v) => isYes(signedIn(c) > 0, v) },
+    ],
+    columns: [
+      { label: t("No."), num: true, sort: (c) => c.id, cell: (c) => String(c.id) },
+      { label: t("Kind"), sort: (c) => c.kind, cell: (c) => kind[c.kind] },
+      { label: t("For"), sort: nameOf, cell: nameOf },
+      { label: t("Issued"), sort: (c) => c.created_at, cell: (c) => when(c.created_at) },
+      { label: t("State"), sort: (c) => c.revoked, cell: (c) => (c.revoked ? t("Revoked") : t("Valid")) },
+      { label: t("Devices signed in"), sort: signedIn, cell: (c) => (c.revoked ? null : devicesOf(cards.get(c.id))) },
+      { label: "", cell: (c) => (c.revoked ? null : el("menu", { class: "actions" },
+        el("a", { class: "button", href: `/console/cards?card=${c.id}`, target: "_blank", rel: "noopener" }, t("Print this card")),
+        el("button", { type: "button", class: "danger", onclick: () => {
+          if (window.confirm(t("Revoke this join link? Screens using it are signed out at once."))) actOnAccess("access.revoke", { credential_id: c.id }, t("Revoke a join link"), t("Revoked."));
+        } }, t("Revoke")))) },
+    ],
+  });
 }
 
-function analytics(view) {
-  const hours = new Map();
-  for (const order of view.orders) hours.set(hourOf(order.confirmed_at), (hours.get(hourOf(order.confirmed_at)) || 0) + 1);
-  const labels = [...hours.keys()].sort();
-  fill(document.getElementById("hour-chart"), labels.length
-    ? bars(labels, { label: (hour) => `${hour}:00`, value: (hour) => hours.get(hour), figure: (hour) => count(hours.get(hour)) })
-    : el("p", { class: "empty" }, t("No orders yet.")));
-  const tally = view.tally;
-  fill(document.getElementById("by-category"), el("table", { class: "register" },
-    el("thead", {}, el("tr", {}, [t("Category"), t("Orders"), t("Units"), t("Amount")].map((h) => el("th", {}, h)))),
-    el("tbody", {}, CATEGORIES.map((c) => el("tr", {}, el("td", {}, categoryName(c)), el("td", { class: "num" }, count(tally.by_category[c].orders)),
-      el("td", { class: "num" }, count(tally.by_category[c].units)), el("td", { class: "num" }, money(tally.by_category[c].amount_fen)))))));
-  fill(document.getElementById("by-district"), el("table", { class: "register" },
-    el("thead", {}, el("tr", {}, [t("District"), t("Orders"), t("Amount")].map((h) => el("th", {}, h)))),
-    el("tbody", {}, DISTRICTS.map((d) => el("tr", {}, el("td", {}, d), el("td", { class: "num" }, count(tally.by_district[d].orders)),
-      el("td", { class: "num" }, money(tally.by_district[d].amount_fen)))))));
-  const left = view.teams.filter((team) => team.budget.remaining_fen > 0).sort((a, b) => b.budget.remaining_fen - a.budget.remaining_fen);
-  fill(document.getElementById("budget-left"), el("table", { class: "register" },
-    el("thead", {}, el("tr", {}, [t("Team"), t("Left"), t("Of")].map((h) => el("th", {}, h)))),
-    el("tbody", {}, left.map((team) => el("tr", {}, el("td", {}, team.name), el("td", { class: "num" }, money(team.budget.remaining_fen)),
-      el("td", { class: "num" }, money(team.budget.budget_fen)))))));
+/** Downloads for the bureau: every order or those of a district, team or supplier; budgets; the subsidy pool. */
+function downloads(view) {
+  const both = (path, query = "") => [
+    el("a", { class: "button", href: `/export/${path}.xlsx${query}`, download: "" }, "XLSX"),
+    el("a", { class: "button", href: `/export/${path}.csv${query}`, download: "" }, "CSV")];
+  const narrowed = (name, label, options) => {
+    const pick = el("select", { name: `export-${name}`, "aria-label": label }, options.map(([value, text]) => el("option", { value }, text)));
+    const go = (fmt) => () => { window.location.href = `/export/orders.${fmt}?${name}=${encodeURIComponent(pick.value)}`; };
+    return el("li", {}, el("span", {}, label), pick,
+      el("button", { type: "button", onclick: go("xlsx") }, "XLSX"), el("button", { type: "button", onclick: go("csv") }, "CSV"));
+  };
+  return el("ul", { class: "plain downloads" },
+    el("li", {}, el("span", {}, t("Every order")), both("orders")),
+    narrowed("district", t("The orders of a district"), DISTRICTS.map((d) => [d, d])),
+    narrowed("team", t("The orders of a team"), view.teams.map((tm) => [tm.id, tm.name])),
+    narrowed("supplier", t("The orders of a supplier"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
+    el("li", {}, el("span", {}, t("Teams with budget used and left")), both("budgets")),
+    el("li", {}, el("span", {}, t("The subsidy pool")), both("pool")),
+    el("li", {}, el("span", {}, t("The day report, to print or save as PDF")),
+      el("a", { class: "button primary", href: "/console/report", target: "_blank", rel: "noopener" }, t("Open the day report"))));
+}
+
+let reportAsked = 0;
+/** The analytics, read from the server when the reports tab is open (and again as orders come in). */
+async function reportFigures() {
+  const number = ++reportAsked;
+  const ack = await live.read("analytics");
+  if (number !== reportAsked || !ack.ok) return;
+  const figures = ack.data;
+  const byCategory = (d, c) => figures.grid[d][c];
+  fill(document.getElementById("report-figures"),
+    el("div", { class: "glance" },
+      el("div", { class: "figure" }, el("span", {}, t("Budget used")), el("strong", {}, percent(figures.budget.used_bp))),
+      el("div", { class: "figure" }, el("span", {}, t("Teams that bought")), el("strong", {}, `${figures.budget.teams_spending} / ${figures.budget.teams}`)),
+      el("div", { class: "figure" }, el("span", {}, t("Subsidy granted")), el("strong", {}, money(figures.pool.used_fen))),
+      el("div", { class: "figure" }, el("span", {}, t("Subsidy pool left")), el("strong", {}, money(figures.pool.left_fen)))),
+    el("h2", {}, t("Orders by district and category")),
+    el("div", { class: "table-scroll" }, el("table", { class: "register", id: "grid" },
+      el("thead", {}, el("tr", {}, el("th", {}, t("District")), CATEGORIES.map((c) => el("th", { class: "num" }, categoryName(c))), el("th", { class: "num" }, t("Amount")))),
+      el("tbody", {}, figures.districts.map((d) => el("tr", {}, el("th", { scope: "row" }, d),
+        CATEGORIES.map((c) => el("td", { class: "num" }, byCategory(d, c).orders ? count(byCategory(d, c).orders) : "")),
+        el("td", { class: "num" }, money(CATEGORIES.reduce((sum, c) => sum + byCategory(d, c).amount_fen, 0)))))))),
+    el("div", { class: "grid-2" },
+      el("div", {}, el("h2", {}, t("Orders per hour")), figures.hours.length
+        ? bars(figures.hours, { label: (h) => h.hour, value: (h) => h.orders, figure: (h) => `${count(h.orders)} · ${money(h.amount_fen)}` })
+        : el("p", { class: "empty" }, t("No orders yet."))),
+      el("div", {}, el("h2", {}, t("Sales by supplier")), figures.suppliers.length ? el("table", { class: "register", id: "supplier-sales" },
+        el("thead", {}, el("tr", {}, [t("Booth"), t("Supplier"), t("Orders"), t("Amount")].map((h) => el("th", {}, h)))),
+        el("tbody", {}, figures.suppliers.map((s) => el("tr", {}, el("td", {}, s.booth), el("td", {}, s.name),
+          el("td", { class: "num" }, count(s.orders)), el("td", { class: "num" }, money(s.amount_fen))))))
+        : el("p", { class: "empty" }, t("No orders yet.")))));
+}
+let reportSoon = null;
+
+/** Draw ``panel`` now, or, while someone is typing in it, once they leave it: a live update never wipes a field. */
+function calmly(panel, draw) {
+  const active = document.activeElement;
+  if (panel.contains(active) && active.matches("input, select, textarea")) {
+    panel.dataset.stale = "1";
+    panel.redraw = draw;
+    return;
+  }
+  delete panel.dataset.stale;
+  draw();
+}
+for (const panel of document.querySelectorAll(".tabpanel")) {
+  panel.addEventListener("focusout", (event) => {
+    if (panel.dataset.stale && !panel.contains(event.relatedTarget)) setTimeout(() => calmly(panel, panel.redraw), 0);
+  });
 }
 
 live.watch((view, changed) => {
   current = view;
   if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.")))) refreshRegister();
   document.getElementById("fair-name").textContent = view.fair.name;
-  fill(document.getElementById("setup"), setup(view));
-  // Re-render the register only when nobody is typing in it, so a budget being entered is not wiped.
-  const register = document.getElementById("participants");
-  const typing = register.contains(document.activeElement) && document.activeElement.matches("input[type=number]");
-  if (!typing) fill(register, participants(view));
-  const linkList = document.getElementById("link-list");
-  const editing = linkList.contains(document.activeElement) && document.activeElement.matches("input");
-  if (!editing) fill(linkList, links(view));
-  analytics(view);
-  const review = document.getElementById("wish-review");
-  if (!review.contains(document.activeElement)) fill(document.getElementById("wish-queue"), wishReview(view));
-  fill(document.getElementById("schedule"), schedule(view));
-  if (!document.getElementById("coverage-tab").hidden) {
+  const panel = (id) => document.getElementById(id);
+  calmly(panel("setup"), () => fill(panel("setup"), setup(view)));
+  calmly(panel("teams"), () => fill(panel("teams"), teamsRegister(view)));
+  calmly(panel("suppliers"), () => fill(panel("suppliers"), suppliersRegister(view)));
+  calmly(panel("offerings"), () => fill(panel("offerings"), offeringsRegister(view)));
+  calmly(panel("orders"), () => fill(panel("orders"), ordersRegister(view)));
+  calmly(panel("links"), () => fill(panel("link-list"), links(view)));
+  calmly(panel("wish-review"), () => fill(panel("wish-queue"), wishReview(view)));
+  calmly(panel("reports"), () => fill(panel("downloads"), downloads(view)));
+  fill(panel("schedule"), schedule(view));
+  if (!panel("coverage-tab").hidden) {
     clearTimeout(coverageSoon);
     coverageSoon = setTimeout(coverage, 1000);
   }
+  if (!panel("reports").hidden && (!changed || changed.some((event) => event.type === "order.confirmed" || event.type.startsWith("fair.")))) {
+    clearTimeout(reportSoon);
+    reportSoon = setTimeout(reportFigures, changed ? 1000 : 0);
+  }
 });
+document.querySelector('[data-tab="reports"]').addEventListener("click", () => reportFigures());

@@ -181,7 +181,11 @@ export function apply(view, event) {
     else view.shortlist = view.shortlist.filter((i) => i.offering_id !== data.removed.offering_id);
   } else if (type === "slot.updated") view.slots = upsert(view.slots, data.slot, byTime);
   else if (type === "appointment.updated") view.appointments = upsert(view.appointments, data.appointment, byTime);
-  else if (type === "queue.updated") {
+  else if (type === "announcement.updated") {
+    const notice = data.announcement;
+    view.announcements = view.announcements.filter((a) => a.id !== notice.id);
+    if (role === "organiser" || !notice.withdrawn) view.announcements = upsert(view.announcements, notice, (a, b) => b.id - a.id);
+  } else if (type === "queue.updated") {
     const stats = { supplier_id: data.supplier_id, serving: data.serving, waiting: data.waiting };
     view.queues = view.queues.filter((q) => q.supplier_id !== stats.supplier_id);
     if (stats.waiting || stats.serving !== null) view.queues = upsertBy("supplier_id", view.queues, stats, (a, b) => a.supplier_id - b.supplier_id);
@@ -346,6 +350,7 @@ export class Live {
   changed(events) {
     for (const watcher of this.watchers) watcher(this.view, events);
     fairState(this.view.fair);
+    if (this.view.announcements && !document.body.classList.contains("console")) announcements(this.view.announcements);
   }
 
   /**
@@ -390,6 +395,25 @@ export class Live {
   save() {
     localStorage.setItem(this.store, JSON.stringify(this.pending));
   }
+}
+
+/**
+ * The organiser's announcements, newest first, under the header of every screen meant to read them: the
+ * newest in full (the board's banner), the others one tap away.
+ */
+function announcements(notices) {
+  let shelf = document.getElementById("announcements");
+  if (!shelf) {
+    shelf = el("section", { id: "announcements", class: "announcements", "aria-live": "polite", "aria-label": t("Announcements") });
+    document.querySelector("main").before(shelf);
+  }
+  shelf.hidden = notices.length === 0;
+  if (!notices.length) return fill(shelf);
+  const [latest, ...earlier] = notices;
+  fill(shelf,
+    el("p", { class: "latest" }, el("strong", {}, t("Announcement")), " ", latest.text, el("small", {}, " · ", when(latest.created_at))),
+    earlier.length ? el("details", {}, el("summary", {}, t("%(count)s earlier", { count: earlier.length })),
+      el("ul", { class: "plain" }, earlier.map((notice) => el("li", {}, notice.text, el("small", {}, " · ", when(notice.created_at)))))) : null);
 }
 
 /**

@@ -1,0 +1,65 @@
+"""Announcements reach the screens they are meant for, and only those; the board shows the ones for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from fair.core import Actor, Code, FairError
+from tests.fairground import Fairground
+from tests.truth import assert_events_tell_the_truth, screens_of, views
+
+
+def everyone(g: Fairground) -> list[Actor]:
+    return [*screens_of(g), Actor.resident(g.fair_id, "phone")]
+
+
+async def test_each_announcement_reaches_its_readers_only(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, everyone(g))
+    sent = {}
+    for audience, district, on_board in (
+        ("everyone", "", True),
+        ("teams", "", False),
+        ("booths", "", False),
+        ("district", "玄武区", False),
+    ):
+        text = f"致{audience}"
+        data = {"audience": audience, "district": district, "text": text, "on_board": on_board}
+        sent[audience] = (await g.do(g.organiser, "announcement.send", data))["announcement"]["id"]
+    shown = await views(g.db, everyone(g))
+
+    def texts(actor: Actor) -> set[str]:
+        return {a["text"] for a in shown[actor.key]["announcements"]}
+
+    assert texts(g.organiser) == {"致everyone", "致teams", "致booths", "致district"}
+    assert texts(g.centre) == {"致everyone", "致teams"}  # a city-level team is in no district
+    assert texts(g.library) == {"致everyone", "致teams", "致district"}  # Xuanwu
+    assert texts(g.troupe) == {"致everyone", "致booths"}
+    assert texts(Actor.public(g.fair_id)) == texts(Actor.resident(g.fair_id, "phone")) == {"致everyone"}
+    await g.do(g.organiser, "announcement.withdraw", {"announcement_id": sent["everyone"]})
+    shown = await views(g.db, everyone(g))
+    assert texts(Actor.public(g.fair_id)) == set()
+    assert [a["withdrawn"] for a in shown["organiser"]["announcements"] if a["text"] == "致everyone"] == [True]
+    await assert_events_tell_the_truth(g.db, everyone(g), before)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"audience": "district", "text": "没有区"},
+        {"audience": "teams", "district": "玄武区", "text": "多了区"},
+        {"audience": "everyone", "text": "x"},
+        {"audience": "nobody", "text": "谁也不给"},
+        {"audience": "everyone", "text": "\u202e颠倒"},
+    ],
+)
+async def test_a_wrong_announcement_is_refused_and_sends_nothing(fairground: Fairground, payload):
+    g = fairground
+    before = await g.state()
+    with pytest.raises(FairError) as caught:
+        await g.do(g.organiser, "announcement.send", payload)
+    assert caught.value.code == Code.invalid_input
+    assert await g.state() == before
+    with pytest.raises(FairError) as caught:
+        await g.do(g.library, "announcement.send", {"audience": "everyone", "text": "我也发"})
+    assert caught.value.code == Code.forbidden

@@ -1,0 +1,127 @@
+"""The organiser's console in a real browser: registers that search, filter and sort; edits that are checked and
+say what changed; downloads that open as spreadsheets."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from playwright.async_api import expect
+
+from fair.models import Fair
+from tests.browsers import Screens, connected, shoot
+
+pytestmark = pytest.mark.browser
+
+
+async def test_the_registers_search_filter_and_sort(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.lecture)
+    await g.order(g.community, g.bookseller, g.books, quantity=10, funding="self_funded")
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+
+    await console.locator('[data-tab="teams"]').click()
+    teams = console.locator("#teams-register")
+    rows = teams.locator("tbody tr")
+    await expect(rows).to_have_count(3)
+    await teams.locator("input[type=search]").fill("玄武")  # the library and the community are in Xuanwu
+    await expect(rows).to_have_count(2)
+    await expect(teams.locator(".register-count")).to_have_text("显示 2 / 共 3")
+    await teams.locator("select[name=teams-register-kind]").select_option("library")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("玄武区图书馆")
+    await teams.locator("input[type=search]").fill("")
+    await teams.locator("select[name=teams-register-kind]").select_option("")
+    budget = teams.locator(
+        "thead button", has_text="预算"
+    )  # (a role locator stalls on headers whose aria-sort changes)
+    await budget.click()  # sort by budget, smallest first
+    await expect(rows.first).to_contain_text("锁金村社区")
+    await budget.click()
+    await expect(rows.first).to_contain_text("南京市文化馆")
+    await expect(teams.locator("th[aria-sort=descending]")).to_have_text("预算")
+    await shoot(console, "console-teams-zh_CN")
+
+    # A live update (a new order) redraws the register and keeps the search, the filter and the order.
+    await teams.locator("input[type=search]").fill("社区")
+    await console.locator("#fair-name").click()  # leave the box: the register may redraw
+    await g.order(g.community, g.troupe, g.lecture)
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("¥500.00")  # what the community has spent now
+    await expect(teams.locator("input[type=search]")).to_have_value("社区")
+
+    await console.locator('[data-tab="orders"]').click()
+    orders = console.locator("#orders-register")
+    await expect(orders.locator("tbody tr")).to_have_count(3)
+    await orders.locator("select[name=orders-register-funding]").select_option("self_funded")
+    await expect(orders.locator("tbody tr")).to_have_count(1)
+    await expect(orders.locator("tbody tr")).to_contain_text("送书下乡少儿读物")
+    await orders.locator("input[type=search]").fill("越剧")
+    await expect(orders.locator("tbody tr")).to_have_text("没有符合条件的条目。")
+
+    await console.locator('[data-tab="offerings"]').click()
+    offerings = console.locator("#offerings-register")
+    await offerings.locator("select[name=offerings-register-category]").select_option("books")
+    await expect(offerings.locator("tbody tr")).to_have_count(1)
+
+    await console.locator('[data-tab="links"]').click()
+    links = console.locator("#links-register")
+    await links.locator("select[name=links-register-kind]").select_option("supplier")
+    await expect(links.locator("tbody tr")).to_have_count(2)
+
+
+async def test_the_subsidy_refuses_an_empty_rate_and_says_what_changed(screens: Screens):
+    g = screens.hall.ground
+    console = await screens.organiser()
+    await connected(console)
+    before = await g.state()
+    form = console.locator("form", has=console.locator("input[name=rate]"))
+    await form.locator("input[name=rate]").fill("")
+    await form.get_by_role("button", name="保存").click()
+    await expect(console.locator("#toasts")).to_contain_text("请以百分比输入比例")
+    await form.locator("input[name=rate]").fill("30")
+    await form.get_by_role("button", name="保存").click()
+    await expect(console.locator("#toasts")).to_contain_text("没有改动。")
+    await form.locator("input[name=pool]").fill("九百")
+    await form.get_by_role("button", name="保存").click()
+    await expect(console.locator("#toasts")).to_contain_text("请输入以元为单位的金额")
+    assert await g.state() == before, "a refused edit changed something"
+
+    await form.locator("input[name=pool]").fill("900")
+    await form.locator("input[name=rate]").fill("25")
+    asked = []
+    console.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.accept())
+    await form.get_by_role("button", name="保存").click()
+    await expect(console.locator("#toasts")).to_contain_text("补贴：比例 30% → 25%。")
+    assert "已确认订单保持原比例" in asked[0]
+    async with g.db.read() as session:
+        fair = await session.get(Fair, g.fair_id)
+        assert (fair.subsidy_rate_bp, fair.subsidy_pool_fen) == (2500, 90_000)
+
+
+async def test_the_reports_tab_shows_the_figures_and_downloads_a_spreadsheet(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.lecture)
+    await g.order(g.community, g.bookseller, g.books, quantity=10)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="reports"]').click()
+    grid = console.locator("#grid")
+    await expect(grid.locator("tr", has_text="玄武区")).to_contain_text("¥800.00")  # ¥500 + 10 × ¥30
+    await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
+    await expect(grid.locator("tr", has_text="市级")).to_contain_text("¥2,000.00")  # the new order, live
+    await expect(console.locator("#supplier-sales tbody tr").first).to_contain_text("金陵越剧团")
+    await shoot(console, "console-reports-live-zh_CN")
+    async with console.expect_download() as waiting:
+        await console.locator("#downloads li", has_text="全部订单").get_by_role("link", name="XLSX").click()
+    download = await waiting.value
+    assert download.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes()))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("订单号", "确认时间", "采购团") and len(rows) == 4
+    report = await console.context.new_page()
+    await report.goto(screens.hall.url + "/console/report")
+    await expect(report.locator(".report-figures")).to_contain_text("¥2,800.00")
+    await shoot(report, "day-report-zh_CN")
