@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from fair.models import Fair
-from tests.browsers import Screens, connected, shoot
+from tests.browsers import BOARD, Screens, connected, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -125,3 +125,38 @@ async def test_the_reports_tab_shows_the_figures_and_downloads_a_spreadsheet(scr
     await report.goto(screens.hall.url + "/console/report")
     await expect(report.locator(".report-figures")).to_contain_text("¥2,800.00")
     await shoot(report, "day-report-zh_CN")
+
+
+async def test_an_order_voided_with_a_reason_falls_off_every_screen_and_stays_in_the_history(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
+    board = await screens.open("/board", viewport=BOARD)
+    tablet = await screens.join("library")
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    for page in (board, tablet, console):
+        await connected(page)
+    await expect(board.locator("#performance strong")).to_have_text("1")
+
+    await console.locator('[data-tab="orders"]').click()
+    row = console.locator(f'#orders-register tr[data-order="{order["id"]}"]')
+    asked = []
+    console.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.accept("日期填错，重新下单"))
+    await row.get_by_role("button", name="作废").click()
+    await expect(console.locator("#toasts")).to_contain_text(f"第 {order['id']} 号订单已作废。")
+    assert "其场次、日期和金额将全部退回" in asked[0] and "玄武区图书馆" in asked[0]
+    await expect(row).to_contain_text("已作废")
+    await expect(row).to_contain_text("日期填错，重新下单")
+
+    # The board's tally falls back, and the team's tablet shows the order as voided, its budget given back.
+    await expect(board.locator("#performance strong")).to_have_text("0")
+    await tablet.locator('[data-tab="orders"]').click()
+    await expect(tablet.locator("#orders tr.is-voided")).to_contain_text("已作废：日期填错，重新下单")
+    await expect(tablet.locator("#budget")).to_contain_text("¥5,000.00")
+
+    await console.locator('[data-tab="history"]').click()
+    await console.locator("select[name=history-kind]").select_option("order")
+    history = console.locator("#history-list tbody tr")
+    await expect(history).to_have_count(2)
+    await expect(history.first).to_contain_text(f"第 {order['id']} 号订单作废：日期填错，重新下单")
+    await expect(history.first).to_contain_text("组织方")
+    await shoot(console, "console-history-zh_CN")

@@ -9,6 +9,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     access,
     announcements,
     appointments,
+    corrections,
     negotiations,
     offerings,
     organiser,
