@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import sheets
-from fair.core import reports
+from fair.core import registers, reports
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import SHANGHAI, gettext
 from fair.models import CITY, DISTRICTS
@@ -41,6 +41,8 @@ async def export(request: Request) -> Response:
                 tables = [await reports.budgets(session, actor)]
             elif what == "pool":
                 tables = await reports.pool(session, actor)
+            elif what in registers.REGISTERS:  # in the import's format
+                tables = [await registers.export(session, actor, what)]
             else:
                 raise FairError(Code.not_found, N_("There is no such download."))
     except FairError as error:

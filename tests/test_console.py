@@ -160,3 +160,35 @@ async def test_an_order_voided_with_a_reason_falls_off_every_screen_and_stays_in
     await expect(history.first).to_contain_text(f"第 {order['id']} 号订单作废：日期填错，重新下单")
     await expect(history.first).to_contain_text("组织方")
     await shoot(console, "console-history-zh_CN")
+
+
+async def test_an_import_is_previewed_with_its_errors_then_imported(screens: Screens, tmp_path):
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="reports"]').click()
+    teams = console.locator("#imports li", has_text="采购团")
+    bad = tmp_path / "teams.csv"
+    bad.write_text(
+        "采购团,类型,区,预算\n鼓楼区文化馆,区文化馆,鼓楼区,1200000\n秦淮区图书馆,图书馆,秦淮区,很多\n",
+        encoding="utf-8-sig",
+    )
+    await teams.locator("input[type=file]").set_input_files(bad)
+    await teams.get_by_role("button", name="预览", exact=True).click()
+    result = console.locator("#import-teams-result")
+    await expect(result).to_contain_text("1 行有错误：未导入任何内容。")
+    await expect(result).to_contain_text("第 3 行：预算不是金额：很多。")
+
+    good = tmp_path / "teams-fixed.csv"
+    good.write_text(
+        "采购团,类型,区,预算\n鼓楼区文化馆,区文化馆,鼓楼区,1200000\n秦淮区图书馆,图书馆,秦淮区,80000\n",
+        encoding="utf-8-sig",
+    )
+    await teams.locator("input[type=file]").set_input_files(good)
+    await teams.get_by_role("button", name="预览", exact=True).click()
+    await expect(result).to_contain_text("预览：新增 2 条，修改 0 条，未变 0 条。")
+    await expect(result.locator("tr")).to_have_count(2)
+    await shoot(console, "console-import-preview-zh_CN")
+    await result.get_by_role("button", name="导入", exact=True).click()
+    await expect(result).to_contain_text("已导入：新增 2 条")
+    await console.locator('[data-tab="teams"]').click()
+    await expect(console.locator("#teams-register tbody tr", has_text="秦淮区图书馆")).to_contain_text("¥80,000.00")

@@ -107,6 +107,10 @@ def cases(
         "announcement.withdraw": ({"announcement_id": made["announcement"]}, organiser_only),
         "order.void": ({"order_id": made["order"], "reason": "重复下单"}, organiser_only),
         "fair.reopen": ({"reason": "误关"}, organiser_only),
+        "register.import": (
+            {"kind": "suppliers", "header": ["展位", "供应商"], "rows": [["Z01", "新剧团"]], "preview": False},
+            organiser_only,
+        ),
     }
 
 

@@ -14,6 +14,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     offerings,
     organiser,
     queues,
+    registers,
     sessions,
     shortlists,
     threads,

@@ -590,6 +590,57 @@ function downloads(view) {
       el("a", { class: "button primary", href: "/console/report", target: "_blank", rel: "noopener" }, t("Open the day report"))));
 }
 
+// Imports: the file goes as it is to /import/<kind>; a preview first, then the import when every row is valid.
+const REGISTER_KINDS = [["suppliers", () => t("Suppliers")], ["teams", () => t("Teams")], ["offerings", () => t("Offerings")]];
+
+function imports() {
+  return el("ul", { class: "plain downloads imports" }, REGISTER_KINDS.map(([kind, label]) => {
+    const file = el("input", { type: "file", name: `import-${kind}`, accept: ".xlsx,.csv,text/csv", "aria-label": t("Spreadsheet to import") });
+    const result = el("div", { class: "import-result", id: `import-${kind}-result`, role: "status" });
+    const send = async (preview) => {
+      if (!file.files.length) return toast(t("Choose a file first."), "error");
+      const answer = await upload(kind, file.files[0], preview);
+      fill(result, importReport(answer, preview, () => send(false)));
+    };
+    return el("li", {}, el("span", {}, label()),
+      el("a", { class: "button", href: `/export/${kind}.xlsx`, download: "" }, "XLSX"),
+      el("a", { class: "button", href: `/export/${kind}.csv`, download: "" }, "CSV"),
+      file, el("button", { type: "button", onclick: () => send(true) }, t("Preview")), result);
+  }));
+}
+
+async function upload(kind, file, preview) {
+  const csrf = document.querySelector("input[name=csrftoken]").value;
+  try {
+    const response = await fetch(`/import/${kind}${preview ? "?preview=1" : ""}`, {
+      method: "POST", body: file, credentials: "same-origin",
+      headers: { "x-csrftoken": csrf, "x-request-id": `import-${crypto.randomUUID()}`, "content-type": "application/octet-stream" },
+    });
+    return await response.json();
+  } catch {
+    return { ok: false, error: { message: t("Offline: reconnecting…") } };
+  }
+}
+
+function importReport(answer, preview, commit) {
+  if (!answer.ok) return el("p", { class: "notice error" }, answer.error.message);
+  const { rows, errors, counts, written } = answer.data;
+  const summary = t("%(created)s new, %(updated)s changed, %(unchanged)s unchanged.", counts);
+  if (errors.length) {
+    return [el("p", { class: "notice error" }, t("%(count)s rows have errors: nothing was imported. Correct them and try again.", { count: errors.length })),
+      el("ul", { class: "import-errors" }, errors.map((e) => el("li", {}, t("Line %(line)s: %(message)s", e))))];
+  }
+  if (written) {
+    refreshRegister();
+    return el("p", { class: "notice" }, t("Imported: %(summary)s", { summary }));
+  }
+  const actions = { created: t("new"), updated: t("changed"), unchanged: t("unchanged") };
+  return [el("p", {}, t("Preview: %(summary)s", { summary })),
+    el("table", { class: "register" }, el("tbody", {}, rows.filter((r) => r.action !== "unchanged").slice(0, 200).map((r) =>
+      el("tr", {}, el("td", { class: "num" }, String(r.line)), el("td", {}, actions[r.action]), el("td", {}, r.key))))),
+    preview ? el("button", { type: "button", class: "primary", onclick: commit }, t("Import")) : null];
+}
+
 let reportAsked = 0;
 /** The analytics, read from the server when the reports tab is open (and again as orders come in). */
 async function reportFigures() {
@@ -652,6 +703,7 @@ live.watch((view, changed) => {
   calmly(panel("links"), () => fill(panel("link-list"), links(view)));
   calmly(panel("wish-review"), () => fill(panel("wish-queue"), wishReview(view)));
   calmly(panel("reports"), () => fill(panel("downloads"), downloads(view)));
+  if (!panel("imports").childElementCount) fill(panel("imports"), imports());
   fill(panel("schedule"), schedule(view));
   if (!panel("history").hidden && changed) {
     clearTimeout(historySoon);
