@@ -586,6 +586,8 @@ function downloads(view) {
     narrowed("supplier", t("The orders of a supplier"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Teams with budget used and left")), both("budgets")),
     el("li", {}, el("span", {}, t("The subsidy pool")), both("pool")),
+    el("li", {}, el("span", {}, t("Open contracting data (OCDS 1.1.5), one process per order")),
+      el("a", { class: "button", href: "/export/ocds.json", download: "" }, "JSON")),
     el("li", {}, el("span", {}, t("The day report, to print or save as PDF")),
       el("a", { class: "button primary", href: "/console/report", target: "_blank", rel: "noopener" }, t("Open the day report"))));
 }
