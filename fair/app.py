@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
-from fair import accounts, demo, downloads, migrate, pages, uploads
+from fair import accounts, confirmations, demo, downloads, migrate, pages, uploads, venues
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
@@ -85,7 +85,16 @@ def create_app(settings: Settings) -> FairApp:
         for part in ("css", "js", "vendor")
     ]
     starlette = Starlette(
-        routes=[*routes, *pages.routes, *downloads.routes, *uploads.routes, *static], lifespan=lifespan
+        routes=[
+            *routes,
+            *pages.routes,
+            *downloads.routes,
+            *uploads.routes,
+            *venues.routes,
+            *confirmations.routes,
+            *static,
+        ],
+        lifespan=lifespan,
     )
     state = starlette.state
     state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings

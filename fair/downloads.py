@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import sheets
-from fair.core import ocds, registers, reports
+from fair.core import ocds, registers, reports, statements
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import SHANGHAI, gettext
 from fair.models import CITY, DISTRICTS
@@ -60,6 +60,10 @@ async def export(request: Request) -> Response:
                 tables = [await reports.budgets(session, actor)]
             elif what == "pool":
                 tables = await reports.pool(session, actor)
+            elif what == "statement":
+                narrowed = _narrowed(request)
+                chosen = {"team_id": narrowed["team_id"], "supplier_id": narrowed["supplier_id"]}
+                tables = [statements.as_table(await statements.statement(session, actor, **chosen))]
             elif what in registers.REGISTERS:  # in the import's format
                 tables = [await registers.export(session, actor, what)]
             else:

@@ -556,3 +556,55 @@ class Announcement(SQLModel, table=True):
     on_board: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     withdrawn_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Venue(SQLModel, table=True):
+    """A community or street venue of a team's district, where its orders are delivered; the team keeps the list."""
+
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str
+    address: str = ""
+    contact: str = ""  # who opens the door on the day, and a number to call
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DeliveryState(StrEnum):
+    scheduled = "scheduled"  # a venue and a time are set
+    confirmed = "confirmed"  # the venue said yes (through its link) or the team did for it
+    under_way = "under_way"  # the venue checked in on the day
+    delivered = "delivered"  # the team says it took place
+    evaluated = "evaluated"  # the team rated it
+    missed = "missed"  # it did not take place, with a reason
+
+
+# A delivery in one of these still holds its venue's time.
+HOLDING_DELIVERY_STATES = (DeliveryState.scheduled, DeliveryState.confirmed, DeliveryState.under_way)
+
+
+class Delivery(SQLModel, table=True):
+    """One performance, session or shipment of an order, at one of the team's venues, under supervision."""
+
+    __table_args__ = (Index("ix_delivery_venue_time", "venue_id", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    order_id: int = Field(foreign_key="purchase_order.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    venue_id: int = Field(foreign_key="venue.id")
+    quantity: int  # 1 for a performance or session; the volumes of a shipment of books
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    contact: str = ""
+    state: str = DeliveryState.scheduled
+    reschedules: int = 0
+    reason: str = ""  # why it was last rescheduled or missed
+    checked_in_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rating: int | None = None  # the team's, 1–5
+    comment: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

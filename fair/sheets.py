@@ -40,6 +40,8 @@ def local_time(moment: dt.datetime) -> dt.datetime:
 def _cell_text(kind: str, value: Any, locale: str) -> str:
     if value is None:
         return ""
+    if kind == "label" and not isinstance(value, str):
+        kind = "text"  # a number in a column of labels (an order number above a "Total")
     if kind == "money":
         return f"{Decimal(value) / 100:.2f}"
     if kind == "time":
@@ -97,6 +99,8 @@ def _write(sheet, row: int, col: int, kind: str, value: Any, locale: str, format
     if value is None:
         sheet.write_blank(row, col, None)
         return 0
+    if kind == "label" and not isinstance(value, str):
+        kind = "text"
     if kind == "money":
         sheet.write_number(row, col, value / 100, formats["money"])
         return len(f"¥{value / 100:,.2f}")

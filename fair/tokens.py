@@ -71,6 +71,20 @@ class Tokens:
         self._code = derive(secret_key, "code")
         self._resident_key = derive(secret_key, "resident")
         self._resident = URLSafeSerializer(self._resident_key, salt="fair.resident")
+        self._venue = URLSafeSerializer(derive(secret_key, "venue"), salt="fair.venue")
+
+    def venue_link(self, delivery_id: int) -> str:
+        """The token of a delivery's link for its venue: it names that delivery, signed, so it serves no other."""
+        return self._venue.dumps({"d": delivery_id})
+
+    def read_venue_link(self, token: object) -> int | None:
+        """The delivery a venue link names, or None if it is forged, altered or not a venue link."""
+        if not isinstance(token, str) or len(token) > 200:
+            return None
+        try:
+            return int(self._venue.loads(token)["d"])
+        except (BadData, KeyError, TypeError, ValueError, OverflowError):
+            return None
 
     def join_code(self, credential_id: int) -> str:
         """The typeable code of a card: derived from the card, so a new card (reissued) has a new code."""

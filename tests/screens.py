@@ -174,6 +174,12 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         view["announcements"] = [a for a in view["announcements"] if a["id"] != notice["id"]]
         if role == "organiser" or not notice["withdrawn"]:
             _upsert(view["announcements"], notice, key=lambda a: -a["id"])
+    elif kind == "venue.updated":
+        _upsert(view["venues"], data["venue"], key=lambda v: v["id"])
+    elif kind == "delivery.updated":
+        _upsert(view["deliveries"], data["delivery"], key=lambda d: (d["starts_at"], d["id"]))
+    elif kind == "score.updated":
+        _upsert(view["scores"], data["score"], key=lambda s: s["supplier_id"], ident="supplier_id")
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
 

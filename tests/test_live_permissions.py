@@ -107,6 +107,32 @@ def cases(
         "announcement.withdraw": ({"announcement_id": made["announcement"]}, organiser_only),
         "order.void": ({"order_id": made["order"], "reason": "重复下单"}, organiser_only),
         "fair.reopen": ({"reason": "误关"}, organiser_only),
+        "venue.add": ({"name": "新场地"}, teams),
+        "delivery.schedule": (
+            {
+                "order_id": made["centre_order"],
+                "venue_id": made["venue"],
+                "day": "2026-12-02",
+                "starts": "09:00",
+                "ends": "10:00",
+            },
+            team_party,
+        ),
+        "delivery.confirm": ({"delivery_id": made["delivery"]}, team_party),
+        "delivery.check_in": ({"delivery_id": made["delivery"]}, team_party),
+        "delivery.complete": ({"delivery_id": made["delivery"]}, team_party),
+        "delivery.evaluate": ({"delivery_id": made["delivery"], "rating": 4}, team_party),
+        "delivery.reschedule": (
+            {
+                "delivery_id": made["delivery"],
+                "day": "2026-12-03",
+                "starts": "09:00",
+                "ends": "10:00",
+                "reason": "改期",
+            },
+            parties,
+        ),
+        "delivery.miss": ({"delivery_id": made["delivery"], "reason": "停电"}, parties),
         "register.import": (
             {"kind": "suppliers", "header": ["展位", "供应商"], "rows": [["Z01", "新剧团"]], "preview": False},
             organiser_only,
@@ -115,7 +141,8 @@ def cases(
 
 
 async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
-    """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement, an order."""
+    """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement, orders,
+    and a delivery of the centre's order from the troupe at the centre's venue."""
     g = hall.ground
     resident = Actor.resident(g.fair_id, "a-phone")
     wish = await g.do(
@@ -127,7 +154,23 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
     announcement = await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "欢迎来到现场会"})
     order = await g.order(g.library, g.bookseller, g.books, quantity=5)
+    centre_order = await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
+    venue = await g.do(g.centre, "venue.add", {"name": "市文化馆小剧场"})
+    delivery = await g.do(
+        g.centre,
+        "delivery.schedule",
+        {
+            "order_id": centre_order["order"]["id"],
+            "venue_id": venue["venue"]["id"],
+            "day": "2023-04-01",
+            "starts": "09:00",
+            "ends": "10:00",
+        },
+    )
     return {
+        "centre_order": centre_order["order"]["id"],
+        "venue": venue["venue"]["id"],
+        "delivery": delivery["delivery"]["id"],
         "order": order["order"]["id"],
         "wish": wish["wish"]["id"],
         "free_slot": slots[0]["id"],

@@ -10,6 +10,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     announcements,
     appointments,
     corrections,
+    deliveries,
     negotiations,
     offerings,
     organiser,

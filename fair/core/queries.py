@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import func, true
 from sqlmodel import col, desc, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core import matching, tally
 from fair.core.actors import Actor, Role
 from fair.core.announcements import announcement_view, meant_for
+from fair.core.deliveries import delivery_view, venue_view
+from fair.core.deliveries import flags as delivery_flags
 from fair.core.errors import N_, Code, FairError
 from fair.core.queues import ACTIVE as ACTIVE_TICKETS
 from fair.core.queues import queue_view
@@ -44,6 +46,7 @@ from fair.models import (
     Announcement,
     Appointment,
     Credential,
+    Delivery,
     Event,
     Fair,
     Negotiation,
@@ -59,8 +62,10 @@ from fair.models import (
     Team,
     Terms,
     TicketState,
+    Venue,
     Wish,
     WishStatus,
+    utcnow,
 )
 
 
@@ -163,8 +168,11 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         "appointments": await appointments(session, actor),
         "queues": await queues(session, actor),
         "announcements": await notices(session, actor),
+        "deliveries": await deliveries(session, actor),
+        "scores": await scores(session, actor.fair_id),
     }
     if actor.role == Role.team:
+        shown["venues"] = await venues(session, actor)
         shown["me"] = team_view(await session.get(Team, actor.party_id))
         shown["shortlist"] = await shortlist(session, actor)
         shown["tickets"] = await tickets(session, actor)
@@ -218,6 +226,69 @@ async def appointments(session: AsyncSession, actor: Actor) -> list[dict[str, An
     return [appointment_view(*row) for row in await session.exec(statement)]
 
 
+async def deliveries(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's deliveries (the organiser's: all of them), in time order."""
+    statement = (
+        select(Delivery, Order, Venue, Team.name, Supplier.name)
+        .join(Order, Order.id == Delivery.order_id)
+        .join(Venue, Venue.id == Delivery.venue_id)
+        .join(Team, Team.id == Delivery.team_id)
+        .join(Supplier, Supplier.id == Delivery.supplier_id)
+        .where(Delivery.fair_id == actor.fair_id, _own(actor, Delivery))
+        .order_by(Delivery.starts_at, Delivery.id)
+    )
+    return [delivery_view(*row) for row in await session.exec(statement)]
+
+
+async def venues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    rows = await session.exec(select(Venue).where(Venue.team_id == actor.party_id).order_by(Venue.id))
+    return [venue_view(venue) for venue in rows]
+
+
+async def scores(session: AsyncSession, fair_id: int) -> list[dict[str, Any]]:
+    """Each rated booth's score: the sum and the number of its ratings (the average is theirs to divide)."""
+    rows = await session.exec(
+        select(Delivery.supplier_id, func.sum(Delivery.rating), func.count(Delivery.rating))
+        .where(Delivery.fair_id == fair_id, col(Delivery.rating).is_not(None))
+        .group_by(Delivery.supplier_id)
+        .order_by(Delivery.supplier_id)
+    )
+    return [{"supplier_id": s, "ratings": n, "total": int(total)} for s, total, n in rows]
+
+
+async def supervision(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """The bureau's watch over deliveries, as of now: the ones to look at, and counts per booth and district."""
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    now = utcnow()
+    flagged = []
+    per_supplier: dict[int, dict[str, Any]] = {}
+    per_district: dict[str, dict[str, int]] = {}
+    for delivery in await deliveries(session, actor):
+        marks = delivery_flags(delivery, now)
+        booth = per_supplier.setdefault(
+            delivery["supplier_id"],
+            {"supplier_id": delivery["supplier_id"], "name": delivery["supplier_name"], **_no_figures()},
+        )
+        district = per_district.setdefault(delivery["district"], _no_figures())
+        for figures in (booth, district):
+            figures["deliveries"] += 1
+            figures["states"][delivery["state"]] = figures["states"].get(delivery["state"], 0) + 1
+            for mark in marks:
+                figures["flags"][mark] = figures["flags"].get(mark, 0) + 1
+        if marks:
+            flagged.append({**delivery, "flags": marks})
+    return {
+        "flagged": flagged,
+        "suppliers": sorted(per_supplier.values(), key=lambda s: s["supplier_id"]),
+        "districts": [{"district": d, **figures} for d, figures in sorted(per_district.items())],
+    }
+
+
+def _no_figures() -> dict[str, Any]:
+    return {"deliveries": 0, "states": {}, "flags": {}}
+
+
 async def queues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
     """How many wait at each booth with a queue, and the number it serves; booths with none are left out."""
     statement = (
@@ -261,12 +332,18 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
     if actor.role == Role.team:
         team = team_view(await session.get(Team, actor.party_id))
         shown = await offerings(session, actor)
-        return matching.offerings_for(team, shown, wished, await orders(session, actor))
+        return matching.offerings_for(team, shown, wished, await orders(session, actor), await ratings(session, actor))
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
-        return matching.teams_for(actor.party_id, register["teams"], shown, wished, await orders(session, hall))
+        booths = await ratings(session, actor)
+        return matching.teams_for(actor.party_id, register["teams"], shown, wished, await orders(session, hall), booths)
     raise FairError(Code.forbidden, N_("Your role may not do this."))
+
+
+async def ratings(session: AsyncSession, actor: Actor) -> dict[int, tuple[float, int]]:
+    """The booths' scores as the ranking takes them: (average, number of ratings)."""
+    return {s["supplier_id"]: (s["total"] / s["ratings"], s["ratings"]) for s in await scores(session, actor.fair_id)}
 
 
 async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
@@ -356,7 +433,7 @@ async def events_for(session: AsyncSession, actor: Actor, after: int, limit: int
     return shown
 
 
-def _own(actor: Actor, model: type[Negotiation] | type[Order] | type[Appointment]):
+def _own(actor: Actor, model: type[Negotiation] | type[Order] | type[Appointment] | type[Delivery]):
     if actor.role == Role.team:
         return model.team_id == actor.party_id
     if actor.role == Role.supplier:

@@ -121,6 +121,16 @@ def _message(payload: Payload) -> Route:
     return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
 
 
+def _venue(payload: Payload) -> Route:
+    return Route(parties={team_room(payload["venue"]["team_id"]): payload})
+
+
+def _delivery(payload: Payload) -> Route:
+    delivery = payload["delivery"]
+    rooms = (team_room(delivery["team_id"]), supplier_room(delivery["supplier_id"]))
+    return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
+
+
 def _announcement(payload: Payload) -> Route:
     """To its readers' rooms only (named in the event when it was sent); to the board if meant for it."""
     shown = {"announcement": payload["announcement"]}
@@ -193,6 +203,9 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "appointment.updated": _appointment,
     "queue.updated": _queue,
     "announcement.updated": _announcement,
+    "venue.updated": _venue,
+    "delivery.updated": _delivery,
+    "score.updated": _for_hall,
 }
 
 

@@ -110,6 +110,7 @@ class Live:
         self.sio.on("coverage", self._reader(queries.coverage))
         self.sio.on("analytics", self._reader(reports.analytics))
         self.sio.on("audit", self._reader(audit.history, audit.AuditQuery))
+        self.sio.on("supervision", self._reader(queries.supervision))
         for name in COMMANDS:
             self.sio.on(name, self._command_handler(name))
         self.sio.on("*", self._unknown)

@@ -1,7 +1,8 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
 } from "./core.js";
+import { deliveryCard, scoreOf } from "./deliveries.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms, wrongNumber } from "./terms.js";
@@ -247,6 +248,14 @@ live.watch((view, events) => {
   fill(document.getElementById("meeting-list"), meetingsPanel(view));
   document.getElementById("fair-name").textContent = view.fair.name;
   document.getElementById("me-name").textContent = `${view.me.booth} ${view.me.name}`;
+  const score = scoreOf(view, view.me.id);
+  const deliveries = document.getElementById("deliveries");
+  calmly(deliveries, () => fill(deliveries, [
+    score ? el("p", { class: "score" }, t("Your score: %(score)s", { score })) : null,
+    el("p", { class: "actions" }, statementLinks()),
+    view.deliveries.length ? el("div", { class: "cards deliveries" }, view.deliveries.map((d) => deliveryCard(d, { side: "supplier", act })))
+      : el("p", { class: "empty" }, t("No deliveries yet: the teams schedule them at their venues after the fair.")),
+  ]));
   const turns = view.negotiations.filter((n) => n.turn === "supplier").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
   drawNegotiations(document.getElementById("queue"), view.negotiations.length
@@ -256,9 +265,9 @@ live.watch((view, events) => {
   fill(document.getElementById("offering-list"), mine.map(offeringCard));
   fill(document.getElementById("taken"), view.orders.length
     ? el("table", { class: "orders" },
-      el("thead", {}, el("tr", {}, [t("Confirmed"), t("Buyer"), t("Offering"), t("Quantity"), t("Dates"), t("Amount")].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, [t("Confirmed"), t("Buyer"), t("Offering"), t("Quantity"), t("Dates"), t("Amount"), ""].map((h) => el("th", {}, h)))),
       el("tbody", {}, view.orders.map((o) => el("tr", { class: o.voided_at ? "is-voided" : "" },
         el("td", {}, when(o.confirmed_at)), el("td", {}, o.team_name), el("td", {}, o.offering_title, voidedNote(o)),
-        el("td", {}, `${o.quantity} ${o.unit}`), el("td", {}, o.dates.join(", ")), el("td", { class: "num" }, money(o.amount_fen))))))
+        el("td", {}, `${o.quantity} ${o.unit}`), el("td", {}, o.dates.join(", ")), el("td", { class: "num" }, money(o.amount_fen)), el("td", {}, confirmationLink(o))))))
     : el("p", { class: "empty" }, t("No orders yet.")));
 });

@@ -1,8 +1,9 @@
 // The organiser's console: open and close the fair, the registers (teams, suppliers, offerings, orders, join
 // links) with search, filters and checked edits, announcements, wishes, the schedule, coverage and the reports.
 import {
-  CATEGORIES, DISTRICTS, Live, bars, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
+import { deliveryState } from "./deliveries.js";
 import { basisPointsOf, fenOf, register } from "./registers.js";
 
 const live = new Live();
@@ -217,6 +218,37 @@ async function coverage() {
   ]);
 }
 let coverageSoon = null;
+
+// The supervision of deliveries: read when its tab is open (its flags depend on the time), again as deliveries move.
+const FLAGS = () => ({ late: t("late"), unconfirmed: t("not confirmed, a week to go"), missed: t("missed"), rescheduled_twice: t("rescheduled twice") });
+let supervisionAsked = 0;
+let supervisionSoon = null;
+
+async function supervision() {
+  const number = ++supervisionAsked;
+  const ack = await live.read("supervision");
+  if (number !== supervisionAsked) return;
+  if (!ack.ok) return toast(refusal(ack), "error");
+  const { flagged, suppliers, districts } = ack.data;
+  const flags = FLAGS();
+  const record = (rows, name) => el("table", { class: "register" },
+    el("thead", {}, el("tr", {}, [name, t("Deliveries"), t("delivered"), t("evaluated"), ...Object.values(flags)].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.map((row) => el("tr", {}, el("td", {}, row.name || row.district), el("td", { class: "num" }, count(row.deliveries)),
+      ["delivered", "evaluated"].map((s) => el("td", { class: "num" }, row.states[s] ? count(row.states[s]) : "")),
+      Object.keys(flags).map((f) => el("td", { class: row.flags[f] ? "num flagged" : "num" }, row.flags[f] ? count(row.flags[f]) : ""))))));
+  fill(document.getElementById("supervision-panel"), [
+    el("h2", {}, t("To look at (%(count)s)", { count: flagged.length })),
+    flagged.length ? el("table", { class: "register", id: "flagged" },
+      el("thead", {}, el("tr", {}, [t("When"), t("Team"), t("Supplier"), t("Offering"), t("Venue"), t("Status"), t("Why flagged")].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, flagged.map((d) => el("tr", { dataset: { delivery: d.id } }, el("td", {}, when(d.starts_at)), el("td", {}, d.team_name),
+        el("td", {}, d.supplier_name), el("td", {}, d.offering_title), el("td", {}, d.venue_name), el("td", {}, deliveryState(d.state)),
+        el("td", { class: "flagged" }, d.flags.map((f) => flags[f]).join("、"), d.reason ? ` · ${d.reason}` : "")))))
+      : el("p", { class: "empty" }, t("Nothing to look at.")),
+    el("h2", {}, t("By booth")), record(suppliers, t("Supplier")),
+    el("h2", {}, t("By district")), record(districts, t("District")),
+  ]);
+}
+document.querySelector('[data-tab="supervision"]').addEventListener("click", () => supervision());
 
 // The audit history: pages of the event log, filtered by party and kind, read when its tab is open.
 const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "wish", "announcement", "appointment", "queue"];
@@ -439,6 +471,7 @@ function ordersRegister(view) {
       { label: t("Funding"), sort: (o) => o.funding, cell: (o) => (o.funding === "self_funded" ? t("Own funds") : t("Government budget")) },
       { label: t("Subsidy"), num: true, sort: (o) => o.subsidy_fen, cell: (o) => (o.subsidy_fen ? money(o.subsidy_fen) : "") },
       { label: t("Status"), sort: (o) => (o.voided_at ? 1 : 0), cell: voidCell },
+      { label: "", cell: confirmationLink },
     ],
   });
 }
@@ -569,6 +602,13 @@ function linkTable(view) {
 }
 
 /** Downloads for the bureau: every order or those of a district, team or supplier; budgets; the subsidy pool. */
+function narrowedStatement(name, label, options) {
+  const pick = el("select", { name: `statement-${name}`, "aria-label": label }, options.map(([value, text]) => el("option", { value }, text)));
+  const go = (fmt) => () => { window.location.href = `/export/statement.${fmt}?${name}=${encodeURIComponent(pick.value)}`; };
+  return el("li", {}, el("span", {}, label), pick,
+    el("button", { type: "button", onclick: go("xlsx") }, "XLSX"), el("button", { type: "button", onclick: go("csv") }, "CSV"));
+}
+
 function downloads(view) {
   const both = (path, query = "") => [
     el("a", { class: "button", href: `/export/${path}.xlsx${query}`, download: "" }, "XLSX"),
@@ -586,6 +626,8 @@ function downloads(view) {
     narrowed("supplier", t("The orders of a supplier"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Teams with budget used and left")), both("budgets")),
     el("li", {}, el("span", {}, t("The subsidy pool")), both("pool")),
+    narrowedStatement("team", t("A team's statement"), view.teams.map((tm) => [tm.id, tm.name])),
+    narrowedStatement("supplier", t("A supplier's statement"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Open contracting data (OCDS 1.1.5), one process per order")),
       el("a", { class: "button", href: "/export/ocds.json", download: "" }, "JSON")),
     el("li", {}, el("span", {}, t("The day report, to print or save as PDF")),
@@ -676,21 +718,6 @@ async function reportFigures() {
 let reportSoon = null;
 
 /** Draw ``panel`` now, or, while someone is typing in it, once they leave it: a live update never wipes a field. */
-function calmly(panel, draw) {
-  const active = document.activeElement;
-  if (panel.contains(active) && active.matches("input, select, textarea")) {
-    panel.dataset.stale = "1";
-    panel.redraw = draw;
-    return;
-  }
-  delete panel.dataset.stale;
-  draw();
-}
-for (const panel of document.querySelectorAll(".tabpanel")) {
-  panel.addEventListener("focusout", (event) => {
-    if (panel.dataset.stale && !panel.contains(event.relatedTarget)) setTimeout(() => calmly(panel, panel.redraw), 0);
-  });
-}
 
 live.watch((view, changed) => {
   current = view;
@@ -707,6 +734,10 @@ live.watch((view, changed) => {
   calmly(panel("reports"), () => fill(panel("downloads"), downloads(view)));
   if (!panel("imports").childElementCount) fill(panel("imports"), imports());
   fill(panel("schedule"), schedule(view));
+  if (!panel("supervision").hidden && changed && changed.some((event) => event.type === "delivery.updated")) {
+    clearTimeout(supervisionSoon);
+    supervisionSoon = setTimeout(supervision, 500);
+  }
   if (!panel("history").hidden && changed) {
     clearTimeout(historySoon);
     historySoon = setTimeout(() => history(), 1000);

@@ -187,7 +187,10 @@ export function apply(view, event) {
     const notice = data.announcement;
     view.announcements = view.announcements.filter((a) => a.id !== notice.id);
     if (role === "organiser" || !notice.withdrawn) view.announcements = upsert(view.announcements, notice, (a, b) => b.id - a.id);
-  } else if (type === "queue.updated") {
+  } else if (type === "venue.updated") view.venues = upsert(view.venues, data.venue, byId);
+  else if (type === "delivery.updated") view.deliveries = upsert(view.deliveries, data.delivery, byTime);
+  else if (type === "score.updated") view.scores = upsertBy("supplier_id", view.scores, data.score, (a, b) => a.supplier_id - b.supplier_id);
+  else if (type === "queue.updated") {
     const stats = { supplier_id: data.supplier_id, serving: data.serving, waiting: data.waiting };
     view.queues = view.queues.filter((q) => q.supplier_id !== stats.supplier_id);
     if (stats.waiting || stats.serving !== null) view.queues = upsertBy("supplier_id", view.queues, stats, (a, b) => a.supplier_id - b.supplier_id);
@@ -480,7 +483,36 @@ export function tabs(root) {
   show(buttons[0].dataset.tab);
 }
 
+/** A link to an order's printable confirmation (订单确认书). */
+export function confirmationLink(order) {
+  return el("a", { href: `/orders/${order.id}/confirmation`, target: "_blank", rel: "noopener", class: "confirmation-link" }, t("Confirmation"));
+}
+
+/** Links to a statement's downloads; `query` narrows it for the organiser ("?team=3"). */
+export function statementLinks(query = "") {
+  return [el("a", { class: "button", href: `/export/statement.xlsx${query}`, download: "" }, t("Statement (XLSX)")),
+    el("a", { class: "button", href: `/export/statement.csv${query}`, download: "" }, "CSV")];
+}
+
 /** An order voided by the organiser: struck through where it is listed, with the reason beside it. */
 export function voidedNote(order) {
   return order.voided_at ? el("small", { class: "voided" }, " ", t("Voided: %(reason)s", { reason: order.void_reason })) : null;
+}
+
+/** Redraw a panel now, unless someone is typing in it: then as soon as they leave it (the caret is never lost). */
+export function calmly(panel, draw) {
+  panel.redraw = draw;
+  if (!panel.dataset.calm) {
+    panel.dataset.calm = "1";
+    panel.addEventListener("focusout", (event) => {
+      if (panel.dataset.stale && !panel.contains(event.relatedTarget)) setTimeout(() => calmly(panel, panel.redraw), 0);
+    });
+  }
+  const active = document.activeElement;
+  if (panel.contains(active) && active.matches("input, select, textarea")) {
+    panel.dataset.stale = "1";
+    return;
+  }
+  delete panel.dataset.stale;
+  draw();
 }

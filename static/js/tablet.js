@@ -1,8 +1,9 @@
 // The buyer team's tablet: what suits the team and its residents, browse, plan, meet, negotiate, confirm,
 // queue at busy booths, and keep an eye on the budget.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink,
 } from "./core.js";
+import { scoreOf, teamDeliveries } from "./deliveries.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
@@ -129,7 +130,8 @@ function offeringCard(view, offering, reasons = null) {
       isNew(offering) ? el("span", { class: "badge new" }, t("New")) : null,
       el("span", { class: "badge" }, categoryName(offering.category)),
       el("h3", {}, offering.title)),
-    el("p", { class: "muted" }, offering.supplier_name, " · ", t("Booth %(booth)s", { booth: offering.booth })),
+    el("p", { class: "muted" }, offering.supplier_name, " · ", t("Booth %(booth)s", { booth: offering.booth }),
+      scoreOf(view, offering.supplier_id) ? el("span", { class: "score" }, " · ", scoreOf(view, offering.supplier_id)) : null),
     el("p", { class: "price" }, money(offering.unit_price_fen), " / ", offering.unit),
     el("p", {}, t("%(left)s of %(capacity)s %(unit)s left", { left: offering.remaining, capacity: offering.capacity, unit: offering.unit }),
       offering.dates.length ? " · " : "", offering.dates.length ? t("%(count)s dates free", { count: free }) : ""),
@@ -234,7 +236,7 @@ function orderRow(order) {
     el("td", {}, when(order.confirmed_at)), el("td", {}, order.offering_title, voidedNote(order)), el("td", {}, order.supplier_name),
     el("td", {}, `${order.quantity} ${order.unit}`), el("td", { class: "num" }, money(order.amount_fen)),
     el("td", {}, order.funding === "self_funded" ? t("Own funds") : t("Government budget")),
-    el("td", { class: "num" }, order.subsidy_fen ? money(order.subsidy_fen) : ""));
+    el("td", { class: "num" }, order.subsidy_fen ? money(order.subsidy_fen) : ""), el("td", {}, confirmationLink(order)));
 }
 
 /** How the offerings may be sorted: new and spotlit first by default. */
@@ -295,9 +297,11 @@ function render(view) {
     : el("p", { class: "empty" }, t("No negotiations yet.")));
   fill(document.getElementById("orders"), view.orders.length
     ? el("table", { class: "orders" },
-      el("thead", {}, el("tr", {}, [t("Confirmed"), t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), t("Funding"), t("Subsidy")].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, [t("Confirmed"), t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), t("Funding"), t("Subsidy"), ""].map((h) => el("th", {}, h)))),
       el("tbody", {}, view.orders.map(orderRow)))
     : el("p", { class: "empty" }, t("No orders yet.")));
+  const deliveries = document.getElementById("deliveries");
+  calmly(deliveries, () => fill(deliveries, teamDeliveries(view, act)));
 }
 
 live.watch((view, events) => {

@@ -1,0 +1,144 @@
+"""Money statements after the fair: for a team or a booth, what was ordered, who pays it, and what was delivered.
+
+Every line is an order (a voided one is listed, marked, and adds nothing);
+the totals are sums of the lines in integer fen, so that each statement
+reconciles exactly with the orders and deliveries behind it: the teams'
+statements and the booths' add up to the same figures, and to the tally's.
+A government order is paid from the team's budget; a self-funded one by the
+unit, which the bureau owes a subsidy at the rate in force when the order
+was confirmed.  Delivered means delivered or evaluated; what was delivered
+is priced at the order's unit price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fair.core.actors import Actor, Role
+from fair.core.errors import N_, Code, FairError
+from fair.core.reports import Column, Table, share
+from fair.models import Delivery, DeliveryState, Order, Supplier, Team
+
+DELIVERED = (DeliveryState.delivered, DeliveryState.evaluated)
+TOTALS = ("amount_fen", "government_fen", "self_funded_fen", "subsidy_fen", "delivered_fen", "undelivered_fen")
+
+
+@dataclass
+class Statement:
+    party: str  # the team's or the booth's name
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOTALS, 0))
+
+
+async def statement(
+    session: AsyncSession, actor: Actor, *, team_id: int | None = None, supplier_id: int | None = None
+) -> Statement:
+    """A team's or a booth's statement; a team and a booth read their own, whatever they ask for."""
+    if actor.role == Role.team:
+        team_id, supplier_id = actor.party_id, None
+    elif actor.role == Role.supplier:
+        team_id, supplier_id = None, actor.party_id
+    elif actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    if (team_id is None) == (supplier_id is None):
+        raise FairError(Code.invalid_input, N_("Choose a team or a supplier for the statement."))
+    party = await session.get(Team if team_id else Supplier, team_id or supplier_id)
+    if party is None or party.fair_id != actor.fair_id:
+        raise FairError(Code.not_found, N_("There is no such team or supplier."))
+    delivered = (
+        select(Delivery.order_id, func.sum(Delivery.quantity))
+        .where(Delivery.fair_id == actor.fair_id, col(Delivery.state).in_(DELIVERED))
+        .group_by(Delivery.order_id)
+    )
+    done = {order_id: int(quantity) for order_id, quantity in await session.exec(delivered)}
+    rows = await session.exec(
+        select(Order, Team.name, Supplier.name)
+        .join(Team, Team.id == Order.team_id)
+        .join(Supplier, Supplier.id == Order.supplier_id)
+        .where(
+            Order.fair_id == actor.fair_id, Order.team_id == team_id if team_id else Order.supplier_id == supplier_id
+        )
+        .order_by(Order.id)
+    )
+    shown = Statement(party.name)
+    for order, team_name, supplier_name in rows:
+        quantity = done.get(order.id, 0)
+        line = {
+            "order_id": order.id,
+            "confirmed_at": order.confirmed_at,
+            "counterparty": supplier_name if team_id else team_name,
+            "offering_title": order.offering_title,
+            "quantity": order.quantity,
+            "unit": order.unit,
+            "unit_price_fen": order.unit_price_fen,
+            "amount_fen": order.amount_fen,
+            "government_fen": order.government_fen,
+            "self_funded_fen": order.amount_fen - order.government_fen,
+            "subsidy_fen": order.subsidy_fen,
+            "subsidy_rate": share(order.subsidy_fen, order.amount_fen - order.government_fen),
+            "delivered_quantity": quantity,
+            "delivered_fen": quantity * order.unit_price_fen,
+            "undelivered_fen": order.amount_fen - quantity * order.unit_price_fen,
+            "voided": order.voided_at is not None,
+        }
+        shown.lines.append(line)
+        if not line["voided"]:
+            for key in TOTALS:
+                shown.totals[key] += line[key]
+    return shown
+
+
+def as_table(shown: Statement) -> Table:
+    """The statement as a spreadsheet: a line per order, then the totals."""
+    table = Table(
+        N_("Statement"),
+        [
+            Column(N_("Order no."), "label"),
+            Column(N_("Confirmed at"), "time"),
+            Column(N_("With")),
+            Column(N_("Offering")),
+            Column(N_("Quantity"), "int"),
+            Column(N_("Unit")),
+            Column(N_("Unit price"), "money"),
+            Column(N_("Amount"), "money"),
+            Column(N_("From the government budget"), "money"),
+            Column(N_("Own funds"), "money"),
+            Column(N_("Subsidy owed"), "money"),
+            Column(N_("Rate"), "share"),
+            Column(N_("Delivered"), "int"),
+            Column(N_("Delivered amount"), "money"),
+            Column(N_("Not yet delivered"), "money"),
+            Column(N_("Voided"), "label"),
+        ],
+    )
+    for line in shown.lines:
+        table.rows.append(
+            [
+                line["order_id"],
+                line["confirmed_at"],
+                line["counterparty"],
+                line["offering_title"],
+                line["quantity"],
+                line["unit"],
+                line["unit_price_fen"],
+                line["amount_fen"],
+                line["government_fen"],
+                line["self_funded_fen"],
+                line["subsidy_fen"],
+                line["subsidy_rate"] if line["subsidy_fen"] else None,
+                line["delivered_quantity"],
+                line["delivered_fen"],
+                line["undelivered_fen"],
+                N_("yes") if line["voided"] else None,
+            ]
+        )
+    totals = shown.totals
+    table.rows.append(
+        [N_("Totals"), None, shown.party, None, None, None, None, *(totals[k] for k in TOTALS[:4]), None, None]
+        + [totals["delivered_fen"], totals["undelivered_fen"], None]
+    )
+    return table

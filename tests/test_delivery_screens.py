@@ -1,0 +1,90 @@
+"""Deliveries in a real browser: the team schedules at its venue, the venue checks in from a phone-sized page,
+the team rates, the booth sees its score, and the bureau's supervision tab flags what is late."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browsers import Screens, connected, shoot
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 360, "height": 740}
+
+
+async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.show, quantity=2, dates=["2023-04-01", "2023-04-08"])
+    tablet = await screens.join("library")
+    booth = await screens.join("troupe")
+    for page in (tablet, booth):
+        await connected(page)
+    await tablet.locator('[data-tab="deliveries"]').click()
+    panel = tablet.locator("#deliveries")
+    await expect(panel).to_contain_text("请先添加场地。")
+    await panel.locator("input[name=v-name]").fill("玄武区图书馆报告厅")
+    await panel.locator("input[name=v-contact]").fill("王老师 13900000000")
+    await panel.get_by_role("button", name="添加", exact=True).click()
+    await expect(panel.locator(".venues")).to_contain_text("玄武区图书馆报告厅")
+
+    form = panel.locator("#schedule-form")
+    await expect(form.locator("select[name=s-order]")).to_contain_text("共 2 场，剩 2 场")
+    await form.locator("input[name=s-day]").fill("2023-04-01")
+    await form.locator("input[name=s-starts]").fill("14:00")
+    await form.locator("input[name=s-ends]").fill("16:00")
+    await form.get_by_role("button", name="安排", exact=True).click()
+    card = panel.locator("article.delivery")
+    await expect(card).to_contain_text("已安排")
+    await expect(card).to_contain_text("玄武区图书馆报告厅")
+    await tablet.keyboard.press("Tab")
+    await shoot(tablet, "tablet-deliveries-zh_CN")
+
+    # The booth sees it at once.
+    await booth.locator('[data-tab="deliveries"]').click()
+    await expect(booth.locator("#deliveries article.delivery")).to_contain_text("玄武区图书馆")
+
+    # The team hands the venue its card; the venue's contact confirms and, at the event, checks in on a phone.
+    async with tablet.expect_popup() as opening:
+        await card.get_by_role("link", name="场地卡").click()
+    printed = await opening.value
+    link = await printed.locator(".link code").text_content()
+    phone = await screens.open(link.removeprefix(screens.hall.url), viewport=PHONE)
+    await phone.get_by_role("button", name="确认：场地已为此预留").click()
+    await expect(phone.locator("[role=status]")).to_have_text("谢谢：预约已确认。")
+    await phone.get_by_role("button", name="签到：活动已在此开始").click()
+    await expect(phone.locator("#venue-state")).to_have_text("进行中")
+    await shoot(phone, "venue-check-in-zh_CN")
+    await expect(card).to_contain_text("进行中")
+    await expect(card).to_contain_text("签到")
+
+    await card.get_by_role("button", name="标记为已配送").click()
+    await expect(card).to_contain_text("已配送")
+    await card.locator("select[name=rating]").select_option("4")
+    await card.locator("input[name=comment]").fill("孩子们很喜欢")
+    await card.get_by_role("button", name="提交评价").click()
+    await expect(card).to_contain_text("已评价")
+    await expect(booth.locator("#deliveries .score")).to_contain_text("★ 4.0（1 条评价）")
+    await tablet.locator('[data-tab="offerings"]').click()
+    await expect(tablet.locator(f'#offering-list article.offering[data-id="{g.lecture}"]')).to_contain_text("★ 4.0")
+
+
+async def test_the_supervision_tab_flags_a_late_delivery(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
+    venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]
+    payload = {
+        "order_id": order["id"],
+        "venue_id": venue["id"],
+        "day": "2023-04-01",
+        "starts": "14:00",
+        "ends": "16:00",
+    }
+    await g.do(g.library, "delivery.schedule", payload)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="supervision"]').click()
+    flagged = console.locator("#flagged tbody tr")
+    await expect(flagged).to_have_count(1)
+    await expect(flagged).to_contain_text("逾期")
+    await expect(flagged).to_contain_text("金陵越剧团")
+    await shoot(console, "console-supervision-zh_CN")
