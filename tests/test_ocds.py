@@ -61,6 +61,23 @@ async def test_one_valid_process_per_order_with_the_orders_figures(fairground: F
         "2023-04-01T00:00:00+08:00",
         "2023-04-08T00:00:00+08:00",
     ]
+    # Once deliveries are scheduled, they are the milestones: met when delivered, not met when missed.
+    venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+    made = []
+    for day in ("2023-04-01", "2023-04-08"):
+        payload = {"order_id": show["order"]["id"], "venue_id": venue, "day": day, "starts": "14:00", "ends": "16:00"}
+        made.append((await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"])
+    for step in ("delivery.confirm", "delivery.check_in", "delivery.complete"):
+        await g.do(g.library, step, {"delivery_id": made[0]})
+    await g.do(g.troupe, "delivery.miss", {"delivery_id": made[1], "reason": "演员生病"})
+    package = await package_of(g)
+    assert not list(validator().iter_errors(package))
+    milestones = package["releases"][0]["contracts"][0]["implementation"]["milestones"]
+    assert [(m["status"], m["dueDate"]) for m in milestones] == [
+        ("met", "2023-04-01T06:00:00Z"),
+        ("notMet", "2023-04-08T06:00:00Z"),
+    ]
+    assert milestones[1]["description"] == "演员生病" and "dateMet" in milestones[0]
     # The voided, subsidised order: cancelled, with the bureau as its funder and the subsidy it no longer gets.
     assert second["awards"][0]["status"] == second["contracts"][0]["status"] == "cancelled"
     assert second["contracts"][0]["description"] == "重复下单"

@@ -7,9 +7,10 @@ with both cancelled): the buying team is the ``buyer``, the booth the
 (and the ``funder`` of a subsidised order).  The tender is the offering as
 negotiated face to face at the fair (a ``direct`` method, services); the
 award and the contract carry the agreed quantity, unit price and amount in
-CNY; the contract's milestones are the dated performances or sessions
-ordered.  Amounts are integer fen in the fair and become yuan only here, at
-the edge, as JSON numbers.
+CNY; the contract's milestones are its deliveries (met, not met or
+scheduled), or, before any is scheduled, the dates agreed at the fair.
+Amounts are integer fen in the fair and become yuan only here, at the edge,
+as JSON numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import CATEGORY_NAMES
 from fair.i18n import SHANGHAI, gettext
-from fair.models import Fair, Order, Supplier, Team
+from fair.models import Delivery, DeliveryState, Fair, Order, Supplier, Team, Venue
 
 OCID_PREFIX = "ocds-njfair"
 BUREAU = N_("Nanjing Municipal Bureau of Culture and Tourism")
@@ -47,7 +48,18 @@ async def release_package(session: AsyncSession, actor: Actor, base_url: str, lo
         .where(Order.fair_id == actor.fair_id)
         .order_by(Order.id)
     )
-    releases = [release(fair, order, team, supplier, locale) for order, team, supplier in rows]
+    delivered: dict[int, list[Any]] = {}
+    made = await session.exec(
+        select(Delivery, Venue.name)
+        .join(Venue, Venue.id == Delivery.venue_id)
+        .where(Delivery.fair_id == actor.fair_id)
+        .order_by(Delivery.starts_at, Delivery.id)
+    )
+    for delivery, venue in made:
+        delivered.setdefault(delivery.order_id, []).append((delivery, venue))
+    releases = [
+        release(fair, order, team, supplier, locale, delivered.get(order.id, [])) for order, team, supplier in rows
+    ]
     published = max((r["date"] for r in releases), default=_iso(fair.created_at))
     return {
         "uri": f"{base_url}/export/ocds.json",
@@ -59,7 +71,9 @@ async def release_package(session: AsyncSession, actor: Actor, base_url: str, lo
     }
 
 
-def release(fair: Fair, order: Order, team: Team, supplier: Supplier, locale: str) -> dict[str, Any]:
+def release(
+    fair: Fair, order: Order, team: Team, supplier: Supplier, locale: str, deliveries: list[Any] = ()
+) -> dict[str, Any]:
     ocid = f"{OCID_PREFIX}-{fair.id}-{order.id}"
     voided = order.voided_at is not None
     moment = _iso(order.voided_at or order.confirmed_at)
@@ -89,7 +103,10 @@ def release(fair: Fair, order: Order, team: Team, supplier: Supplier, locale: st
         "value": value,
         "dateSigned": _iso(order.confirmed_at),
         "items": [item],
-        "implementation": {"milestones": [_milestone(ocid, n, day, voided) for n, day in enumerate(order.dates, 1)]},
+        "implementation": {
+            "milestones": [_delivered(ocid, delivery, venue) for delivery, venue in deliveries]
+            or [_milestone(ocid, n, day, voided) for n, day in enumerate(order.dates, 1)]
+        },
     }
     if order.venue:
         contract["description"] = order.venue
@@ -136,6 +153,31 @@ def release(fair: Fair, order: Order, team: Team, supplier: Supplier, locale: st
     if voided:
         contract["description"] = order.void_reason
     return released
+
+
+MILESTONE_STATUS = {
+    DeliveryState.delivered: "met",
+    DeliveryState.evaluated: "met",
+    DeliveryState.missed: "notMet",
+}
+
+
+def _delivered(ocid: str, delivery: Delivery, venue: str) -> dict[str, Any]:
+    """A delivery as a milestone of the contract: met once delivered, not met when missed, scheduled until then."""
+    status = MILESTONE_STATUS.get(delivery.state, "scheduled")
+    milestone = {
+        "id": f"{ocid}-d{delivery.id}",
+        "title": f"{venue} · {delivery.quantity}",
+        "type": "delivery",
+        "dueDate": _iso(delivery.starts_at),
+        "status": status,
+        "dateModified": _iso(delivery.updated_at),
+    }
+    if delivery.reason:
+        milestone["description"] = delivery.reason
+    if status == "met":
+        milestone["dateMet"] = _iso(delivery.checked_in_at or delivery.updated_at)
+    return milestone
 
 
 def _milestone(ocid: str, number: int, day: str, voided: bool) -> dict[str, Any]:
