@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fair import auth
-from fair.core import Actor, queries
+from fair.core import Actor, queries, replay
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import normalise_locale
 from fair.limits import MAX_WIRE_DEPTH, nesting_within, retry_after
@@ -44,6 +44,11 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def tally(request: Request) -> JSONResponse:
     return await _read(request, lambda session, actor: queries.tally_snapshot(session, actor))
+
+
+async def replayed(request: Request) -> JSONResponse:
+    """The day's board again, frame by frame (``fair.core.replay``): public, as the board is."""
+    return await _read(request, replay.board)
 
 
 async def offerings(request: Request) -> JSONResponse:
@@ -140,6 +145,7 @@ def error_response(request: Request, error: FairError) -> JSONResponse:
 routes = [
     Route("/healthz", healthz),
     Route("/api/tally", tally),
+    Route("/api/replay", replayed),
     Route("/api/offerings", offerings),
     Route("/api/view", view),
     Route("/api/login", login, methods=["POST"]),

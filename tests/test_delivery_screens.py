@@ -88,3 +88,17 @@ async def test_the_supervision_tab_flags_a_late_delivery(screens: Screens):
     await expect(flagged).to_contain_text("逾期")
     await expect(flagged).to_contain_text("金陵越剧团")
     await shoot(console, "console-supervision-zh_CN")
+
+
+async def test_the_board_replays_the_day_and_ends_at_the_final_tally(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"])
+    await g.order(g.community, g.bookseller, g.books, quantity=30, funding="self_funded")
+    await g.order(g.centre, g.troupe, g.lecture, quantity=2)
+    board = await screens.open("/board?replay=1000", viewport={"width": 1920, "height": 1080})
+    await expect(board.locator("#replay")).to_have_attribute("data-done", "1", timeout=15_000)
+    await expect(board.locator("#replay")).to_have_text("回放结束：当天的最终统计。")
+    await expect(board.locator("#performance strong")).to_have_text("1")
+    await expect(board.locator("#tle strong")).to_have_text("1")
+    await expect(board.locator("#books strong")).to_have_text("30")
+    await expect(board.locator("#ticker li")).to_have_count(3)

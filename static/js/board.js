@@ -65,4 +65,30 @@ function render(view) {
   while (ticker.children.length > 1 && ticker.scrollHeight > ticker.clientHeight) ticker.lastElementChild.remove();
 }
 
-live.watch(render);
+// /board?replay=60 plays the day again from the event log, sixty times as fast (fair.core.replay).
+const speed = Number(new URLSearchParams(window.location.search).get("replay"));
+if (speed > 0) replayTheDay(speed);
+else live.watch(render);
+
+async function replayTheDay(pace) {
+  const banner = document.getElementById("replay");
+  banner.hidden = false;
+  banner.textContent = t("Replay of the day: loading…");
+  let reply;
+  try {
+    reply = await (await fetch("/api/replay", { credentials: "same-origin" })).json();
+  } catch {
+    banner.textContent = t("Offline: reconnecting…");
+    return;
+  }
+  let previous = null;
+  for (const frame of reply.frames) {
+    const gap = previous ? (Date.parse(frame.at) - Date.parse(previous.at)) / pace : 0;
+    await new Promise((done) => setTimeout(done, Math.min(2000, Math.max(previous ? 60 : 0, gap))));
+    render({ fair: reply.fair, tally: frame.tally });
+    banner.textContent = t("Replay ×%(speed)s · %(time)s", { speed: pace, time: clockOf(frame.at) });
+    previous = frame;
+  }
+  banner.dataset.done = "1";
+  banner.textContent = reply.frames.length ? t("Replay finished: the day's final tally.") : t("No orders yet.");
+}
