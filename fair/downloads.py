@@ -60,6 +60,8 @@ async def export(request: Request) -> Response:
                 tables = [await reports.budgets(session, actor)]
             elif what == "pool":
                 tables = await reports.pool(session, actor)
+            elif what == "vetting":
+                tables = [await statements.vetting(session, actor)]
             elif what == "statement":
                 narrowed = _narrowed(request)
                 chosen = {"team_id": narrowed["team_id"], "supplier_id": narrowed["supplier_id"]}

@@ -7,8 +7,10 @@ import csv
 import io
 
 import httpx
+from sqlmodel import select
 
 from fair.core import Actor, FairError, statements, tally
+from fair.models import Delivery
 from tests.conftest import Hall
 from tests.fairground import Fairground
 
@@ -110,3 +112,22 @@ async def test_the_order_confirmation_prints_the_amount_in_words_for_its_parties
         if status == 200:
             assert "人民币肆仟元整" in page.text and "¥4,000.00" in page.text
             assert "玄武区图书馆" in page.text and "金陵越剧团" in page.text and "2023-04-01、2023-04-08" in page.text
+
+
+async def test_the_vetting_export_keeps_each_booths_ratings_and_record(hall: Hall):
+    g = hall.ground
+    await a_fair_after_the_day(g)
+    async with g.db.read() as session:
+        delivery = (await session.exec(select(Delivery))).one()
+    await g.do(g.library, "delivery.evaluate", {"delivery_id": delivery.id, "rating": 4, "comment": "准时"})
+    token = await hall.organiser_token()
+    async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_session": token, "fair_locale": "zh_CN"}) as http:
+        rows = list(csv.DictReader(io.StringIO((await http.get("/export/vetting.csv")).content.decode("utf-8-sig"))))
+    troupe = next(row for row in rows if row["展位"] == "A01")
+    assert (troupe["评价数"], troupe["平均评分"], troupe["配送"], troupe["已配送"], troupe["评语"]) == (
+        "1",
+        "4.00",
+        "1",
+        "1",
+        "准时",
+    )

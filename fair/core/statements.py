@@ -142,3 +142,45 @@ def as_table(shown: Statement) -> Table:
         + [totals["delivered_fen"], totals["undelivered_fen"], None]
     )
     return table
+
+
+async def vetting(session: AsyncSession, actor: Actor) -> Table:
+    """Every booth's record after the fair, kept for next year's vetting: its ratings and how its deliveries went."""
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    table = Table(
+        N_("Suppliers' records"),
+        [
+            Column(N_("Booth")),
+            Column(N_("Supplier")),
+            Column(N_("Ratings"), "int"),
+            Column(N_("Average rating")),
+            Column(N_("Deliveries"), "int"),
+            Column(N_("Delivered"), "int"),
+            Column(N_("missed"), "int"),
+            Column(N_("Rescheduled"), "int"),
+            Column(N_("Comments")),
+        ],
+    )
+    suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
+    made = await session.exec(select(Delivery).where(Delivery.fair_id == actor.fair_id).order_by(Delivery.id))
+    by_booth: dict[int, list[Delivery]] = {}
+    for delivery in made:
+        by_booth.setdefault(delivery.supplier_id, []).append(delivery)
+    for supplier in suppliers.all():
+        done = by_booth.get(supplier.id, [])
+        rated = [d.rating for d in done if d.rating is not None]
+        table.rows.append(
+            [
+                supplier.booth,
+                supplier.name,
+                len(rated),
+                f"{sum(rated) / len(rated):.2f}" if rated else None,
+                len(done),
+                sum(d.state in DELIVERED for d in done),
+                sum(d.state == DeliveryState.missed for d in done),
+                sum(d.reschedules for d in done),
+                "；".join(d.comment for d in done if d.comment) or None,
+            ]
+        )
+    return table

@@ -626,6 +626,7 @@ function downloads(view) {
     narrowed("supplier", t("The orders of a supplier"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Teams with budget used and left")), both("budgets")),
     el("li", {}, el("span", {}, t("The subsidy pool")), both("pool")),
+    el("li", {}, el("span", {}, t("Suppliers' records after the fair, for next year's vetting")), both("vetting")),
     narrowedStatement("team", t("A team's statement"), view.teams.map((tm) => [tm.id, tm.name])),
     narrowedStatement("supplier", t("A supplier's statement"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Open contracting data (OCDS 1.1.5), one process per order")),
