@@ -608,3 +608,21 @@ class Delivery(SQLModel, table=True):
     comment: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ResidentRating(SQLModel, table=True):
+    """A resident's rating of a delivery they attended, from the QR code shown at the event; moderated."""
+
+    __tablename__ = "resident_rating"
+    __table_args__ = (UniqueConstraint("delivery_id", "device"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    device: str  # the resident's phone, as the core knows it (never shown)
+    rating: int
+    comment: str = ""
+    status: str = WishStatus.pending  # pending, approved or rejected, as wishes are
+    reason: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -72,6 +72,19 @@ class Tokens:
         self._resident_key = derive(secret_key, "resident")
         self._resident = URLSafeSerializer(self._resident_key, salt="fair.resident")
         self._venue = URLSafeSerializer(derive(secret_key, "venue"), salt="fair.venue")
+        self._rating = URLSafeSerializer(derive(secret_key, "rating"), salt="fair.rating")
+
+    def rating_link(self, delivery_id: int) -> str:
+        """The token of the QR code residents scan at an event to rate it: that delivery only."""
+        return self._rating.dumps({"d": delivery_id})
+
+    def read_rating_link(self, token: object) -> int | None:
+        if not isinstance(token, str) or len(token) > 200:
+            return None
+        try:
+            return int(self._rating.loads(token)["d"])
+        except (BadData, KeyError, TypeError, ValueError, OverflowError):
+            return None
 
     def venue_link(self, delivery_id: int) -> str:
         """The token of a delivery's link for its venue: it names that delivery, signed, so it serves no other."""

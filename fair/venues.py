@@ -1,6 +1,7 @@
 """The venue's link to its delivery: on the contact's phone, no sign-in, to confirm the booking and to check in.
 
-A team prints or sends its venue a delivery's card (``/deliveries/<id>/card``):
+A team prints or sends its venue a delivery's card (``/deliveries/<id>/card``),
+with a second QR code for the audience to rate the event (``/rate/<token>``):
 a QR code of ``/venue/<token>``, where the token names that delivery, signed
 with the fair's key, so that it serves no other delivery and cannot be made
 up.  The page shows what is coming and when; its one button confirms the
@@ -19,8 +20,9 @@ from starlette.routing import Route
 
 from fair.core import Actor, FairError, Role, deliveries, execute, queries
 from fair.core.errors import N_, Code
+from fair.live.server import RESIDENT_COOKIE
 from fair.models import Delivery
-from fair.pages import caller, form_of, locale_of, public_base, refusal_page, render
+from fair.pages import address_of, caller, form_of, locale_of, public_base, refusal_page, render
 
 NOT_A_LINK = N_("This link is not a venue link of this fair. Ask the team for its delivery card again.")
 STEPS = {"scheduled": "delivery.confirm", "confirmed": "delivery.check_in"}
@@ -71,12 +73,69 @@ async def card(request: Request) -> Response:
     delivery = await _delivery(request, delivery_id)
     if delivery is None or delivery["team_id"] != actor.party_id:
         return refusal_page(request, FairError(Code.not_found, N_("There is no such delivery of yours.")), 404)
-    link = f"{public_base(request)}/venue/{request.app.state.tokens.venue_link(delivery_id)}"
-    qr = Markup(segno.make(link, error="m").svg_inline(border=2, svgclass="qr", omitsize=True))
-    return render(request, "venue_card.html", delivery=delivery, link=link, qr=qr)
+    base, tokens = public_base(request), request.app.state.tokens
+    link = f"{base}/venue/{tokens.venue_link(delivery_id)}"
+    rating = f"{base}/rate/{tokens.rating_link(delivery_id)}"
+    return render(
+        request, "venue_card.html", delivery=delivery, link=link, qr=_qr(link), rating=rating, rating_qr=_qr(rating)
+    )
+
+
+def _qr(link: str) -> Markup:
+    return Markup(segno.make(link, error="m").svg_inline(border=2, svgclass="qr", omitsize=True))
+
+
+async def rate(request: Request) -> Response:
+    """The audience's QR code at an event: a rating from 1 to 5 from a phone, once, moderated before it counts."""
+    state = request.app.state
+    delivery_id = state.tokens.read_rating_link(request.path_params["token"])
+    delivery = None if delivery_id is None else await _delivery(request, delivery_id)
+    if delivery is None:
+        return refusal_page(request, FairError(Code.forbidden, NOT_A_LINK))
+    phone = state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE))
+    done = error = None
+    if request.method == "POST" and phone is not None:
+        form = await form_of(request)
+        if not await state.limits.wish(address_of(request)):
+            error = FairError(Code.rate_limited, N_("Too many at once from this network. Try again in a minute."))
+        else:
+            payload = {
+                "delivery_id": delivery_id,
+                "rating": _whole(form.get("rating")),
+                "comment": form.get("comment", ""),
+            }
+            resident = Actor.resident(state.fair_id, phone)
+            try:
+                await execute(state.db, resident, "rating.submit", payload, f"rate-{delivery_id}")
+                done = True
+            except FairError as refused:
+                error = refused
+    response = render(
+        request,
+        "rate.html",
+        delivery=delivery,
+        done=done,
+        error=error.message(locale_of(request)) if error else None,
+        state_labels=deliveries.STATES,
+    )
+    if phone is None:
+        response.set_cookie(
+            RESIDENT_COOKIE,
+            state.tokens.new_resident(),
+            max_age=400 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=state.settings.secure_cookies or request.url.scheme == "https",
+        )
+    return response
+
+
+def _whole(text: str | None) -> int | str:
+    return int(text) if text and text.isdigit() and len(text) < 3 else (text or "")
 
 
 routes = [
+    Route("/rate/{token}", rate, methods=["GET", "POST"]),
     Route("/venue/{token}", venue, methods=["GET", "POST"]),
     Route("/deliveries/{delivery_id}/card", card),
 ]

@@ -178,6 +178,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         _upsert(view["venues"], data["venue"], key=lambda v: v["id"])
     elif kind == "delivery.updated":
         _upsert(view["deliveries"], data["delivery"], key=lambda d: (d["starts_at"], d["id"]))
+    elif kind == "rating.updated":
+        _upsert(view["resident_ratings"], data["rating"], key=lambda r: -r["id"])
     elif kind == "score.updated":
         _upsert(view["scores"], data["score"], key=lambda s: s["supplier_id"], ident="supplier_id")
     else:

@@ -133,6 +133,8 @@ def cases(
             parties,
         ),
         "delivery.miss": ({"delivery_id": made["delivery"], "reason": "停电"}, parties),
+        "rating.submit": ({"delivery_id": made["delivery"], "rating": 5}, dict.fromkeys(ROLES, "forbidden")),
+        "rating.moderate": ({"rating_id": made["rating"], "decision": "approve"}, organiser_only),
         "register.import": (
             {"kind": "suppliers", "header": ["展位", "供应商"], "rows": [["Z01", "新剧团"]], "preview": False},
             organiser_only,
@@ -167,7 +169,11 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
             "ends": "10:00",
         },
     )
+    await g.do(g.centre, "delivery.confirm", {"delivery_id": delivery["delivery"]["id"]})
+    await g.do(g.centre, "delivery.check_in", {"delivery_id": delivery["delivery"]["id"]})
+    heard = await g.do(resident, "rating.submit", {"delivery_id": delivery["delivery"]["id"], "rating": 4})
     return {
+        "rating": heard["rating"]["id"],
         "centre_order": centre_order["order"]["id"],
         "venue": venue["venue"]["id"],
         "delivery": delivery["delivery"]["id"],

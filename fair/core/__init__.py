@@ -16,6 +16,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     organiser,
     queues,
     registers,
+    resident_ratings,
     sessions,
     shortlists,
     threads,

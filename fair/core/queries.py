@@ -23,6 +23,7 @@ from fair.core.deliveries import flags as delivery_flags
 from fair.core.errors import N_, Code, FairError
 from fair.core.queues import ACTIVE as ACTIVE_TICKETS
 from fair.core.queues import queue_view
+from fair.core.resident_ratings import rating_view
 from fair.core.threads import message_view
 from fair.core.views import (
     appointment_view,
@@ -56,6 +57,7 @@ from fair.models import (
     OfferingStatus,
     Order,
     QueueTicket,
+    ResidentRating,
     ShortlistItem,
     Slot,
     Supplier,
@@ -185,6 +187,7 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
             select(Credential).where(Credential.fair_id == actor.fair_id).order_by(Credential.id)
         )
         shown["credentials"] = [credential_view(c) for c in credentials]
+        shown["resident_ratings"] = await resident_ratings(session, actor)
     return shown
 
 
@@ -238,6 +241,19 @@ async def deliveries(session: AsyncSession, actor: Actor) -> list[dict[str, Any]
         .order_by(Delivery.starts_at, Delivery.id)
     )
     return [delivery_view(*row) for row in await session.exec(statement)]
+
+
+async def resident_ratings(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+    """Residents' ratings, newest first, for the organiser to moderate."""
+    rows = await session.exec(
+        select(ResidentRating, Order.offering_title, Supplier.name)
+        .join(Delivery, Delivery.id == ResidentRating.delivery_id)
+        .join(Order, Order.id == Delivery.order_id)
+        .join(Supplier, Supplier.id == ResidentRating.supplier_id)
+        .where(ResidentRating.fair_id == actor.fair_id)
+        .order_by(desc(ResidentRating.id))
+    )
+    return [rating_view(*row) for row in rows]
 
 
 async def venues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.reports import Column, Table, share
-from fair.models import Delivery, DeliveryState, Order, Supplier, Team
+from fair.models import Delivery, DeliveryState, Order, ResidentRating, Supplier, Team, WishStatus
 
 DELIVERED = (DeliveryState.delivered, DeliveryState.evaluated)
 TOTALS = ("amount_fen", "government_fen", "self_funded_fen", "subsidy_fen", "delivered_fen", "undelivered_fen")
@@ -145,7 +145,10 @@ def as_table(shown: Statement) -> Table:
 
 
 async def vetting(session: AsyncSession, actor: Actor) -> Table:
-    """Every booth's record after the fair, kept for next year's vetting: its ratings and how its deliveries went."""
+    """Every booth's record after the fair, kept for next year's vetting: its ratings and how its deliveries went.
+
+    Residents' ratings count once an organiser has approved them.
+    """
     if actor.role != Role.organiser:
         raise FairError(Code.forbidden, N_("Your role may not do this."))
     table = Table(
@@ -160,6 +163,8 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
             Column(N_("missed"), "int"),
             Column(N_("Rescheduled"), "int"),
             Column(N_("Comments")),
+            Column(N_("Residents' ratings"), "int"),
+            Column(N_("Residents' average")),
         ],
     )
     suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
@@ -167,8 +172,15 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
     by_booth: dict[int, list[Delivery]] = {}
     for delivery in made:
         by_booth.setdefault(delivery.supplier_id, []).append(delivery)
+    heard: dict[int, list[int]] = {}
+    approved = select(ResidentRating.supplier_id, ResidentRating.rating).where(
+        ResidentRating.fair_id == actor.fair_id, ResidentRating.status == WishStatus.approved
+    )
+    for supplier_id, rating in await session.exec(approved):
+        heard.setdefault(supplier_id, []).append(rating)
     for supplier in suppliers.all():
         done = by_booth.get(supplier.id, [])
+        residents = heard.get(supplier.id, [])
         rated = [d.rating for d in done if d.rating is not None]
         table.rows.append(
             [
@@ -181,6 +193,8 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
                 sum(d.state == DeliveryState.missed for d in done),
                 sum(d.reschedules for d in done),
                 "；".join(d.comment for d in done if d.comment) or None,
+                len(residents),
+                f"{sum(residents) / len(residents):.2f}" if residents else None,
             ]
         )
     return table

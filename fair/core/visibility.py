@@ -206,6 +206,7 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "venue.updated": _venue,
     "delivery.updated": _delivery,
     "score.updated": _for_hall,
+    "rating.updated": _organiser_only,
 }
 
 

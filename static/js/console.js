@@ -250,6 +250,23 @@ async function supervision() {
 }
 document.querySelector('[data-tab="supervision"]').addEventListener("click", () => supervision());
 
+/** Residents' ratings from the events' QR codes: approved, they count in the booth's record; rejected, with why. */
+function ratingsReview(view) {
+  const pending = view.resident_ratings.filter((r) => r.status === "pending");
+  const done = view.resident_ratings.filter((r) => r.status !== "pending").slice(0, 50);
+  const row = (r) => el("li", { dataset: { rating: r.id } }, el("strong", {}, "★".repeat(r.rating)), " ", r.comment || "", " · ",
+    el("span", { class: "muted" }, `${r.supplier_name} · ${r.offering_title} · `, when(r.created_at)),
+    r.status === "pending" ? [" ",
+      el("button", { type: "button", class: "primary", onclick: () => act("rating.moderate", { rating_id: r.id, decision: "approve" }, t("Approve a rating"), t("Approved.")) }, t("Approve")),
+      el("button", { type: "button", onclick: () => {
+        const reason = window.prompt(t("Why is this rating rejected?"));
+        if (reason && reason.trim()) act("rating.moderate", { rating_id: r.id, decision: "reject", reason: reason.trim() }, t("Reject a rating"), t("Rejected."));
+      } }, t("Reject"))]
+      : el("span", { class: "muted" }, " · ", r.status === "approved" ? t("Approved") : t("Rejected: %(reason)s", { reason: r.reason })));
+  return [pending.length ? el("ul", { class: "plain ratings" }, pending.map(row)) : el("p", { class: "empty" }, t("Nothing to read.")),
+    done.length ? el("details", {}, el("summary", {}, t("Read already (%(count)s)", { count: done.length })), el("ul", { class: "plain ratings" }, done.map(row))) : null];
+}
+
 // The audit history: pages of the event log, filtered by party and kind, read when its tab is open.
 const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "wish", "announcement", "appointment", "queue"];
 const historyFilter = { party: "", kind: "" };
@@ -733,6 +750,7 @@ live.watch((view, changed) => {
   calmly(panel("links"), () => fill(panel("link-list"), links(view)));
   calmly(panel("wish-review"), () => fill(panel("wish-queue"), wishReview(view)));
   calmly(panel("reports"), () => fill(panel("downloads"), downloads(view)));
+  calmly(panel("supervision"), () => fill(panel("ratings-review"), ratingsReview(view)));
   if (!panel("imports").childElementCount) fill(panel("imports"), imports());
   fill(panel("schedule"), schedule(view));
   if (!panel("supervision").hidden && changed && changed.some((event) => event.type === "delivery.updated")) {
