@@ -389,6 +389,33 @@ async def report(request: Request) -> Response:
     )
 
 
+async def orders_behind(request: Request) -> Response:
+    """The orders behind a figure of the board (``?district=``, ``?figure=``): public, as the board is."""
+    state = request.app.state
+    district, figure = request.query_params.get("district"), request.query_params.get("figure")
+    try:
+        if state.fair_id is None:
+            raise FairError(Code.not_found, N_("There is no fair yet."))
+        async with state.db.read() as session:
+            shown = await queries.orders_behind(session, Actor.public(state.fair_id), district, figure)
+    except FairError as error:
+        return refusal_page(request, error, 400 if error.code == Code.invalid_input else 404)
+    locale = locale_of(request)
+    return render(
+        request,
+        "board_orders.html",
+        orders=shown,
+        district=district,
+        figure=FIGURE_NAMES.get(figure),
+        total=sum(order["amount_fen"] for order in shown),
+        money=lambda fen: format_money(fen, locale),
+        category_names=CATEGORY_NAMES,
+    )
+
+
+FIGURE_NAMES = {**CATEGORY_NAMES, "training_lecture_exhibition": N_("Training, lecture and exhibition orders")}
+
+
 async def booth_codes(request: Request) -> Response:
     """A code for each booth's table: a tablet that scans it sees that booth's offerings."""
     actor = await caller(request)
@@ -459,6 +486,7 @@ routes = [
     Route("/tablet", screen(Role.team, "tablet.html")),
     Route("/booth", screen(Role.supplier, "booth.html")),
     Route("/board", screen(Role.public, "board.html")),
+    Route("/board/orders", orders_behind),
     Route("/console", screen(Role.organiser, "console.html")),
     Route("/console/cards", cards),
     Route("/console/booth-codes", booth_codes),

@@ -192,3 +192,19 @@ async def test_an_import_is_previewed_with_its_errors_then_imported(screens: Scr
     await expect(result).to_contain_text("已导入：新增 2 条")
     await console.locator('[data-tab="teams"]').click()
     await expect(console.locator("#teams-register tbody tr", has_text="秦淮区图书馆")).to_contain_text("¥80,000.00")
+
+
+async def test_a_figure_in_the_reports_opens_the_orders_behind_it(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.lecture)
+    await g.order(g.community, g.bookseller, g.books, quantity=10)
+    await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="reports"]').click()
+    xuanwu = console.locator("#grid tr", has_text="玄武区")
+    await xuanwu.get_by_role("button", name="1").first.click()  # the lecture ordered in Xuanwu
+    rows = console.locator("#orders-register tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("越剧艺术漫谈")
+    await expect(console.locator("select[name=orders-register-district]")).to_have_value("玄武区")

@@ -43,9 +43,11 @@ from fair.core.visibility import public_fair, rooms_of, route
 from fair.core.wishes import ANSWERING, answers_of
 from fair.models import (
     ACTIVE_TICKET_STATES,
+    CITY,
     DISTRICTS,
     Announcement,
     Appointment,
+    Category,
     Credential,
     Delivery,
     Event,
@@ -136,6 +138,37 @@ async def orders(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
         .order_by(desc(Order.id))
     )
     return [order_view(*row) for row in await session.exec(statement)]
+
+
+# What a figure on the board counts: one category, or the training, lecture and exhibition headline.
+FIGURES = {str(c): (str(c),) for c in Category} | {
+    "training_lecture_exhibition": tuple(str(c) for c in tally.TRAINING_LECTURE_EXHIBITION)
+}
+
+
+async def orders_behind(
+    session: AsyncSession, actor: Actor, district: str | None = None, figure: str | None = None
+) -> list[dict[str, Any]]:
+    """The standing orders a figure of the board counts (a district's, a category's), as the ticker shows them.
+
+    Anyone may read them: the board already shows every order as it comes.
+    """
+    if district is not None and district not in (CITY, *DISTRICTS):
+        raise FairError(Code.invalid_input, N_("There is no such district."))
+    if figure is not None and figure not in FIGURES:
+        raise FairError(Code.invalid_input, N_("There is no such figure on the board."))
+    statement = (
+        select(Order, Team, Supplier)
+        .join(Team, Team.id == Order.team_id)
+        .join(Supplier, Supplier.id == Order.supplier_id)
+        .where(Order.fair_id == actor.fair_id, tally.STANDING)
+        .order_by(desc(Order.id))
+    )
+    if district is not None:
+        statement = statement.where(Order.district == district)
+    if figure is not None:
+        statement = statement.where(col(Order.category).in_(FIGURES[figure]))
+    return [tally.public_order(order_view(*row)) for row in await session.exec(statement)]
 
 
 async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:

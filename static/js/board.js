@@ -37,12 +37,14 @@ function drawDistricts(tally) {
     const bar = el("span", { class: "bar-fill" });
     bar.style.setProperty("--share", String(orders / largest));
     return el("tr", {},
-      el("th", { scope: "row" }, district),
+      el("th", { scope: "row" }, el("a", { class: "figure-link", href: `/board/orders?district=${encodeURIComponent(district)}` }, district)),
       el("td", { class: "bar-cell" }, bar),
       el("td", { class: "figure-cell" }, count(orders), " · ", wan(amount)),
       CATEGORIES.map((category) => {
         const reached = tally.coverage[district][category];
-        return el("td", { class: reached ? "reached" : "missing", title: categoryName(category) }, reached ? count(reached) : "");
+        const behind = `/board/orders?district=${encodeURIComponent(district)}&figure=${category}`;
+        return el("td", { class: reached ? "reached" : "missing", title: categoryName(category) },
+          reached ? el("a", { class: "figure-link", href: behind }, count(reached)) : "");
       }));
   });
   fill(document.getElementById("district-chart"), el("thead", {}, head), el("tbody", {}, rows));

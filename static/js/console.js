@@ -4,7 +4,7 @@ import {
   CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
 import { deliveryState } from "./deliveries.js";
-import { basisPointsOf, fenOf, register } from "./registers.js";
+import { basisPointsOf, fenOf, narrow, register } from "./registers.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
@@ -703,6 +703,13 @@ function importReport(answer, preview, commit) {
     preview ? el("button", { type: "button", class: "primary", onclick: commit }, t("Import")) : null];
 }
 
+/** Open the orders register narrowed to what a figure counts (a district, a category), standing orders only. */
+function ordersBehind(chosen) {
+  narrow("orders-register", { ...chosen, status: "standing" });
+  document.querySelector('[data-tab="orders"]').click();
+  fill(document.getElementById("orders"), ordersRegister(current));
+}
+
 let reportAsked = 0;
 /** The analytics, read from the server when the reports tab is open (and again as orders come in). */
 async function reportFigures() {
@@ -721,7 +728,10 @@ async function reportFigures() {
     el("div", { class: "table-scroll" }, el("table", { class: "register", id: "grid" },
       el("thead", {}, el("tr", {}, el("th", {}, t("District")), CATEGORIES.map((c) => el("th", { class: "num" }, categoryName(c))), el("th", { class: "num" }, t("Amount")))),
       el("tbody", {}, figures.districts.map((d) => el("tr", {}, el("th", { scope: "row" }, d),
-        CATEGORIES.map((c) => el("td", { class: "num" }, byCategory(d, c).orders ? count(byCategory(d, c).orders) : "")),
+        CATEGORIES.map((c) => el("td", { class: "num" }, byCategory(d, c).orders
+          ? el("button", { type: "button", class: "link", title: t("The orders behind this figure"), onclick: () => ordersBehind({ district: d, category: c }) },
+            count(byCategory(d, c).orders))
+          : "")),
         el("td", { class: "num" }, money(CATEGORIES.reduce((sum, c) => sum + byCategory(d, c).amount_fen, 0)))))))),
     el("div", { class: "grid-2" },
       el("div", {}, el("h2", {}, t("Orders per hour")), figures.hours.length

@@ -51,6 +51,11 @@ export function register(id, { columns, rows, search, filters = [], attrs = () =
   return el("div", { class: "register-block", id }, toolbar, el("div", { class: "table-scroll" }, el("table", { class: "register" }, el("thead", {}, el("tr", {}, heads)), body)));
 }
 
+/** Set a register's filters (by name; the others cleared) and clear its search: it shows them at its next draw. */
+export function narrow(id, chosen) {
+  states.set(id, { query: "", chosen: { ...chosen }, sortBy: null, descending: false });
+}
+
 function compare(a, b) {
   if (typeof a === "number" && typeof b === "number") return a - b;
   return String(a ?? "").localeCompare(String(b ?? ""), "zh-CN", { numeric: true });
