@@ -606,6 +606,9 @@ class Delivery(SQLModel, table=True):
     checked_in_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     rating: int | None = None  # the team's, 1–5
     comment: str = ""
+    seats: int = 0  # residents who may sign up for it; 0: no sign-up
+    taken: int = 0  # seats signed up for, never above ``seats``
+    stream_url: str = ""  # a live stream of the event, shown on its public page
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -625,4 +628,17 @@ class ResidentRating(SQLModel, table=True):
     comment: str = ""
     status: str = WishStatus.pending  # pending, approved or rejected, as wishes are
     reason: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Signup(SQLModel, table=True):
+    """A resident's seat at a delivered event: one per phone, within the seats the team opened."""
+
+    __table_args__ = (UniqueConstraint("delivery_id", "device"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    device: str  # the resident's phone, as the core knows it (never shown)
+    name: str = ""  # how the venue may greet them, if they say
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,13 +12,15 @@ team on that delivery only.  A second tap is the same request again
 
 from __future__ import annotations
 
+import secrets
+
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fair.core import Actor, FairError, Role, deliveries, execute, queries
+from fair.core import Actor, FairError, Role, deliveries, execute, queries, signups
 from fair.core.errors import N_, Code
 from fair.live.server import RESIDENT_COOKIE
 from fair.models import Delivery
@@ -118,7 +120,61 @@ async def rate(request: Request) -> Response:
         error=error.message(locale_of(request)) if error else None,
         state_labels=deliveries.STATES,
     )
+    return _with_resident_cookie(request, response, phone)
+
+
+def _whole(text: str | None) -> int | str:
+    return int(text) if text and text.isdigit() and len(text) < 3 else (text or "")
+
+
+async def event(request: Request) -> Response:
+    """An event's public page: what, where and when, its live stream, and a seat to take or give back."""
+    state = request.app.state
+    try:
+        delivery_id = int(request.path_params["delivery_id"])
+    except ValueError:
+        delivery_id = 0
+    phone = state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE))
+    done = error = None
+    if request.method == "POST" and phone is not None and await _delivery(request, delivery_id) is not None:
+        form = await form_of(request)
+        step = {"take": "signup.take", "cancel": "signup.cancel"}.get(form.get("step", ""))
+        if step is None:
+            return RedirectResponse(request.url.path, status_code=303)
+        if not await state.limits.wish(address_of(request)):
+            error = FairError(Code.rate_limited, N_("Too many at once from this network. Try again in a minute."))
+        else:
+            payload = {"delivery_id": delivery_id} | ({"name": form.get("name", "")} if step == "signup.take" else {})
+            try:
+                await execute(state.db, Actor.resident(state.fair_id, phone), step, payload, _request_id())
+                done = step
+            except FairError as refused:
+                error = refused
+    delivery = await _delivery(request, delivery_id)
+    if delivery is None:
+        return refusal_page(request, FairError(Code.not_found, N_("There is no such event.")), 404)
+    async with state.db.read() as session:
+        seat = phone is not None and await queries.has_seat(session, delivery_id, phone)
+    response = render(
+        request,
+        "event.html",
+        event=signups.public_event(delivery, seat),
+        done=done,
+        error=error.message(locale_of(request)) if error else None,
+        state_labels=deliveries.STATES,
+    )
+    return _with_resident_cookie(request, response, phone)
+
+
+def _request_id() -> str:
+    """Each tap is a request of its own: taking a seat after giving it back is a new change."""
+    return f"seat-{secrets.token_hex(8)}"
+
+
+def _with_resident_cookie(request: Request, response: Response, phone: str | None) -> Response:
+    """A phone that has no residents' cookie yet gets one: by it the fair tells one phone from another."""
     if phone is None:
+        state = request.app.state
         response.set_cookie(
             RESIDENT_COOKIE,
             state.tokens.new_resident(),
@@ -130,11 +186,8 @@ async def rate(request: Request) -> Response:
     return response
 
 
-def _whole(text: str | None) -> int | str:
-    return int(text) if text and text.isdigit() and len(text) < 3 else (text or "")
-
-
 routes = [
+    Route("/events/{delivery_id}", event, methods=["GET", "POST"]),
     Route("/rate/{token}", rate, methods=["GET", "POST"]),
     Route("/venue/{token}", venue, methods=["GET", "POST"]),
     Route("/deliveries/{delivery_id}/card", card),

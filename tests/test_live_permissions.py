@@ -133,6 +133,9 @@ def cases(
             parties,
         ),
         "delivery.miss": ({"delivery_id": made["delivery"], "reason": "停电"}, parties),
+        "delivery.open_signup": ({"delivery_id": made["delivery"], "seats": 30}, team_party),
+        "signup.take": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),
+        "signup.cancel": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),
         "rating.submit": ({"delivery_id": made["delivery"], "rating": 5}, dict.fromkeys(ROLES, "forbidden")),
         "rating.moderate": ({"rating_id": made["rating"], "decision": "approve"}, organiser_only),
         "register.import": (

@@ -19,6 +19,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     resident_ratings,
     sessions,
     shortlists,
+    signups,
     threads,
     wishes,
 )

@@ -134,6 +134,9 @@ def delivery_view(delivery: Any, order: Any, venue: Any, team_name: str, supplie
         "checked_in_at": delivery.checked_in_at.isoformat() if delivery.checked_in_at else None,
         "rating": delivery.rating,
         "comment": delivery.comment,
+        "seats": delivery.seats,
+        "taken": delivery.taken,
+        "stream_url": delivery.stream_url,
     }
 
 
@@ -201,35 +204,35 @@ def schedule(tx: Tx, data: ScheduleDelivery) -> dict[str, Any]:
             updated_at=tx.now,
         ),
     )
-    return _announce(tx, delivery)
+    return announce(tx, delivery)
 
 
 @command("delivery.confirm", DeliveryRef, Role.team)
 def confirm(tx: Tx, data: DeliveryRef) -> dict[str, Any]:
     """The venue says yes: through its link, or the team for it."""
-    return _announce(tx, _move(tx, _own(tx, data.delivery_id), (S.scheduled,), S.confirmed))
+    return announce(tx, _move(tx, owned(tx, data.delivery_id), (S.scheduled,), S.confirmed))
 
 
 @command("delivery.check_in", DeliveryRef, Role.team)
 def check_in(tx: Tx, data: DeliveryRef) -> dict[str, Any]:
     """The venue's contact, at the event, says it has begun; the time is recorded."""
-    delivery = _own(tx, data.delivery_id)
+    delivery = owned(tx, data.delivery_id)
     if tx.now < delivery.starts_at - dt.timedelta(hours=2):
         raise FairError(Code.invalid_state, N_("Check in on the day, at the event: it starts at a later time."))
-    return _announce(tx, _move(tx, delivery, (S.confirmed,), S.under_way, checked_in_at=tx.now))
+    return announce(tx, _move(tx, delivery, (S.confirmed,), S.under_way, checked_in_at=tx.now))
 
 
 @command("delivery.complete", DeliveryRef, Role.team)
 def complete(tx: Tx, data: DeliveryRef) -> dict[str, Any]:
-    return _announce(tx, _move(tx, _own(tx, data.delivery_id), (S.under_way,), S.delivered))
+    return announce(tx, _move(tx, owned(tx, data.delivery_id), (S.under_way,), S.delivered))
 
 
 @command("delivery.evaluate", Evaluate, Role.team)
 def evaluate(tx: Tx, data: Evaluate) -> dict[str, Any]:
     """The team's rating, 1–5; the booth's score (sum and count, exact) is read again under its lock and sent."""
-    delivery = _own(tx, data.delivery_id)
+    delivery = owned(tx, data.delivery_id)
     rated = _move(tx, delivery, (S.delivered,), S.evaluated, rating=data.rating, comment=data.comment)
-    result = _announce(tx, rated)
+    result = announce(tx, rated)
     tx.run(select(Supplier.id).where(Supplier.id == rated.supplier_id).with_for_update())
     total, count = tx.run(SCORE, {"supplier_id": rated.supplier_id}).one()
     score = {"supplier_id": rated.supplier_id, "ratings": count, "total": int(total or 0)}
@@ -239,7 +242,7 @@ def evaluate(tx: Tx, data: Evaluate) -> dict[str, Any]:
 
 @command("delivery.reschedule", Reschedule, Role.team, Role.supplier)
 def reschedule(tx: Tx, data: Reschedule) -> dict[str, Any]:
-    delivery = _own(tx, data.delivery_id)
+    delivery = owned(tx, data.delivery_id)
     order = returned(tx.run(ORDER_LOCK, {"order_id": delivery.order_id}))
     starts, ends = _times(data.day, data.starts, data.ends)
     _require_an_agreed_day(tx, order, data.day, ignore=delivery.id)
@@ -258,13 +261,13 @@ def reschedule(tx: Tx, data: Reschedule) -> dict[str, Any]:
         reason=data.reason,
         reschedules=Delivery.reschedules + 1,
     )
-    return _announce(tx, moved)
+    return announce(tx, moved)
 
 
 @command("delivery.miss", Miss, Role.team, Role.supplier)
 def miss(tx: Tx, data: Miss) -> dict[str, Any]:
-    delivery = _own(tx, data.delivery_id)
-    return _announce(tx, _move(tx, delivery, HOLDING_DELIVERY_STATES, S.missed, reason=data.reason))
+    delivery = owned(tx, data.delivery_id)
+    return announce(tx, _move(tx, delivery, HOLDING_DELIVERY_STATES, S.missed, reason=data.reason))
 
 
 def _require_after_the_fair(fair: Row) -> None:
@@ -305,7 +308,7 @@ def _book_venue(
         raise FairError(Code.date_unavailable, N_("%(venue)s is already booked at that time."), venue=venue.name)
 
 
-def _own(tx: Tx, delivery_id: int) -> Row:
+def owned(tx: Tx, delivery_id: int) -> Row:
     """The delivery, locked, if the actor is its team or its booth."""
     delivery = returned(tx.run(select(Delivery.__table__).where(Delivery.id == delivery_id).with_for_update()))
     if delivery is None or delivery.fair_id != tx.fair_id:
@@ -345,7 +348,7 @@ STATES = {
 }
 
 
-def _announce(tx: Tx, delivery: Row) -> dict[str, Any]:
+def announce(tx: Tx, delivery: Row) -> dict[str, Any]:
     order = get(tx, Order, delivery.order_id)
     venue = get(tx, Venue, delivery.venue_id)
     team = get(tx, Team, delivery.team_id)

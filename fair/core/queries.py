@@ -61,6 +61,7 @@ from fair.models import (
     QueueTicket,
     ResidentRating,
     ShortlistItem,
+    Signup,
     Slot,
     Supplier,
     Team,
@@ -287,6 +288,11 @@ async def resident_ratings(session: AsyncSession, actor: Actor) -> list[dict[str
         .order_by(desc(ResidentRating.id))
     )
     return [rating_view(*row) for row in rows]
+
+
+async def has_seat(session: AsyncSession, delivery_id: int, device: str) -> bool:
+    taken = await session.exec(select(Signup.id).where(Signup.delivery_id == delivery_id, Signup.device == device))
+    return taken.first() is not None
 
 
 async def venues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

@@ -51,7 +51,7 @@ from fair.tokens import Tokens
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "fair_session"
 RESIDENT_COOKIE = "fair_resident"  # a phone on the wishes page (fair.pages sets it)
-RESIDENT_COMMANDS = frozenset({"wish.submit", "wish.support", "rating.submit"})
+RESIDENT_COMMANDS = frozenset({"wish.submit", "wish.support", "rating.submit", "signup.take", "signup.cancel"})
 RESYNC_LIMIT = 500  # a screen further behind than this gets a fresh view instead of the events
 ENVELOPE = frozenset({"request_id", "payload"})
 SYNC_ATTEMPTS = 3  # reads outside the lock before the last one is made holding it

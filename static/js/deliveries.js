@@ -38,6 +38,16 @@ export function deliveryCard(delivery, { side, act }) {
     if (delivery.state === "under_way") buttons.push(step("delivery.complete", t("Mark delivered"), t("Delivered.")));
     if (["scheduled", "confirmed"].includes(delivery.state)) {
       buttons.push(el("a", { class: "button", href: `/deliveries/${delivery.id}/card`, target: "_blank", rel: "noopener" }, t("Card for the venue")));
+      buttons.push(el("button", { type: "button", onclick: () => {
+        extra.replaceChildren(el("form", { class: "inline-form", onsubmit: (event) => {
+          event.preventDefault();
+          const form = event.target;
+          act("delivery.open_signup", { ...ref, seats: Number(field(form, "seats") || 0), stream_url: field(form, "stream").trim() },
+            t("Sign-up for residents"), t("Saved."));
+        } }, el("label", {}, t("Seats for residents (0: no sign-up)"), el("input", { type: "number", name: "seats", min: 0, max: 10000, value: delivery.seats, class: "limit-input" })),
+        el("label", { class: "grow" }, t("Live stream (optional)"), el("input", { type: "url", name: "stream", value: delivery.stream_url, placeholder: "https://" })),
+        el("button", { type: "submit", class: "primary" }, t("Save"))));
+      } }, t("Sign-up and live stream")));
     }
   }
   const extra = el("div", { class: "delivery-extra" });
@@ -78,6 +88,9 @@ export function deliveryCard(delivery, { side, act }) {
       delivery.rating ? ` · ${"★".repeat(delivery.rating)} ${delivery.comment}` : "",
       delivery.reason ? ` · ${delivery.reason}` : "",
       delivery.reschedules ? [" · ", t("rescheduled %(count)s times", { count: delivery.reschedules })] : ""),
+    delivery.seats || delivery.stream_url ? el("p", { class: "muted" },
+      delivery.seats ? t("%(taken)s of %(seats)s seats taken", { taken: delivery.taken, seats: delivery.seats }) : "",
+      " ", el("a", { href: `/events/${delivery.id}`, target: "_blank", rel: "noopener" }, t("Public page"))) : null,
     buttons.length ? el("p", { class: "actions" }, buttons) : null, extra);
 }
 
