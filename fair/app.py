@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
-from fair import accounts, confirmations, demo, downloads, migrate, pages, uploads, venues
+from fair import accounts, confirmations, demo, downloads, migrate, pages, photos, uploads, venues
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
@@ -92,6 +92,7 @@ def create_app(settings: Settings) -> FairApp:
             *uploads.routes,
             *venues.routes,
             *confirmations.routes,
+            *photos.routes,
             *static,
         ],
         lifespan=lifespan,

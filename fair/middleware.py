@@ -14,9 +14,10 @@
   address's bucket, as socket events do: a flood of sign-ins is refused with
   429 here, before anything reads it.
 - **Bodies.** A body over ``MAX_BODY_BYTES`` (``MAX_MESSAGE_BYTES`` for
-  Socket.IO's polling, ``MAX_UPLOAD_BYTES`` for the organiser's imports) is
+  Socket.IO's polling, ``MAX_UPLOAD_BYTES`` for imports and photos) is
   refused with 413 before anything buffers it, and a form, JSON or multipart
-  body that cannot be read is 400, never an error page: asgi-csrf and the routes only ever see bodies they can parse.
+  body that cannot be read is 400, never an error page: asgi-csrf and the
+  routes only ever see bodies they can parse.
 - **Headers.** Every response says: scripts, styles and sockets only from
   this origin (CSP), never in a frame, no MIME sniffing, no Referer, and
   over HTTPS, HTTPS only from now on (HSTS).  uvicorn is told not to name
@@ -119,13 +120,7 @@ class Shield:
         if not sockets and not await self.limits.request(client[0] if client else "unknown"):
             await _answer(send, scope, 429, FairError(Code.rate_limited, TOO_MANY_REQUESTS))
             return
-        limit = (
-            MAX_MESSAGE_BYTES
-            if sockets
-            else MAX_UPLOAD_BYTES
-            if scope["path"].startswith("/import/")
-            else MAX_BODY_BYTES
-        )
+        limit = MAX_MESSAGE_BYTES if sockets else MAX_UPLOAD_BYTES if _uploads(scope["path"]) else MAX_BODY_BYTES
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > limit:
@@ -192,6 +187,11 @@ class Shield:
 
 
 _REPLACED = frozenset({b"server", *(name for name, _ in HEADERS), b"strict-transport-security"})
+
+
+def _uploads(path: str) -> bool:
+    """The routes that take a file as their body: an organiser's spreadsheet, a venue's photo."""
+    return path.startswith("/import/") or (path.startswith("/venue/") and path.endswith("/photo"))
 
 
 def _unreadable(content_type: bytes, body: bytes) -> str | None:

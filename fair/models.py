@@ -609,6 +609,7 @@ class Delivery(SQLModel, table=True):
     seats: int = 0  # residents who may sign up for it; 0: no sign-up
     taken: int = 0  # seats signed up for, never above ``seats``
     stream_url: str = ""  # a live stream of the event, shown on its public page
+    photo: str = ""  # the file name of the venue's photo at check-in, under the photos folder (fair.settings)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

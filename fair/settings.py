@@ -33,6 +33,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     demo: Path | None = DATA / "demo"  # the demo fair loaded into an empty database; None for none
+    photos: Path = DATA / "photos"  # the venues' photos at check-in
     secret_key: str | None = None  # every key is derived from it; by default kept in data/secret.key
     organiser_password: str | None = None  # for the first organiser account; by default generated, changed at sign-in
     live_interval_ms: int = 150  # the least time between two live messages to a screen while the hall is busy

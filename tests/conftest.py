@@ -9,6 +9,7 @@ and say why.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -157,6 +158,7 @@ async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
         secret_key="a test secret",
         organiser_password=ORGANISER_PASSWORD,
         live_interval_ms=30,
+        photos=Path(tempfile.mkdtemp(prefix="fair-photos-")),
     )
     async with _serve_hall(replace(config, **settings), ground, credentials) as hall:
         yield hall

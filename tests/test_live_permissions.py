@@ -133,6 +133,10 @@ def cases(
             parties,
         ),
         "delivery.miss": ({"delivery_id": made["delivery"], "reason": "停电"}, parties),
+        "delivery.attach_photo": (
+            {"delivery_id": made["delivery"], "photo": f"{made['delivery']}-{'0' * 32}.jpg"},
+            team_party,
+        ),
         "delivery.open_signup": ({"delivery_id": made["delivery"], "seats": 30}, team_party),
         "signup.take": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),
         "signup.cancel": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),

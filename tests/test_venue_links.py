@@ -60,3 +60,37 @@ async def test_a_forged_or_foreign_link_does_nothing(hall: Hall):
         assert (await booth.get(f"/deliveries/{delivery['id']}/card")).status_code == 403
     assert await hall.ground.state() == before
     assert hall.tokens.read_venue_link(hall.tokens.venue_link(delivery["id"] + 1)) == delivery["id"] + 1  # names one
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # its first bytes are what is checked
+
+
+async def test_the_venue_adds_a_photo_after_checking_in_and_only_the_parties_see_it(hall: Hall):
+    delivery = await scheduled(hall)
+    path = f"/venue/{hall.tokens.venue_link(delivery['id'])}"
+    async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_locale": "zh_CN"}) as phone:
+        page = await phone.get(path)
+        csrf = {"x-csrftoken": form_token(page.text)}
+        early = await phone.post(path + "/photo", content=PNG, headers=csrf)
+        assert early.status_code == 409 and early.json()["error"]["message"] == "照片在活动现场签到后上传。"
+        assert list(hall.app.state.settings.photos.iterdir()) == []  # refused: nothing left behind
+        for step in ("scheduled", "confirmed"):
+            page = await phone.post(path, data={"csrftoken": csrf["x-csrftoken"], "step": step})
+        assert 'id="photo-form"' in page.text
+        not_an_image = await phone.post(path + "/photo", content=b"<svg onload=alert(1)>", headers=csrf)
+        assert not_an_image.status_code == 400
+        too_big = await phone.post(path + "/photo", content=PNG + b"\x00" * (3 * 1024 * 1024), headers=csrf)
+        assert too_big.status_code == 413
+        saved = await phone.post(path + "/photo", content=PNG, headers=csrf)
+        assert saved.json() == {"ok": True, "data": {"photo": True, "message": "照片已保存，谢谢！"}}
+        forged = await phone.post("/venue/forged/photo", content=PNG, headers=csrf)
+        assert forged.status_code == 403
+    for who, status in (("library", 200), ("troupe", 200), ("community", 404), ("bookseller", 404)):
+        async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_session": hall.token(who)}) as http:
+            shown = await http.get(f"/deliveries/{delivery['id']}/photo")
+        assert shown.status_code == status, who
+        if status == 200:
+            assert shown.content == PNG and shown.headers["content-type"] == "image/png"
+    stored = list(hall.app.state.settings.photos.iterdir())
+    assert [p.name for p in stored] == [f"{delivery['id']}-{__import__('hashlib').sha256(PNG).hexdigest()[:32]}.png"]
+    assert stored[0].stat().st_mode & 0o077 == 0  # private to the fair's user

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, StrictStr
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
 
@@ -85,6 +85,11 @@ class Miss(Input):
     reason: Line(200, min_length=2)
 
 
+class AttachPhoto(Input):
+    delivery_id: Id
+    photo: Annotated[StrictStr, Field(pattern=r"^[0-9]+-[0-9a-f]{32}\.(jpg|png|webp)$")]  # as fair.photos names it
+
+
 class Evaluate(Input):
     delivery_id: Id
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
@@ -137,6 +142,7 @@ def delivery_view(delivery: Any, order: Any, venue: Any, team_name: str, supplie
         "seats": delivery.seats,
         "taken": delivery.taken,
         "stream_url": delivery.stream_url,
+        "photo": bool(delivery.photo),
     }
 
 
@@ -220,6 +226,15 @@ def check_in(tx: Tx, data: DeliveryRef) -> dict[str, Any]:
     if tx.now < delivery.starts_at - dt.timedelta(hours=2):
         raise FairError(Code.invalid_state, N_("Check in on the day, at the event: it starts at a later time."))
     return announce(tx, _move(tx, delivery, (S.confirmed,), S.under_way, checked_in_at=tx.now))
+
+
+@command("delivery.attach_photo", AttachPhoto, Role.team)
+def attach_photo(tx: Tx, data: AttachPhoto) -> dict[str, Any]:
+    """The venue's photo of the event, once it has checked in (the file is stored by the adapter, under its hash)."""
+    delivery = owned(tx, data.delivery_id)
+    if delivery.checked_in_at is None:
+        raise FairError(Code.invalid_state, N_("A photo is added at the event, after checking in."))
+    return announce(tx, _move(tx, delivery, (delivery.state,), delivery.state, photo=data.photo))
 
 
 @command("delivery.complete", DeliveryRef, Role.team)

@@ -281,7 +281,8 @@ class Live:
             connection, refusal = await self._admit(sid, extra)
             if connection is None:
                 return refusal
-            if name in RESIDENT_COMMANDS and not await self.limits.wish(connection.address):
+            resident = connection.actor.role == Role.resident  # others are refused by the core, unlimited here
+            if name in RESIDENT_COMMANDS and resident and not await self.limits.wish(connection.address):
                 return await self._wave_off(sid, connection)
             if not isinstance(data, dict) or not set(data) <= ENVELOPE or not within_budget(data):
                 error = FairError(

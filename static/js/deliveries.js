@@ -91,6 +91,7 @@ export function deliveryCard(delivery, { side, act }) {
     delivery.seats || delivery.stream_url ? el("p", { class: "muted" },
       delivery.seats ? t("%(taken)s of %(seats)s seats taken", { taken: delivery.taken, seats: delivery.seats }) : "",
       " ", el("a", { href: `/events/${delivery.id}`, target: "_blank", rel: "noopener" }, t("Public page"))) : null,
+    delivery.photo ? el("p", {}, el("a", { href: `/deliveries/${delivery.id}/photo`, target: "_blank", rel: "noopener" }, t("The venue's photo"))) : null,
     buttons.length ? el("p", { class: "actions" }, buttons) : null, extra);
 }
 
