@@ -47,7 +47,7 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
     async with tablet.expect_popup() as opening:
         await card.get_by_role("link", name="场地卡").click()
     printed = await opening.value
-    link = await printed.locator(".link code").text_content()
+    link = await printed.locator("#venue-link").text_content()
     phone = await screens.open(link.removeprefix(screens.hall.url), viewport=PHONE)
     await phone.get_by_role("button", name="确认：场地已为此预留").click()
     await expect(phone.locator("[role=status]")).to_have_text("谢谢：预约已确认。")

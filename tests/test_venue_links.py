@@ -27,7 +27,7 @@ async def test_the_team_prints_the_card_and_the_venue_confirms_then_checks_in(ha
     async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_session": hall.token("library")}) as tablet:
         card = await tablet.get(f"/deliveries/{delivery['id']}/card")
     assert card.status_code == 200 and "<svg" in card.text
-    link = re.search(r"<code>([^<]+/venue/[^<]+)</code>", card.text).group(1)
+    link = re.search(r'<code id="venue-link">([^<]+/venue/[^<]+)</code>', card.text).group(1)
     path = "/venue/" + link.rsplit("/venue/", 1)[1]
     async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_locale": "zh_CN"}) as phone:
         page = await phone.get(path)
