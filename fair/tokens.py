@@ -18,6 +18,10 @@ another:
 - ``resident``: signs the cookie that tells one resident's phone from
   another on the wishes page, and keys the hash under which the core knows
   it (a wish's author, a support): the cookie itself is kept nowhere.
+- ``venue`` and ``rating``: sign a delivery's id into the links of its venue
+  card (``fair.venues``): the venue's contact confirms and checks in with
+  one, the audience rates the event with the other, and neither serves
+  another delivery or the other purpose.
 
 A forged or altered card is refused before the database is asked anything.
 """
@@ -63,41 +67,38 @@ class SessionToken:
     digest: str  # what the database keeps
 
 
+class SignedId:
+    """An id signed for one purpose: a token that names it, serves that purpose only, and cannot be made up."""
+
+    def __init__(self, secret_key: str, purpose: str, key: str) -> None:
+        self._serializer = URLSafeSerializer(derive(secret_key, purpose), salt=f"fair.{purpose}")
+        self._key = key
+
+    def dumps(self, id: int) -> str:
+        return self._serializer.dumps({self._key: id})
+
+    def loads(self, token: object) -> int | None:
+        """The id a token names, or None if it is forged, altered or of another purpose."""
+        if not isinstance(token, str) or len(token) > 200:
+            return None
+        try:
+            return int(self._serializer.loads(token)[self._key])
+        except (BadData, KeyError, TypeError, ValueError, OverflowError):
+            return None
+
+
 class Tokens:
     def __init__(self, secret_key: str) -> None:
-        self._card = URLSafeSerializer(derive(secret_key, "card"), salt="fair.card")
+        self._card = SignedId(secret_key, "card", "c")
         self._session = derive(secret_key, "session")
         self.csrf_key = derive(secret_key, "csrf").hex()
         self._code = derive(secret_key, "code")
         self._resident_key = derive(secret_key, "resident")
         self._resident = URLSafeSerializer(self._resident_key, salt="fair.resident")
-        self._venue = URLSafeSerializer(derive(secret_key, "venue"), salt="fair.venue")
-        self._rating = URLSafeSerializer(derive(secret_key, "rating"), salt="fair.rating")
-
-    def rating_link(self, delivery_id: int) -> str:
-        """The token of the QR code residents scan at an event to rate it: that delivery only."""
-        return self._rating.dumps({"d": delivery_id})
-
-    def read_rating_link(self, token: object) -> int | None:
-        if not isinstance(token, str) or len(token) > 200:
-            return None
-        try:
-            return int(self._rating.loads(token)["d"])
-        except (BadData, KeyError, TypeError, ValueError, OverflowError):
-            return None
-
-    def venue_link(self, delivery_id: int) -> str:
-        """The token of a delivery's link for its venue: it names that delivery, signed, so it serves no other."""
-        return self._venue.dumps({"d": delivery_id})
-
-    def read_venue_link(self, token: object) -> int | None:
-        """The delivery a venue link names, or None if it is forged, altered or not a venue link."""
-        if not isinstance(token, str) or len(token) > 200:
-            return None
-        try:
-            return int(self._venue.loads(token)["d"])
-        except (BadData, KeyError, TypeError, ValueError, OverflowError):
-            return None
+        self._venue = SignedId(secret_key, "venue", "d")  # a delivery's link for its venue's contact
+        self._rating = SignedId(secret_key, "rating", "d")  # a delivery's QR code for its audience to rate it
+        self.venue_link, self.read_venue_link = self._venue.dumps, self._venue.loads
+        self.rating_link, self.read_rating_link = self._rating.dumps, self._rating.loads
 
     def join_code(self, credential_id: int) -> str:
         """The typeable code of a card: derived from the card, so a new card (reissued) has a new code."""
@@ -126,17 +127,11 @@ class Tokens:
 
     def card(self, credential_id: int) -> str:
         """The token printed on a join card."""
-        return self._card.dumps({"c": credential_id})
+        return self._card.dumps(credential_id)
 
     def read_card(self, token: object) -> int | None:
         """The credential a card names, or None if it is forged, altered or not a card at all."""
-        if not isinstance(token, str) or len(token) > 200:
-            return None
-        try:
-            claim = self._card.loads(token)
-            return int(claim["c"])
-        except (BadData, KeyError, TypeError, ValueError, OverflowError):
-            return None
+        return self._card.loads(token)
 
     def new_session(self, kind: str) -> tuple[str, str]:
         """A fresh session token of ``kind``, and the digest the database keeps of it."""
