@@ -5,8 +5,8 @@ One cycle reads every event committed since the last cycle, routes each one
 its events in sequence order, ``upto`` (the last sequence number the cycle
 covered) and, when an order was confirmed, a fresh tally.  Cycles run right
 after a commit when the hall is quiet, and at most once per interval when it
-is busy: broadcasting costs about 80 µs per screen, so a busy fair sends one
-message per screen per interval instead of one per order.  Every board still
+is busy: a busy fair sends one message per screen per interval instead of one
+per order, each room's message encoded once for all its screens (``fanout``).  Every board still
 converges on the exact tally, which carries the sequence number it reflects.
 
 Because cycles run one at a time and each room gets at most one message per
@@ -30,6 +30,7 @@ from sqlmodel import select
 from fair.core import tally
 from fair.core.visibility import HALL, ORGANISER, PUBLIC, RESIDENTS, route
 from fair.db import Database
+from fair.live import fanout
 from fair.models import Event, Fair
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,8 @@ class Publisher:
         parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
         for room in (ORGANISER, *sorted(parties)):
             if occupied.get(room) and (body := message(room)) is not None:
-                await self.sio.emit("live", body, to=room)
-        personal = [sid for room in parties for sid in occupied.get(room, {})]
+                await fanout.emit(self.sio, "live", body, room)
+        personal = {sid for room in parties for sid in occupied.get(room, {})}
         for room in (PUBLIC, RESIDENTS, HALL):
             if occupied.get(room) and (body := message(room)) is not None:
                 # Sending to hundreds of screens takes tens of milliseconds; in parts, with
@@ -146,5 +147,5 @@ class Publisher:
                 for number in range(SHARDS):
                     part = shard(room, number)
                     if occupied.get(part):
-                        await self.sio.emit("live", body, to=part, skip_sid=personal)
+                        await fanout.emit(self.sio, "live", body, part, personal)
                         await asyncio.sleep(0)
