@@ -4,6 +4,7 @@
     python run.py                 serve (the default command)
     python run.py reset-demo      drop every table of the database and load the demo fair afresh
     python run.py play-demo       place orders in the demo fair, as tablets and booths would, for the board to move
+    python run.py export-ocds     write the fair's orders as an OCDS 1.1.5 release package (JSON) to standard output
 
 Flags override the FAIR_* environment variables, which override the defaults.
 """
@@ -38,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     play.add_argument("--books", type=int, default=2000, help="volumes of books (default 2000)")
     play.add_argument("--pace", type=float, default=0.5, help="seconds between two orders (default 0.5)")
     play.add_argument("--seed", type=int, default=None, help="for the same choices again")
+    _add_flags(
+        commands.add_parser(
+            "export-ocds", help="write the fair's orders as an OCDS release package to standard output"
+        ),
+        default=argparse.SUPPRESS,
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.load(
@@ -52,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(reset_demo(settings))
     if args.command == "play-demo":
         return asyncio.run(play_demo(settings, args))
+    if args.command == "export-ocds":
+        return asyncio.run(export_ocds(settings))
     return serve_fair(settings)
 
 
@@ -146,6 +155,29 @@ async def reset_demo(settings: Settings) -> int:
     finally:
         await db.dispose()
     print(f"The demo fair was loaded afresh as fair {fair_id} ({settings.database_url}).")
+    return 0
+
+
+async def export_ocds(settings: Settings) -> int:
+    import json
+
+    from fair import demo
+    from fair.core import Actor, ocds
+    from fair.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        fair_id = await demo.current_fair_id(db)
+        if fair_id is None:
+            print("There is no fair yet: start the server once (python run.py) to load the demo.", file=sys.stderr)
+            return 1
+        base = settings.public_url or f"http://{settings.host}:{settings.port}"
+        async with db.read() as session:
+            package = await ocds.release_package(session, Actor.organiser(fair_id), base.rstrip("/"))
+    finally:
+        await db.dispose()
+    json.dump(package, sys.stdout, ensure_ascii=False, indent=1)
+    print()
     return 0
 
 

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
-from fair import accounts, demo, downloads, migrate, pages
+from fair import accounts, demo, downloads, migrate, pages, uploads
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
@@ -84,7 +84,9 @@ def create_app(settings: Settings) -> FairApp:
         Mount(f"/static/{part}", Assets(directory=ROOT / "static" / part, check_dir=False), name=part)
         for part in ("css", "js", "vendor")
     ]
-    starlette = Starlette(routes=[*routes, *pages.routes, *downloads.routes, *static], lifespan=lifespan)
+    starlette = Starlette(
+        routes=[*routes, *pages.routes, *downloads.routes, *uploads.routes, *static], lifespan=lifespan
+    )
     state = starlette.state
     state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings
     # Forms (joining, signing in and out) carry a CSRF token, signed with a key of its own.  The JSON API

@@ -11,6 +11,7 @@ JSON error.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import sheets
-from fair.core import reports
+from fair.core import ocds, registers, reports
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import SHANGHAI, gettext
 from fair.models import CITY, DISTRICTS
@@ -26,6 +27,24 @@ from fair.pages import locale_of
 from fair.web import caller_of, error_response
 
 FORMATS = {"csv", "xlsx"}
+
+
+async def ocds_package(request: Request) -> Response:
+    """The fair's orders as an OCDS 1.1.5 release package (organiser)."""
+    try:
+        actor = await caller_of(request)
+        async with request.app.state.db.read() as session:
+            package = await ocds.release_package(session, actor, _base(request), locale_of(request))
+    except FairError as error:
+        return error_response(request, error)
+    body = json.dumps(package, ensure_ascii=False, indent=1).encode()
+    name = f"ocds-{_today()}.json"
+    return Response(body, media_type="application/json", headers={"content-disposition": _attachment(name)})
+
+
+def _base(request: Request) -> str:
+    public = request.app.state.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
 
 
 async def export(request: Request) -> Response:
@@ -41,6 +60,8 @@ async def export(request: Request) -> Response:
                 tables = [await reports.budgets(session, actor)]
             elif what == "pool":
                 tables = await reports.pool(session, actor)
+            elif what in registers.REGISTERS:  # in the import's format
+                tables = [await registers.export(session, actor, what)]
             else:
                 raise FairError(Code.not_found, N_("There is no such download."))
     except FairError as error:
@@ -93,4 +114,4 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-routes = [Route("/export/{what}.{fmt}", export)]
+routes = [Route("/export/ocds.json", ocds_package), Route("/export/{what}.{fmt}", export)]

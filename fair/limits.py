@@ -53,6 +53,7 @@ from typing import Any, Protocol
 # every other field full, JSON-escaped as the Python client sends it) is about 20 KB.
 MAX_MESSAGE_BYTES = 64 * 1024  # one Socket.IO message; beyond it the connection is dropped unread
 MAX_BODY_BYTES = 16 * 1024  # one HTTP request body (sign-in, sign-out, joining); beyond it 413, unread
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # an organiser's spreadsheet to import (/import/…): 2,000 rows fit well
 MAX_NODES = 2_000  # values in one envelope, all levels together
 MAX_CHARS = 20_000  # characters of text in one envelope
 MAX_DEPTH = 8  # levels of objects and lists in one envelope

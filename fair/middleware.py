@@ -14,9 +14,9 @@
   address's bucket, as socket events do: a flood of sign-ins is refused with
   429 here, before anything reads it.
 - **Bodies.** A body over ``MAX_BODY_BYTES`` (``MAX_MESSAGE_BYTES`` for
-  Socket.IO's polling) is refused with 413 before anything buffers it, and a
-  form, JSON or multipart body that cannot be read is 400, never an error
-  page: asgi-csrf and the routes only ever see bodies they can parse.
+  Socket.IO's polling, ``MAX_UPLOAD_BYTES`` for the organiser's imports) is
+  refused with 413 before anything buffers it, and a form, JSON or multipart
+  body that cannot be read is 400, never an error page: asgi-csrf and the routes only ever see bodies they can parse.
 - **Headers.** Every response says: scripts, styles and sockets only from
   this origin (CSP), never in a frame, no MIME sniffing, no Referer, and
   over HTTPS, HTTPS only from now on (HSTS).  uvicorn is told not to name
@@ -34,7 +34,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import LOCALES, normalise_locale
-from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_WIRE_DEPTH, Limits, nesting_within
+from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_UPLOAD_BYTES, MAX_WIRE_DEPTH, Limits, nesting_within
 from fair.settings import Settings, origin_of
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
@@ -122,7 +122,13 @@ class Shield:
         if not sockets and not await self.limits.request(client[0] if client else "unknown"):
             await _answer(send, scope, 429, FairError(Code.rate_limited, TOO_MANY_REQUESTS))
             return
-        limit = MAX_MESSAGE_BYTES if sockets else MAX_BODY_BYTES
+        limit = (
+            MAX_MESSAGE_BYTES
+            if sockets
+            else MAX_UPLOAD_BYTES
+            if scope["path"].startswith("/import/")
+            else MAX_BODY_BYTES
+        )
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > limit:

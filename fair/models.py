@@ -137,6 +137,7 @@ class Fair(SQLModel, table=True):
     subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
     queue_grace_minutes: int = 3  # a team called at a booth's queue that does not come is skipped after this
     last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
+    closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last closed: reopen is brief
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -285,6 +286,9 @@ class Order(SQLModel, table=True):
     venue: str = ""
     wish_id: int | None = Field(default=None, foreign_key="wish.id", index=True)  # the wish this order answers
     confirmed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # An order voided by the organiser stays, marked, with why; it no longer counts anywhere.
+    voided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    void_reason: str = ""
 
 
 class Event(SQLModel, table=True):

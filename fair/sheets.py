@@ -124,3 +124,64 @@ def _sheet_name(title: str) -> str:
     for char in "[]:*?/\\":
         title = title.replace(char, " ")
     return title[:31]
+
+
+XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a zip archive
+
+
+class Unreadable(ValueError):
+    """The upload is neither a CSV nor an XLSX file we can read."""
+
+
+def read_table(body: bytes, max_rows: int) -> tuple[list[str], list[list[Any]]]:
+    """The header (first row) and rows of the first sheet of an XLSX file, or of a CSV file (UTF-8 or GBK).
+
+    A CSV cell that this module quoted against formulas (``'=…``) comes back as it was written.
+    """
+    read = _xlsx_rows if body.startswith(XLSX_MAGIC) else _csv_rows
+    rows = read(body, max_rows + 1)  # blank rows stay, so that every row keeps its line number
+    if not rows or not any(cell not in (None, "") for cell in rows[0]):
+        raise Unreadable("no header")
+    header = ["" if cell is None else str(cell).strip() for cell in rows[0]]
+    return header, rows[1:]
+
+
+def _csv_rows(body: bytes, limit: int) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = body.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Unreadable("encoding")
+    if "\x00" in text:
+        raise Unreadable("binary")
+    rows = []
+    for row in csv.reader(io.StringIO(text, newline="")):
+        rows.append([_unquoted(cell) for cell in row])
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _unquoted(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:2].startswith(FORMULA_SIGNS) else cell
+
+
+def _xlsx_rows(body: bytes, limit: int) -> list[list[Any]]:
+    import openpyxl  # only for imports: a rare, organiser-only request
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except Exception as error:  # a damaged or foreign zip: openpyxl raises many kinds
+        raise Unreadable("xlsx") from error
+    try:
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            rows.append(list(row))
+            if len(rows) > limit:
+                break
+        return rows
+    finally:
+        book.close()

@@ -119,9 +119,13 @@ class Fairground:
 
 
 def assert_the_books_balance(state: dict[str, list[dict]]) -> None:
-    """What the orders add up to is what every counter holds, and no limit is exceeded (``Fairground.state``)."""
+    """What the orders add up to is what every counter holds, and no limit is exceeded (``Fairground.state``).
+
+    A voided order holds nothing: its units, dates and money are back where they came from.
+    """
+    standing = [order for order in state["purchase_order"] if order["voided_at"] is None]
     sold = Counter()
-    for order in state["purchase_order"]:
+    for order in standing:
         sold[order["offering_id"]] += order["quantity"]
     for offering in state["offering"]:
         assert offering["sold"] == sold[offering["id"]] <= offering["capacity"], offering
@@ -130,11 +134,11 @@ def assert_the_books_balance(state: dict[str, list[dict]]) -> None:
     for day in state["offering_date"]:
         if day["negotiation_id"] is not None:
             taken[day["negotiation_id"]].append(day["day"].isoformat())
-    dated_orders = {o["negotiation_id"]: sorted(o["dates"]) for o in state["purchase_order"] if o["dates"]}
+    dated_orders = {o["negotiation_id"]: sorted(o["dates"]) for o in standing if o["dates"]}
     assert {negotiation: sorted(days) for negotiation, days in taken.items()} == dated_orders
 
     spent, self_funded, subsidy = defaultdict(int), defaultdict(int), defaultdict(int)
-    for order in state["purchase_order"]:
+    for order in standing:
         spent[order["team_id"]] += order["government_fen"]
         self_funded[order["team_id"]] += order["amount_fen"] - order["government_fen"]
         subsidy[order["team_id"]] += order["subsidy_fen"]

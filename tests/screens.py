@@ -121,13 +121,15 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         for negotiation in view["negotiations"]:
             if negotiation["id"] == data["negotiation_id"]:
                 negotiation["messages"] = [*negotiation["messages"], data["message"]]
-    elif kind == "order.confirmed":
+    elif kind in ("order.confirmed", "order.voided"):
         sold = data["offering"]
+        taken, freed = sold.get("taken_dates", []), sold.get("freed_dates", [])
         for offering in view["offerings"]:
             if offering["id"] == sold["id"]:
                 offering["sold"], offering["remaining"] = sold["sold"], sold["remaining"]
                 offering["dates"] = [
-                    {**day, "free": False} if day["day"] in sold["taken_dates"] else day for day in offering["dates"]
+                    {**day, "free": day["day"] in freed} if day["day"] in taken + freed else day
+                    for day in offering["dates"]
                 ]
         if "order" in data:
             _upsert(view["orders"], data["order"], key=lambda o: o["id"], reverse=True)

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from fair.models import Fair
-from tests.browsers import Screens, connected, shoot
+from tests.browsers import BOARD, Screens, connected, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -125,3 +125,70 @@ async def test_the_reports_tab_shows_the_figures_and_downloads_a_spreadsheet(scr
     await report.goto(screens.hall.url + "/console/report")
     await expect(report.locator(".report-figures")).to_contain_text("¥2,800.00")
     await shoot(report, "day-report-zh_CN")
+
+
+async def test_an_order_voided_with_a_reason_falls_off_every_screen_and_stays_in_the_history(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
+    board = await screens.open("/board", viewport=BOARD)
+    tablet = await screens.join("library")
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    for page in (board, tablet, console):
+        await connected(page)
+    await expect(board.locator("#performance strong")).to_have_text("1")
+
+    await console.locator('[data-tab="orders"]').click()
+    row = console.locator(f'#orders-register tr[data-order="{order["id"]}"]')
+    asked = []
+    console.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.accept("日期填错，重新下单"))
+    await row.get_by_role("button", name="作废").click()
+    await expect(console.locator("#toasts")).to_contain_text(f"第 {order['id']} 号订单已作废。")
+    assert "其场次、日期和金额将全部退回" in asked[0] and "玄武区图书馆" in asked[0]
+    await expect(row).to_contain_text("已作废")
+    await expect(row).to_contain_text("日期填错，重新下单")
+
+    # The board's tally falls back, and the team's tablet shows the order as voided, its budget given back.
+    await expect(board.locator("#performance strong")).to_have_text("0")
+    await tablet.locator('[data-tab="orders"]').click()
+    await expect(tablet.locator("#orders tr.is-voided")).to_contain_text("已作废：日期填错，重新下单")
+    await expect(tablet.locator("#budget")).to_contain_text("¥5,000.00")
+
+    await console.locator('[data-tab="history"]').click()
+    await console.locator("select[name=history-kind]").select_option("order")
+    history = console.locator("#history-list tbody tr")
+    await expect(history).to_have_count(2)
+    await expect(history.first).to_contain_text(f"第 {order['id']} 号订单作废：日期填错，重新下单")
+    await expect(history.first).to_contain_text("组织方")
+    await shoot(console, "console-history-zh_CN")
+
+
+async def test_an_import_is_previewed_with_its_errors_then_imported(screens: Screens, tmp_path):
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="reports"]').click()
+    teams = console.locator("#imports li", has_text="采购团")
+    bad = tmp_path / "teams.csv"
+    bad.write_text(
+        "采购团,类型,区,预算\n鼓楼区文化馆,区文化馆,鼓楼区,1200000\n秦淮区图书馆,图书馆,秦淮区,很多\n",
+        encoding="utf-8-sig",
+    )
+    await teams.locator("input[type=file]").set_input_files(bad)
+    await teams.get_by_role("button", name="预览", exact=True).click()
+    result = console.locator("#import-teams-result")
+    await expect(result).to_contain_text("1 行有错误：未导入任何内容。")
+    await expect(result).to_contain_text("第 3 行：预算不是金额：很多。")
+
+    good = tmp_path / "teams-fixed.csv"
+    good.write_text(
+        "采购团,类型,区,预算\n鼓楼区文化馆,区文化馆,鼓楼区,1200000\n秦淮区图书馆,图书馆,秦淮区,80000\n",
+        encoding="utf-8-sig",
+    )
+    await teams.locator("input[type=file]").set_input_files(good)
+    await teams.get_by_role("button", name="预览", exact=True).click()
+    await expect(result).to_contain_text("预览：新增 2 条，修改 0 条，未变 0 条。")
+    await expect(result.locator("tr")).to_have_count(2)
+    await shoot(console, "console-import-preview-zh_CN")
+    await result.get_by_role("button", name="导入", exact=True).click()
+    await expect(result).to_contain_text("已导入：新增 2 条")
+    await console.locator('[data-tab="teams"]').click()
+    await expect(console.locator("#teams-register tbody tr", has_text="秦淮区图书馆")).to_contain_text("¥80,000.00")

@@ -105,11 +105,17 @@ def cases(
         "queue.skip": ({}, suppliers),
         "announcement.send": ({"audience": "teams", "text": "请到 3 号厅"}, organiser_only),
         "announcement.withdraw": ({"announcement_id": made["announcement"]}, organiser_only),
+        "order.void": ({"order_id": made["order"], "reason": "重复下单"}, organiser_only),
+        "fair.reopen": ({"reason": "误关"}, organiser_only),
+        "register.import": (
+            {"kind": "suppliers", "header": ["展位", "供应商"], "rows": [["Z01", "新剧团"]], "preview": False},
+            organiser_only,
+        ),
     }
 
 
 async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
-    """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement."""
+    """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement, an order."""
     g = hall.ground
     resident = Actor.resident(g.fair_id, "a-phone")
     wish = await g.do(
@@ -120,7 +126,9 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     slots = (await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "10:40", "minutes": 20}))["slots"]
     invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
     announcement = await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "欢迎来到现场会"})
+    order = await g.order(g.library, g.bookseller, g.books, quantity=5)
     return {
+        "order": order["order"]["id"],
         "wish": wish["wish"]["id"],
         "free_slot": slots[0]["id"],
         "invitation": invitation["appointment"]["id"],
@@ -167,6 +175,17 @@ async def test_every_command_every_role(matrix_hall: Hall):
         assert ack["ok"] or ack["error"]["code"] not in ("forbidden", "not_a_party"), (command, role, ack)
     for screen in screens.values():
         await screen.disconnect()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_only_the_organiser_reads_the_history(hall: Hall, role):
+    screen = await hall.screen(role)
+    reply = await screen.client.call("audit", {}, timeout=10)
+    if role == "organiser":
+        assert reply["ok"] and reply["data"]["events"], reply
+    else:
+        assert reply["ok"] is False and reply["error"]["code"] == "forbidden", reply
+    await screen.disconnect()
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -24,6 +24,7 @@ THINGS = {
     "team": N_("team"),
     "offering": N_("offering"),
     "negotiation": N_("negotiation"),
+    "purchase_order": N_("order"),
     "wish": N_("wish"),
     "slot": N_("meeting slot"),
     "appointment": N_("meeting"),

@@ -177,6 +177,11 @@ def _demand(result: Fit, district: str, offering: Mapping[str, Any], wishes: Ite
         result.add(score)
 
 
+def _bought(team: Mapping[str, Any], orders: Iterable[Mapping[str, Any]]) -> Counter:
+    """The team's standing orders per category: a voided order bought nothing."""
+    return Counter(o["category"] for o in orders if o["team_id"] == team["id"] and not o.get("voided_at"))
+
+
 def offerings_for(
     team: Mapping[str, Any],
     offerings: Iterable[Mapping[str, Any]],
@@ -186,7 +191,7 @@ def offerings_for(
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The offerings that suit ``team`` best, best first, each with why."""
-    bought = Counter(order["category"] for order in orders if order["team_id"] == team["id"])
+    bought = _bought(team, orders)
     ratings = ratings or {}
     fits = [fit(team, offering, wishes, bought, ratings.get(offering["supplier_id"])) for offering in offerings]
     ranked = sorted((f for f in fits if f is not None), key=lambda f: (-round(f.score, 6), f.offering_id))
@@ -209,7 +214,7 @@ def teams_for(
     for team in teams:
         if not team["approved"]:
             continue
-        bought = Counter(order["category"] for order in orders if order["team_id"] == team["id"])
+        bought = _bought(team, orders)
         fits = [f for f in (fit(team, offering, wishes, bought, rating) for offering in own) if f is not None]
         if fits:
             best.append(min(fits, key=lambda f: (-round(f.score, 6), f.offering_id)))

@@ -70,7 +70,7 @@ def close_fair(tx: Tx, data: NoInput) -> dict[str, Any]:
     fair = current_fair(tx)
     if fair.state != FairState.open:
         raise _cannot_move(fair, FairState.closed)
-    fair = _move(tx, fair, (FairState.open,), FairState.closed)
+    fair = _move(tx, fair, (FairState.open,), FairState.closed, closed_at=tx.now)
     return _announce_fair(tx, "fair.closed", fair)
 
 
@@ -152,12 +152,12 @@ def set_budget(tx: Tx, data: SetBudget) -> dict[str, Any]:
     return _announce_team(tx, done)
 
 
-def _move(tx: Tx, fair: Row, sources: tuple[FairState, ...], target: FairState) -> Row:
-    """Move the fair from one of ``sources`` to ``target``; the fair as it now stands."""
+def _move(tx: Tx, fair: Row, sources: tuple[FairState, ...], target: FairState, **also: Any) -> Row:
+    """Move the fair from one of ``sources`` to ``target`` (and set ``also``); the fair as it now stands."""
     moved = tx.run(
         update(Fair)
         .where(Fair.id == fair.id, col(Fair.state).in_(sources))
-        .values(state=target)
+        .values(state=target, **also)
         .returning(Fair.__table__)
     )
     done = returned(moved)

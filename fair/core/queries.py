@@ -295,7 +295,9 @@ async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
             entry["reached"].add(wish["category"])
         else:
             entry["open_wishes"] += 1
-    bought = select(Order.district, Order.street, Order.category).where(Order.fair_id == actor.fair_id)
+    bought = select(Order.district, Order.street, Order.category).where(
+        Order.fair_id == actor.fair_id, col(Order.voided_at).is_(None)
+    )
     for district, name, category in await session.exec(bought):
         if name:
             street(district, name)["reached"].add(category)

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import CATEGORY_NAMES, FUNDINGS, TEAM_KINDS
+from fair.core.tally import STANDING
 from fair.i18n import SHANGHAI
 from fair.models import CITY, DISTRICTS, Category, Fair, Order, Supplier, Team
 
@@ -60,6 +61,8 @@ ORDER_COLUMNS = [
     Column(N_("Subsidy"), "money"),
     Column(N_("Dates")),
     Column(N_("Venue")),
+    Column(N_("Voided at"), "time"),
+    Column(N_("Why voided")),
 ]
 
 
@@ -77,6 +80,8 @@ async def orders(
     supplier_id: int | None = None,
 ) -> Table:
     """The confirmed orders, oldest first; the organiser may narrow them to a district, a team or a supplier.
+
+    Voided orders are listed too, with when and why, so that the list is the whole record.
 
     A team or a booth reads its own, whatever it asks for.
     """
@@ -120,6 +125,8 @@ async def orders(
                 order.subsidy_fen,
                 "、".join(order.dates),
                 order.venue,
+                order.voided_at,
+                order.void_reason,
             ]
         )
     return table
@@ -188,7 +195,7 @@ async def pool(session: AsyncSession, actor: Actor) -> list[Table]:
     statement = (
         select(Order, Team.name)
         .join(Team, Team.id == Order.team_id)
-        .where(Order.fair_id == actor.fair_id, Order.subsidy_fen > 0)
+        .where(Order.fair_id == actor.fair_id, Order.subsidy_fen > 0, STANDING)
         .order_by(Order.id)
     )
     granted = Table(
@@ -228,7 +235,7 @@ async def analytics(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     grid = {d: {str(c): {"orders": 0, "amount_fen": 0} for c in Category} for d in districts}
     sums = await session.exec(
         select(Order.district, Order.category, func.count(), func.sum(Order.amount_fen))
-        .where(Order.fair_id == actor.fair_id)
+        .where(Order.fair_id == actor.fair_id, STANDING)
         .group_by(Order.district, Order.category)
     )
     for district, category, orders_count, amount in sums:
@@ -236,13 +243,13 @@ async def analytics(session: AsyncSession, actor: Actor) -> dict[str, Any]:
     suppliers = await session.exec(
         select(Supplier.id, Supplier.booth, Supplier.name, func.count(Order.id), func.sum(Order.amount_fen))
         .join(Order, Order.supplier_id == Supplier.id)
-        .where(Supplier.fair_id == actor.fair_id)
+        .where(Supplier.fair_id == actor.fair_id, STANDING)
         .group_by(Supplier.id, Supplier.booth, Supplier.name)
         .order_by(func.sum(Order.amount_fen).desc(), Supplier.booth)
     )
     hours: dict[str, dict[str, int]] = {}
     for confirmed_at, amount in await session.exec(
-        select(Order.confirmed_at, Order.amount_fen).where(Order.fair_id == actor.fair_id).order_by(Order.id)
+        select(Order.confirmed_at, Order.amount_fen).where(Order.fair_id == actor.fair_id, STANDING).order_by(Order.id)
     ):
         hour = hour_of(confirmed_at)
         figures = hours.setdefault(hour, {"orders": 0, "amount_fen": 0})

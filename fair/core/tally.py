@@ -11,11 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import desc, select
+from sqlmodel import col, desc, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.views import order_view
 from fair.models import CITY, DISTRICTS, Category, Event, Order, Supplier, Team
+
+# The events that change the tally: an order confirmed, and an order voided.
+TALLY_EVENTS = ("order.confirmed", "order.voided")
+# An order counts until the organiser voids it.
+STANDING = col(Order.voided_at).is_(None)
 
 LATEST = 10
 TRAINING_LECTURE_EXHIBITION = (Category.training, Category.lecture, Category.exhibition)
@@ -110,7 +115,7 @@ async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
             func.sum(Order.government_fen),
             func.sum(Order.subsidy_fen),
         )
-        .where(Order.fair_id == fair_id)
+        .where(Order.fair_id == fair_id, STANDING)
         .group_by(Order.category, Order.district)
     )
     for category, district, orders, units, amount, government, subsidy in groups:
@@ -120,13 +125,13 @@ async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
 
 
 async def last_order_seq(session: AsyncSession, fair_id: int) -> int:
-    """The tally's sequence number: that of the last confirmed order, the last event that changed it.
+    """The tally's sequence number: that of the last order confirmed or voided, the last event that changed it.
 
     A tally computed later, after other kinds of events, is the same tally and
     carries the same number; a screen can tell a stale tally from a fresh one.
     """
     last = await session.exec(
-        select(func.max(Event.seq)).where(Event.fair_id == fair_id, Event.type == "order.confirmed")
+        select(func.max(Event.seq)).where(Event.fair_id == fair_id, col(Event.type).in_(TALLY_EVENTS))
     )
     return last.one() or 0
 
@@ -136,7 +141,7 @@ async def latest_orders(session: AsyncSession, fair_id: int, limit: int) -> list
         select(Order, Team, Supplier)
         .join(Team, Team.id == Order.team_id)
         .join(Supplier, Supplier.id == Order.supplier_id)
-        .where(Order.fair_id == fair_id)
+        .where(Order.fair_id == fair_id, STANDING)
         .order_by(desc(Order.id))
         .limit(limit)
     )

@@ -23,6 +23,7 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_pool_fen": fair.subsidy_pool_fen,
         "subsidy_used_fen": fair.subsidy_used_fen,
         "queue_grace_minutes": fair.queue_grace_minutes,
+        "closed_at": fair.closed_at.isoformat() if fair.closed_at else None,
     }
 
 
@@ -149,6 +150,8 @@ def order_view(order: Order, team: Team, supplier: Supplier) -> dict[str, Any]:
         "venue": order.venue,
         "wish_id": order.wish_id,
         "confirmed_at": order.confirmed_at.isoformat(),
+        "voided_at": order.voided_at.isoformat() if order.voided_at else None,
+        "void_reason": order.void_reason,
     }
 
 

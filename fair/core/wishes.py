@@ -58,6 +58,7 @@ ANSWERING = (
     select(*labelled(Order, "o_"), Team.name.label("team_name"), Supplier.name.label("supplier_name"))
     .join(Team, Team.id == Order.team_id)
     .join(Supplier, Supplier.id == Order.supplier_id)
+    .where(col(Order.voided_at).is_(None))  # a voided order answers nothing
     .order_by(Order.id)
 )
 ANSWERS = ANSWERING.where(Order.wish_id == bindparam("wish_id"))

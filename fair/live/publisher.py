@@ -53,7 +53,7 @@ def shard(room: str, number: int) -> str:
 
 
 POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
-TALLY_EVENTS = frozenset({"order.confirmed"})
+TALLY_EVENTS = frozenset(tally.TALLY_EVENTS)
 
 
 class Publisher:

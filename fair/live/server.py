@@ -34,9 +34,10 @@ from typing import Any
 import socketio
 
 from fair.auth import authenticate
-from fair.core import COMMANDS, Actor, Code, FairError, Role, access, execute, queries, reports, sessions
+from fair.core import COMMANDS, Actor, Code, FairError, Role, access, audit, execute, queries, reports, sessions
 from fair.core.access import DevicePolicy
 from fair.core.errors import N_
+from fair.core.inputs import Input, parse
 from fair.core.visibility import rooms_of
 from fair.db import Database
 from fair.i18n import normalise_locale
@@ -109,6 +110,7 @@ class Live:
         self.sio.on("recommendations", self._reader(queries.recommendations))
         self.sio.on("coverage", self._reader(queries.coverage))
         self.sio.on("analytics", self._reader(reports.analytics))
+        self.sio.on("audit", self._reader(audit.history, audit.AuditQuery))
         for name in COMMANDS:
             self.sio.on(name, self._command_handler(name))
         self.sio.on("*", self._unknown)
@@ -253,8 +255,11 @@ class Live:
             return _refusal(error, connection.locale)
         return {"ok": True, "data": {**cards, "organisers": signed_in}}
 
-    def _reader(self, query):
-        """A read that is not part of any view (recommendations, coverage): asked for, answered, not pushed."""
+    def _reader(self, query, asks: type[Input] | None = None):
+        """A read that is not part of any view (recommendations, coverage): asked for, answered, not pushed.
+
+        ``asks``: the input the read takes (the audit's filters), checked like a command's payload.
+        """
 
         async def read(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
             connection, refusal = await self._admit(sid, extra)
@@ -263,8 +268,9 @@ class Live:
             if not await self.limits.sync(connection.sender):
                 return await self._wave_off(sid, connection)
             try:
+                arguments = () if asks is None else (parse(asks, {} if data is None else data),)
                 async with self.db.read() as session:
-                    return {"ok": True, "data": await query(session, connection.actor)}
+                    return {"ok": True, "data": await query(session, connection.actor, *arguments)}
             except FairError as error:
                 return _refusal(error, connection.locale)
 

@@ -1,6 +1,6 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when,
 } from "./core.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
@@ -257,8 +257,8 @@ live.watch((view, events) => {
   fill(document.getElementById("taken"), view.orders.length
     ? el("table", { class: "orders" },
       el("thead", {}, el("tr", {}, [t("Confirmed"), t("Buyer"), t("Offering"), t("Quantity"), t("Dates"), t("Amount")].map((h) => el("th", {}, h)))),
-      el("tbody", {}, view.orders.map((o) => el("tr", {},
-        el("td", {}, when(o.confirmed_at)), el("td", {}, o.team_name), el("td", {}, o.offering_title),
+      el("tbody", {}, view.orders.map((o) => el("tr", { class: o.voided_at ? "is-voided" : "" },
+        el("td", {}, when(o.confirmed_at)), el("td", {}, o.team_name), el("td", {}, o.offering_title, voidedNote(o)),
         el("td", {}, `${o.quantity} ${o.unit}`), el("td", {}, o.dates.join(", ")), el("td", { class: "num" }, money(o.amount_fen))))))
     : el("p", { class: "empty" }, t("No orders yet.")));
 });

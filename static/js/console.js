@@ -31,6 +31,12 @@ function glance(view) {
     figure(t("Approved teams"), `${view.teams.filter((team) => team.approved).length} / ${view.teams.length}`));
 }
 
+// A fair closed by mistake can be reopened for this long after closing (fair.core.corrections.REOPEN_WITHIN).
+const REOPEN_WITHIN_MS = 2 * 60 * 60 * 1000;
+function reopenable(fair) {
+  return fair.closed_at && Date.now() - Date.parse(fair.closed_at) < REOPEN_WITHIN_MS;
+}
+
 function setup(view) {
   const fair = view.fair;
   const rate = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", value: (fair.subsidy_rate_bp / 100).toFixed(2), name: "rate" });
@@ -49,7 +55,13 @@ function setup(view) {
         onclick: () => act("fair.open", {}, t("Open the fair"), t("The fair is open.")) }, t("Open the fair")) : null,
       fair.state === "open" ? el("button", { type: "button", class: "danger", id: "close-fair", onclick: () => {
         if (window.confirm(t("Close the fair? Negotiations not yet confirmed will expire."))) act("fair.close", {}, t("Close the fair"), t("The fair is closed."));
-      } }, t("Close the fair")) : null),
+      } }, t("Close the fair")) : null,
+      fair.state === "closed" && reopenable(fair) ? el("button", { type: "button", id: "reopen-fair", onclick: () => {
+        const reason = window.prompt(t("Reopen the fair? Say why, for the record. What expired at closing stays expired."));
+        if (reason === null) return;
+        if (reason.trim().length < 2) return toast(t("Say why in a few words."), "error");
+        act("fair.reopen", { reason: reason.trim() }, t("Reopen the fair"), t("The fair is open again."));
+      } }, t("Reopen the fair")) : null),
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
       const rateBp = basisPointsOf(rate.value);
@@ -205,6 +217,89 @@ async function coverage() {
   ]);
 }
 let coverageSoon = null;
+
+// The audit history: pages of the event log, filtered by party and kind, read when its tab is open.
+const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "wish", "announcement", "appointment", "queue"];
+const historyFilter = { party: "", kind: "" };
+let historyAsked = 0;
+let historySoon = null;
+
+function historyFilters(view) {
+  const parties = [["", t("Everyone")], ["organiser", t("Organiser")], ["system", t("System")],
+    ...view.teams.map((team) => [`team:${team.id}`, team.name]),
+    ...view.suppliers.map((s) => [`supplier:${s.id}`, `${s.booth} ${s.name}`])];
+  const choose = (name, options) => el("label", {}, name === "party" ? t("Party") : t("Kind of change"),
+    el("select", { name: `history-${name}`, onchange: (event) => { historyFilter[name] = event.target.value; history(); } },
+      options.map(([value, label]) => el("option", { value, selected: historyFilter[name] === value }, label))));
+  return [choose("party", parties), choose("kind", [["", t("All")], ...HISTORY_KINDS.map((k) => [k, changeKindName(k)])])];
+}
+
+function changeKindName(kind) {
+  return {
+    fair: t("The fair"), team: t("Teams"), supplier: t("Suppliers"), offering: t("Offerings"), negotiation: t("Negotiations"),
+    order: t("Orders"), access: t("Cards"), wish: t("Wishes"), announcement: t("Announcements"), appointment: t("Meetings"), queue: t("Queues"),
+  }[kind] || kind;
+}
+
+function actorName(actor, view) {
+  const [role, id] = actor.split(":");
+  if (role === "team") return (view.teams.find((x) => String(x.id) === id) || { name: actor }).name;
+  if (role === "supplier") return (view.suppliers.find((x) => String(x.id) === id) || { name: actor }).name;
+  return { organiser: t("Organiser"), system: t("System"), resident: t("A resident") }[role] || actor;
+}
+
+/** One line saying what an event changed, from the objects it carries. */
+function describe(entry) {
+  const d = entry.data;
+  const fairState = { setup: t("In setup"), preview: t("In preview"), open: t("Open"), closed: t("Closed") };
+  switch (entry.type) {
+    case "fair.reopened": return t("Fair reopened: %(reason)s", { reason: d.reason });
+    case "fair.updated": return t("Subsidy rate %(rate)s, pool %(pool)s (used %(used)s)", { rate: `${(d.fair.subsidy_rate_bp / 100).toFixed(2)}%`, pool: money(d.fair.subsidy_pool_fen), used: money(d.fair.subsidy_used_fen) });
+    case "team.updated": {
+      const budget = t("budget %(budget)s", { budget: money(d.team.budget.budget_fen) });
+      return [d.team.name, budget, d.team.approved ? t("Approved") : t("Not approved")].join(" · ");
+    }
+    case "supplier.updated": return [`${d.supplier.booth} ${d.supplier.name}`, d.supplier.approved ? t("Approved") : t("Not approved")].join(" · ");
+    case "order.confirmed": return d.order ? t("Order %(id)s: %(team)s buys %(what)s from %(supplier)s for %(amount)s", { id: d.order.id, team: d.order.team_name, what: d.order.offering_title, supplier: d.order.supplier_name, amount: money(d.order.amount_fen) }) : "";
+    case "order.voided": return t("Order %(id)s voided: %(reason)s", { id: d.order.id, reason: d.order.void_reason });
+    case "access.issued": return t("Card %(id)s issued: %(label)s", { id: d.credential.id, label: d.credential.label });
+    case "access.revoked": return t("Card %(id)s revoked: %(label)s", { id: d.credential.id, label: d.credential.label });
+    case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${d.negotiation.state}`;
+    case "wish.updated": return `${d.wish.district} ${d.wish.street} · ${d.wish.text} · ${d.wish.status}`;
+    case "announcement.updated": return d.announcement.text;
+    default:
+      if (entry.type.startsWith("fair.")) return fairState[d.fair.state] || d.fair.state;
+      if (entry.type.startsWith("offering.")) return `${d.offering.title} · ${d.offering.status}`;
+      return "";
+  }
+}
+
+async function history(before = null) {
+  const number = ++historyAsked;
+  const ack = await live.read("audit", { ...historyFilter, before });
+  if (number !== historyAsked || !current) return;
+  if (!ack.ok) return toast(refusal(ack), "error");
+  const list = document.getElementById("history-list");
+  const rows = ack.data.events.map((entry) => el("tr", { dataset: { seq: entry.seq, type: entry.type } },
+    el("td", { class: "num" }, String(entry.seq)), el("td", {}, when(entry.at)), el("td", {}, actorName(entry.actor, current)),
+    el("td", {}, el("code", {}, entry.type)), el("td", {}, describe(entry))));
+  const table = before && list.querySelector("tbody") ? list.querySelector("tbody") : null;
+  if (table) {
+    table.append(...rows);
+    list.querySelector(".older")?.remove();
+  } else {
+    fill(list, el("div", { class: "table-scroll" }, el("table", { class: "register history" },
+      el("thead", {}, el("tr", {}, [t("No."), t("When"), t("Who"), t("Event"), t("What changed")].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 5, class: "empty" }, t("Nothing matches.")))))));
+  }
+  if (ack.data.next_before !== null) {
+    list.append(el("button", { type: "button", class: "older", onclick: () => history(ack.data.next_before) }, t("Older changes")));
+  }
+}
+document.querySelector('[data-tab="history"]').addEventListener("click", () => {
+  fill(document.getElementById("history-filters"), historyFilters(current));
+  history();
+});
 document.querySelector('[data-tab="coverage-tab"]').addEventListener("click", () => coverage());
 
 const yesNo = () => [["yes", t("Yes")], ["no", t("No")]];
@@ -324,12 +419,13 @@ function offeringsRegister(view) {
 function ordersRegister(view) {
   return register("orders-register", {
     rows: view.orders,
-    attrs: (o) => ({ dataset: { order: o.id } }),
+    attrs: (o) => ({ dataset: { order: o.id }, class: o.voided_at ? "is-voided" : "" }),
     search: (o) => `${o.id} ${o.team_name} ${o.supplier_name} ${o.offering_title} ${o.district} ${o.venue}`,
     filters: [
       { name: "category", label: t("Category"), options: CATEGORIES.map((c) => [c, categoryName(c)]), test: (o, c) => o.category === c },
       { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (o, d) => o.district === d },
       { name: "funding", label: t("Funding"), options: [["government", t("Government budget")], ["self_funded", t("Own funds")]], test: (o, f) => o.funding === f },
+      { name: "status", label: t("Status"), options: [["standing", t("Standing")], ["voided", t("Voided")]], test: (o, s) => (s === "voided") === Boolean(o.voided_at) },
     ],
     columns: [
       { label: t("No."), num: true, sort: (o) => o.id, cell: (o) => String(o.id) },
@@ -342,8 +438,23 @@ function ordersRegister(view) {
       { label: t("Amount"), num: true, sort: (o) => o.amount_fen, cell: (o) => money(o.amount_fen) },
       { label: t("Funding"), sort: (o) => o.funding, cell: (o) => (o.funding === "self_funded" ? t("Own funds") : t("Government budget")) },
       { label: t("Subsidy"), num: true, sort: (o) => o.subsidy_fen, cell: (o) => (o.subsidy_fen ? money(o.subsidy_fen) : "") },
+      { label: t("Status"), sort: (o) => (o.voided_at ? 1 : 0), cell: voidCell },
     ],
   });
+}
+
+/** A standing order can be voided with a reason; a voided one says when and why. */
+function voidCell(order) {
+  if (order.voided_at) {
+    return el("span", { class: "voided", title: order.void_reason }, t("Voided %(when)s: %(reason)s", { when: when(order.voided_at), reason: order.void_reason }));
+  }
+  return el("button", { type: "button", class: "danger", onclick: () => {
+    const what = `${order.team_name} · ${order.offering_title} · ${money(order.amount_fen)}`;
+    const reason = window.prompt(t("Void order %(id)s (%(what)s)? Its units, dates and money are given back. Why?", { id: order.id, what }));
+    if (reason === null) return;
+    if (reason.trim().length < 2) return toast(t("Say why in a few words."), "error");
+    act("order.void", { order_id: order.id, reason: reason.trim() }, t("Void an order"), t("Order %(id)s is voided.", { id: order.id }));
+  } }, t("Void"));
 }
 
 // Who is signed in: every card's devices and the organisers, asked for when the links are shown or change.
@@ -475,8 +586,61 @@ function downloads(view) {
     narrowed("supplier", t("The orders of a supplier"), view.suppliers.map((s) => [s.id, `${s.booth} ${s.name}`])),
     el("li", {}, el("span", {}, t("Teams with budget used and left")), both("budgets")),
     el("li", {}, el("span", {}, t("The subsidy pool")), both("pool")),
+    el("li", {}, el("span", {}, t("Open contracting data (OCDS 1.1.5), one process per order")),
+      el("a", { class: "button", href: "/export/ocds.json", download: "" }, "JSON")),
     el("li", {}, el("span", {}, t("The day report, to print or save as PDF")),
       el("a", { class: "button primary", href: "/console/report", target: "_blank", rel: "noopener" }, t("Open the day report"))));
+}
+
+// Imports: the file goes as it is to /import/<kind>; a preview first, then the import when every row is valid.
+const REGISTER_KINDS = [["suppliers", () => t("Suppliers")], ["teams", () => t("Teams")], ["offerings", () => t("Offerings")]];
+
+function imports() {
+  return el("ul", { class: "plain downloads imports" }, REGISTER_KINDS.map(([kind, label]) => {
+    const file = el("input", { type: "file", name: `import-${kind}`, accept: ".xlsx,.csv,text/csv", "aria-label": t("Spreadsheet to import") });
+    const result = el("div", { class: "import-result", id: `import-${kind}-result`, role: "status" });
+    const send = async (preview) => {
+      if (!file.files.length) return toast(t("Choose a file first."), "error");
+      const answer = await upload(kind, file.files[0], preview);
+      fill(result, importReport(answer, preview, () => send(false)));
+    };
+    return el("li", {}, el("span", {}, label()),
+      el("a", { class: "button", href: `/export/${kind}.xlsx`, download: "" }, "XLSX"),
+      el("a", { class: "button", href: `/export/${kind}.csv`, download: "" }, "CSV"),
+      file, el("button", { type: "button", onclick: () => send(true) }, t("Preview")), result);
+  }));
+}
+
+async function upload(kind, file, preview) {
+  const csrf = document.querySelector("input[name=csrftoken]").value;
+  try {
+    const response = await fetch(`/import/${kind}${preview ? "?preview=1" : ""}`, {
+      method: "POST", body: file, credentials: "same-origin",
+      headers: { "x-csrftoken": csrf, "x-request-id": `import-${crypto.randomUUID()}`, "content-type": "application/octet-stream" },
+    });
+    return await response.json();
+  } catch {
+    return { ok: false, error: { message: t("Offline: reconnecting…") } };
+  }
+}
+
+function importReport(answer, preview, commit) {
+  if (!answer.ok) return el("p", { class: "notice error" }, answer.error.message);
+  const { rows, errors, counts, written } = answer.data;
+  const summary = t("%(created)s new, %(updated)s changed, %(unchanged)s unchanged.", counts);
+  if (errors.length) {
+    return [el("p", { class: "notice error" }, t("%(count)s rows have errors: nothing was imported. Correct them and try again.", { count: errors.length })),
+      el("ul", { class: "import-errors" }, errors.map((e) => el("li", {}, t("Line %(line)s: %(message)s", e))))];
+  }
+  if (written) {
+    refreshRegister();
+    return el("p", { class: "notice" }, t("Imported: %(summary)s", { summary }));
+  }
+  const actions = { created: t("new"), updated: t("changed"), unchanged: t("unchanged") };
+  return [el("p", {}, t("Preview: %(summary)s", { summary })),
+    el("table", { class: "register" }, el("tbody", {}, rows.filter((r) => r.action !== "unchanged").slice(0, 200).map((r) =>
+      el("tr", {}, el("td", { class: "num" }, String(r.line)), el("td", {}, actions[r.action]), el("td", {}, r.key))))),
+    preview ? el("button", { type: "button", class: "primary", onclick: commit }, t("Import")) : null];
 }
 
 let reportAsked = 0;
@@ -541,12 +705,17 @@ live.watch((view, changed) => {
   calmly(panel("links"), () => fill(panel("link-list"), links(view)));
   calmly(panel("wish-review"), () => fill(panel("wish-queue"), wishReview(view)));
   calmly(panel("reports"), () => fill(panel("downloads"), downloads(view)));
+  if (!panel("imports").childElementCount) fill(panel("imports"), imports());
   fill(panel("schedule"), schedule(view));
+  if (!panel("history").hidden && changed) {
+    clearTimeout(historySoon);
+    historySoon = setTimeout(() => history(), 1000);
+  }
   if (!panel("coverage-tab").hidden) {
     clearTimeout(coverageSoon);
     coverageSoon = setTimeout(coverage, 1000);
   }
-  if (!panel("reports").hidden && (!changed || changed.some((event) => event.type === "order.confirmed" || event.type.startsWith("fair.")))) {
+  if (!panel("reports").hidden && (!changed || changed.some((event) => event.type === "order.confirmed" || event.type === "order.voided" || event.type.startsWith("fair.")))) {
     clearTimeout(reportSoon);
     reportSoon = setTimeout(reportFigures, changed ? 1000 : 0);
   }

@@ -158,13 +158,15 @@ export function apply(view, event) {
     for (const negotiation of view.negotiations) {
       if (negotiation.id === data.negotiation_id) negotiation.messages = [...negotiation.messages, data.message];
     }
-  } else if (type === "order.confirmed") {
+  } else if (type === "order.confirmed" || type === "order.voided") {
     const sold = data.offering;
+    const taken = sold.taken_dates || [];
+    const freed = sold.freed_dates || [];
     for (const offering of view.offerings) {
       if (offering.id !== sold.id) continue;
       offering.sold = sold.sold;
       offering.remaining = sold.remaining;
-      offering.dates = offering.dates.map((d) => (sold.taken_dates.includes(d.day) ? { ...d, free: false } : d));
+      offering.dates = offering.dates.map((d) => (taken.includes(d.day) || freed.includes(d.day) ? { ...d, free: freed.includes(d.day) } : d));
     }
     if (data.order) view.orders = upsert(view.orders, data.order, byIdDescending);
     if (data.budget) {
@@ -476,4 +478,9 @@ export function tabs(root) {
     });
   }
   show(buttons[0].dataset.tab);
+}
+
+/** An order voided by the organiser: struck through where it is listed, with the reason beside it. */
+export function voidedNote(order) {
+  return order.voided_at ? el("small", { class: "voided" }, " ", t("Voided: %(reason)s", { reason: order.void_reason })) : null;
 }

@@ -1,7 +1,7 @@
 // The buyer team's tablet: what suits the team and its residents, browse, plan, meet, negotiate, confirm,
 // queue at busy booths, and keep an eye on the budget.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, when,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when,
 } from "./core.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
@@ -230,8 +230,8 @@ function ticketStrip(view) {
 
 
 function orderRow(order) {
-  return el("tr", {},
-    el("td", {}, when(order.confirmed_at)), el("td", {}, order.offering_title), el("td", {}, order.supplier_name),
+  return el("tr", { class: order.voided_at ? "is-voided" : "" },
+    el("td", {}, when(order.confirmed_at)), el("td", {}, order.offering_title, voidedNote(order)), el("td", {}, order.supplier_name),
     el("td", {}, `${order.quantity} ${order.unit}`), el("td", { class: "num" }, money(order.amount_fen)),
     el("td", {}, order.funding === "self_funded" ? t("Own funds") : t("Government budget")),
     el("td", { class: "num" }, order.subsidy_fen ? money(order.subsidy_fen) : ""));
