@@ -203,5 +203,25 @@ async def test_a_tally_change_the_publisher_cannot_carry_is_recounted(fairground
     assert publisher.tally["total"]["orders"] == 2
 
 
+async def test_the_publisher_recounts_after_an_order_is_voided(fairground: Fairground):
+    """Voiding is carried by a recount: the tally and its ticker lose the order, on both databases."""
+    g = fairground
+    publisher = Publisher(g.db, Silent(), g.fair_id, interval=0, on_event=_nothing)
+    await publisher.start()
+    await publisher.stop()  # cycles only when this test says
+    kept = await g.order(g.centre, g.troupe, g.lecture, quantity=2)
+    voided = await g.order(g.library, g.bookseller, g.books, quantity=30)
+    await publisher.cycle()
+    assert publisher.tally["total"]["orders"] == 2
+    await g.do(g.organiser, "order.void", {"order_id": voided["order"]["id"], "reason": "重复下单"})
+    await g.order(g.community, g.troupe, g.lecture, quantity=1)
+    await publisher.cycle()
+    async with g.db.read() as session:
+        assert publisher.tally == await tally.snapshot(session, g.fair_id)
+    assert publisher.tally["total"]["orders"] == 2
+    assert voided["order"]["id"] not in [entry["id"] for entry in publisher.tally["latest"]]
+    assert kept["order"]["id"] in [entry["id"] for entry in publisher.tally["latest"]]
+
+
 async def _nothing(event) -> None:
     return None
