@@ -104,13 +104,15 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
 
         return on_event
 
-    sockets = []
-    for index in range(count):
-        socket = Socket(url, on_event=counter(index) if kind == "count" else board())
+    sockets = [Socket(url, on_event=counter(index) if kind == "count" else board()) for index in range(count)]
+
+    async def join(socket: Socket) -> None:
         await socket.connect()
         if kind == "app":
             await socket.call("sync", {"since": None})
-        sockets.append(socket)
+
+    for start in range(0, count, 20):  # twenty at a time: a hall's boards come on together, not one by one
+        await asyncio.gather(*(join(socket) for socket in sockets[start : start + 20]))
     print("ready", flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
