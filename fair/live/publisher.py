@@ -52,6 +52,7 @@ def shard(room: str, number: int) -> str:
     return f"{room}#{number % SHARDS}"
 
 
+BUSY_SHARE = 1 / 3  # of the time, at most, that publishing takes in a busy hall
 POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
 TALLY_EVENTS = frozenset(tally.TALLY_EVENTS)
 
@@ -92,13 +93,15 @@ class Publisher:
             yield
 
     async def _run(self) -> None:
-        last = 0.0
+        last = spent = 0.0
         while not self._stopping:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.db.committed.wait(), POLL_SECONDS)
             if self._stopping:
                 return
-            wait = last + self.interval - time.monotonic()
+            # A cycle to thousands of screens takes a while (about 20 µs a screen): cycles then come further
+            # apart, so that they take at most BUSY_SHARE of the time and commands keep the rest.
+            wait = last + max(self.interval, spent / BUSY_SHARE) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             self.db.committed.clear()
@@ -107,6 +110,7 @@ class Publisher:
                 await self.cycle()
             except Exception:  # a failed cycle must not stop the hall; the next one retries from `published`
                 log.exception("publishing failed; retrying in the next cycle")
+            spent = time.monotonic() - last
 
     async def cycle(self) -> None:
         async with self._lock:
