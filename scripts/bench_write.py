@@ -134,7 +134,7 @@ class Replay:
         self.connection.close()
 
 
-async def write_path(folder: Path, orders: int = 300) -> dict:
+async def write_path(folder: Path, orders: int = 200) -> dict:
     path = folder / "write.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     bench = Bench(db)
@@ -171,7 +171,7 @@ async def _nothing(event) -> None:
     return None
 
 
-async def publisher_cost(folder: Path, sizes=(100, 10_000), cycles: int = 30) -> dict:
+async def publisher_cost(folder: Path, sizes=(100, 10_000), cycles: int = 15) -> dict:
     """Mean CPU of a publisher cycle after one order, and of one tally.snapshot, at each size of the day."""
     path = folder / "publisher.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
