@@ -145,6 +145,7 @@ async def test_the_publishers_carried_tally_equals_a_fresh_read(fairground: Fair
     rng = random.Random(seed)
     publisher = Publisher(g.db, Silent(), g.fair_id, interval=0, on_event=_nothing)
     await publisher.start()
+    await publisher.stop()  # cycles only when this test says
     recounts = []
     real_snapshot = tally.snapshot
 
@@ -192,6 +193,7 @@ async def test_a_tally_change_the_publisher_cannot_carry_is_recounted(fairground
     g = fairground
     publisher = Publisher(g.db, Silent(), g.fair_id, interval=0, on_event=_nothing)
     await publisher.start()
+    await publisher.stop()  # cycles only when this test says
     await g.order(g.centre, g.troupe, g.lecture, quantity=2)
     await publisher.cycle()
     publisher.tally["total"]["orders"] = 99
