@@ -69,6 +69,9 @@ UVICORN_OPTIONS = {
     "server_header": False,
     "proxy_headers": False,
     "ws_max_size": MAX_MESSAGE_BYTES + 1024,
+    # No permessage-deflate: a compressed frame is made per connection, a plain one once for a whole room
+    # (fair.live.fanout); the hall's messages are small and its network local.
+    "ws_per_message_deflate": False,
 }
 
 

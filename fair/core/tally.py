@@ -72,6 +72,35 @@ def add(
     tally["coverage"][district][category] += orders
 
 
+def carry(tally: dict[str, Any], seq: int, type: str, payload: dict[str, Any]) -> bool:
+    """Carry ``tally`` forward over one committed event, in place; False if it cannot (read a snapshot then).
+
+    The publisher keeps the tally this way instead of recounting the day's
+    orders after every cycle (``snapshot`` grows with the day, this does not):
+    ``add`` for an order confirmed, and the ticker kept as ``latest_orders``
+    orders it, newest order first.  Give it only the events that change the
+    tally; tests/test_tally.py checks that carrying equals a snapshot.
+    """
+    if type != "order.confirmed":
+        return False  # a change it does not know how to carry (or none): the caller recounts
+    order = payload["order"]
+    add(
+        tally,
+        order["category"],
+        order["district"],
+        1,
+        order["quantity"],
+        order["amount_fen"],
+        order["government_fen"],
+        order["subsidy_fen"],
+    )
+    latest = [public_order(order), *tally["latest"]]
+    latest.sort(key=lambda shown: shown["id"], reverse=True)  # as latest_orders: by order id, not by seq
+    tally["latest"] = latest[:LATEST]
+    tally["seq"] = seq
+    return True
+
+
 async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:
     """The tally as of the last committed event; call inside ``Database.read()``."""
     tally = empty()

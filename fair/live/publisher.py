@@ -3,11 +3,19 @@
 One cycle reads every event committed since the last cycle, routes each one
 (``fair.core.visibility``) and sends each room one ``live`` message holding
 its events in sequence order, ``upto`` (the last sequence number the cycle
-covered) and, when an order was confirmed, a fresh tally.  Cycles run right
+covered) and, when an order was confirmed, the tally.  Cycles run right
 after a commit when the hall is quiet, and at most once per interval when it
-is busy: broadcasting costs about 80 µs per screen, so a busy fair sends one
-message per screen per interval instead of one per order.  Every board still
-converges on the exact tally, which carries the sequence number it reflects.
+is busy: a busy fair sends one message per screen per interval instead of one
+per order, each room's message encoded once for all its screens (``fanout``).
+
+The tally is read once, at start, and then carried forward over the events
+published (``fair.core.tally.carry``, microseconds an order), so a cycle
+costs the same at the first order of the day as at the ten-thousandth; an
+event that changes the tally in a way ``carry`` does not know is recounted
+from the cycle's own snapshot.  The database stays the truth: a screen that
+syncs reads it, and another process can carry its own tally from the same
+log.  Every board still converges on the exact tally, which carries the
+sequence number it reflects.
 
 Because cycles run one at a time and each room gets at most one message per
 cycle, every screen receives its events in sequence order.  A screen that
@@ -30,6 +38,7 @@ from sqlmodel import select
 from fair.core import tally
 from fair.core.visibility import HALL, ORGANISER, PUBLIC, RESIDENTS, route
 from fair.db import Database
+from fair.live import fanout
 from fair.models import Event, Fair
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,7 @@ def shard(room: str, number: int) -> str:
     return f"{room}#{number % SHARDS}"
 
 
+BUSY_SHARE = 1 / 3  # of the time, at most, that publishing takes in a busy hall
 POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
 TALLY_EVENTS = frozenset(tally.TALLY_EVENTS)
 
@@ -64,8 +74,9 @@ class Publisher:
         self._stopping = False
 
     async def start(self) -> None:
-        async with self.db.read() as session:
+        async with self.db.read() as session:  # one snapshot: the tally belongs to the sequence number
             self.published = (await session.exec(select(Fair.last_seq).where(Fair.id == self.fair_id))).one()
+            self.tally = await tally.snapshot(session, self.fair_id)
         self._task = asyncio.create_task(self._run(), name="fair-publisher")
 
     async def stop(self) -> None:
@@ -82,13 +93,15 @@ class Publisher:
             yield
 
     async def _run(self) -> None:
-        last = 0.0
+        last = spent = 0.0
         while not self._stopping:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.db.committed.wait(), POLL_SECONDS)
             if self._stopping:
                 return
-            wait = last + self.interval - time.monotonic()
+            # A cycle to thousands of screens takes a while (about 20 µs a screen): cycles then come further
+            # apart, so that they take at most BUSY_SHARE of the time and commands keep the rest.
+            wait = last + max(self.interval, spent / BUSY_SHARE) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             self.db.committed.clear()
@@ -97,6 +110,7 @@ class Publisher:
                 await self.cycle()
             except Exception:  # a failed cycle must not stop the hall; the next one retries from `published`
                 log.exception("publishing failed; retrying in the next cycle")
+            spent = time.monotonic() - last
 
     async def cycle(self) -> None:
         async with self._lock:
@@ -113,11 +127,27 @@ class Publisher:
                     return
                 fresh_tally = None
                 if any(event.type in TALLY_EVENTS for event in events):
-                    fresh_tally = await tally.snapshot(session, self.fair_id)
+                    fresh_tally = await self._carry(session, events)
             await self._send(events, fresh_tally)
             self.published = events[-1].seq
+            if fresh_tally is not None:
+                self.tally = fresh_tally
         for event in events:
             await self.on_event(event)
+
+    async def _carry(self, session, events: list[Event]) -> dict[str, Any]:
+        """The tally carried over this cycle's events; recounted only for a change it cannot carry.
+
+        What it costs does not grow with the day (a recount read every order); ``session`` is the
+        cycle's snapshot, in which the recount would belong to the same events.
+        """
+        carried = self.tally
+        for event in events:
+            if event.type not in TALLY_EVENTS or event.seq <= carried["seq"]:
+                continue  # already counted: by a cycle that failed after carrying, or a recount past a batch
+            if not tally.carry(carried, event.seq, event.type, event.payload):
+                return await tally.snapshot(session, self.fair_id)
+        return carried
 
     async def _send(self, events: list[Event], fresh_tally: dict | None) -> None:
         upto = events[-1].seq
@@ -137,8 +167,8 @@ class Publisher:
         parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
         for room in (ORGANISER, *sorted(parties)):
             if occupied.get(room) and (body := message(room)) is not None:
-                await self.sio.emit("live", body, to=room)
-        personal = [sid for room in parties for sid in occupied.get(room, {})]
+                await fanout.emit(self.sio, "live", body, room)
+        personal = {sid for room in parties for sid in occupied.get(room, {})}
         for room in (PUBLIC, RESIDENTS, HALL):
             if occupied.get(room) and (body := message(room)) is not None:
                 # Sending to hundreds of screens takes tens of milliseconds; in parts, with
@@ -146,5 +176,5 @@ class Publisher:
                 for number in range(SHARDS):
                     part = shard(room, number)
                     if occupied.get(part):
-                        await self.sio.emit("live", body, to=part, skip_sid=personal)
+                        await fanout.emit(self.sio, "live", body, part, personal)
                         await asyncio.sleep(0)

@@ -42,6 +42,7 @@ from fair.core.visibility import rooms_of
 from fair.db import Database
 from fair.i18n import normalise_locale
 from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
+from fair.live import fanout
 from fair.live.packets import MALFORMED, BoundedPacket
 from fair.live.publisher import BROADCAST_ROOMS, Publisher, shard
 from fair.middleware import origin_allowed
@@ -90,7 +91,7 @@ class Live:
     ) -> None:
         self.tokens, self.interval, self.limits, self.policy = tokens, interval, limits, policy
         self.origins = origins
-        self.sio = socketio.AsyncServer(
+        self.sio = fanout.AsyncServer(
             async_mode="asgi",
             cors_allowed_origins=self._origin_allowed,  # the fair's own origins only (fair.middleware says 403 first)
             max_http_buffer_size=MAX_MESSAGE_BYTES,  # beyond this the connection is dropped unread

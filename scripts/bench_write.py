@@ -1,0 +1,222 @@
+"""The write path and the publisher, measured in process for scripts/bench, each against its floor.
+
+- ``write_path``: CPU per order (a tablet's proposal and a booth's
+  acceptance: two commands, two transactions) through the core, against the
+  floor: the very statements the core ran for an order (captured from
+  SQLAlchemy), replayed with the stdlib ``sqlite3`` module, each command in
+  its own ``BEGIN IMMEDIATE … COMMIT`` at ``synchronous=FULL``, with fresh ids,
+  sequence numbers and request ids for each order.  The floor checks that
+  every conditional update matched and that each replayed order was written.
+- ``publisher_cost``: the publisher's cycle (read the new events, carry the
+  tally) after one order, in a fair of 100 orders and of 10,000, against
+  ``tally.snapshot``, the recount each cycle used to make.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fair import migrate  # noqa: E402
+from fair.core import execute, tally  # noqa: E402
+from fair.db import Database  # noqa: E402
+from fair.live.publisher import Publisher  # noqa: E402
+from tests.fairground import Fairground  # noqa: E402
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]")
+
+
+class Bench:
+    def __init__(self, db: Database) -> None:
+        self.db, self.numbers = db, iter(range(10**9))
+
+    async def build(self) -> None:
+        await migrate.upgrade(self.db)
+        g = self.g = Fairground(self.db)
+        await g.build()
+        await g.do(g.organiser, "team.set_budget", {"team_id": g.centre.party_id, "budget_fen": 10**11})
+        await g.do(g.bookseller, "offering.update", {"offering_id": g.books, "capacity": 10**6})
+
+    async def order(self) -> None:
+        g, number = self.g, next(self.numbers)
+        terms = {"quantity": 1, "unit_price_fen": 3_000}
+        opened = await execute(
+            self.db, g.centre, "negotiation.open", {"offering_id": g.books, "terms": terms}, f"o{number}"
+        )
+        ref = {"negotiation_id": opened.data["negotiation"]["id"], "version": 1}
+        await execute(self.db, g.bookseller, "negotiation.accept", ref, f"a{number}")
+
+    async def capture(self) -> list[list[tuple[str, object, bool]]]:
+        """The statements of two consecutive orders, transaction by transaction."""
+        captured: list[list] = []
+
+        def on_execute(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith("BEGIN"):
+                captured.append([])
+            captured[-1].append((statement, parameters, executemany))
+
+        engine = self.db._writer._engine
+        event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            await self.order()
+            await self.order()
+        finally:
+            event.remove(engine, "before_cursor_execute", on_execute)
+        return captured
+
+
+def _plain(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+def _vary(a, b, step: int):
+    """The value of a parameter that went from ``a`` to ``b`` between two orders, ``step`` orders after ``b``."""
+    a, b = _plain(a), _plain(b)
+    if a == b or b is None:
+        return b
+    if isinstance(b, int) and isinstance(a, int):
+        return b + (b - a) * step  # ids and sequence numbers, as the database will hand them out
+    if isinstance(b, str) and len(b) <= 64 and not TIMESTAMP.match(b) and b[:1] not in "{[":
+        return f"{b}~{step}"  # request ids (unique) and their fingerprints
+    return b  # payloads and times: as the core wrote them
+
+
+def _params(a, b, step: int):
+    if isinstance(b, (list, tuple)) and b and isinstance(b[0], (list, tuple)):
+        return [_params(x, y, step) for x, y in zip(a, b, strict=True)]
+    return tuple(_vary(x, y, step) for x, y in zip(a, b, strict=True))
+
+
+class Replay:
+    """The captured statements of one order, through stdlib sqlite3."""
+
+    def __init__(self, path: str, captured: list[list], synchronous: str = "FULL") -> None:
+        first, second = captured[: len(captured) // 2], captured[len(captured) // 2 :]
+        self.plan = [
+            [(sql, pa, pb, many) for (sql, pa, many), (_, pb, _) in zip(ta, tb, strict=True)]
+            for ta, tb in zip(first, second, strict=True)
+        ]
+        self.statements = sum(len(t) - 1 for t in self.plan)  # BEGIN is not a statement of the order
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=5000", "foreign_keys=ON"):
+            self.connection.execute(f"PRAGMA {pragma}")
+        self.step = 0
+
+    def order(self) -> None:
+        self.step += 1
+        cursor = self.connection.cursor()
+        for transaction in self.plan:
+            for sql, a, b, many in transaction:
+                params = _params(a, b, self.step)
+                if many:
+                    cursor.executemany(sql, params)
+                    continue
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+                if sql.startswith("UPDATE") and "RETURNING" in sql and not rows:
+                    raise AssertionError(f"the replayed update matched nothing: {sql[:80]}")
+            cursor.execute("COMMIT")
+
+    def orders(self) -> int:
+        return self.connection.execute("SELECT count(*) FROM purchase_order").fetchone()[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+async def write_path(folder: Path, orders: int = 200) -> dict:
+    path = folder / "write.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    bench = Bench(db)
+    await bench.build()
+    for _ in range(20):  # warm the statement caches
+        await bench.order()
+    cpu = time.process_time()
+    for _ in range(orders):
+        await bench.order()
+    app = (time.process_time() - cpu) / orders
+    captured = await bench.capture()  # last, so that the ids the replay extrapolates are still free
+    await db.dispose()
+    replay = Replay(str(path), captured)
+    before = replay.orders()
+    for _ in range(20):
+        replay.order()
+    cpu = time.process_time()
+    for _ in range(orders):
+        replay.order()
+    floor = (time.process_time() - cpu) / orders
+    written = replay.orders() - before
+    replay.close()
+    if written != orders + 20:
+        raise AssertionError(f"the floor wrote {written} orders, not {orders + 20}")
+    return {"app_ms": app * 1000, "floor_ms": floor * 1000, "statements": replay.statements}
+
+
+class _Silent:
+    class manager:
+        rooms: dict = {}
+
+
+async def _nothing(event) -> None:
+    return None
+
+
+async def publisher_cost(folder: Path, sizes=(100, 10_000), cycles: int = 15) -> dict:
+    """Mean CPU of a publisher cycle after one order, and of one tally.snapshot, at each size of the day."""
+    path = folder / "publisher.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    bench = Bench(db)
+    await bench.build()
+    await bench.order()
+    results = {}
+    for size in sizes:
+        async with db.read() as session:
+            have = (await tally.snapshot(session, bench.g.fair_id))["total"]["orders"]
+        filler = Replay(str(path), await bench.capture(), synchronous="OFF")
+        for _ in range(max(0, size - have - 2)):
+            filler.order()
+        filler.close()
+        publisher = Publisher(db, _Silent(), bench.g.fair_id, interval=0, on_event=_nothing)
+        await publisher.start()
+        await publisher.stop()  # no cycles of its own: only those measured here
+        spent, recounts = [], []
+        for _ in range(cycles):
+            await bench.order()
+            cpu = time.process_time()
+            await publisher.cycle()
+            spent.append(time.process_time() - cpu)
+            cpu = time.process_time()
+            async with db.read() as session:
+                fresh = await tally.snapshot(session, bench.g.fair_id)
+            recounts.append(time.process_time() - cpu)
+        if publisher.tally != fresh:
+            raise AssertionError("the publisher's carried tally differs from a fresh snapshot")
+        results[size] = {
+            "orders": fresh["total"]["orders"],
+            "cycle_ms": statistics.mean(spent) * 1000,
+            "snapshot_ms": statistics.mean(recounts) * 1000,
+        }
+    await db.dispose()
+    return results
+
+
+if __name__ == "__main__":
+    import json
+    import tempfile
+
+    async def main(part: str) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            result = await (write_path if part == "write" else publisher_cost)(Path(folder))
+        print(json.dumps(result))
+
+    asyncio.run(main(sys.argv[1]))
