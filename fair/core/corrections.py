@@ -31,10 +31,8 @@ from fair.core.guards import current_fair
 from fair.core.inputs import Id, Input, Line
 from fair.core.labels import FAIR_STATES
 from fair.core.rows import get, returned
-from fair.core.views import budget_view, fair_view, order_view
+from fair.core.views import REOPEN_WITHIN, budget_view, fair_view, order_view
 from fair.models import Fair, FairState, Funding, Offering, OfferingDate, Order, Supplier, Team, Wish
-
-REOPEN_WITHIN = dt.timedelta(hours=2)
 
 
 class VoidOrder(Input):

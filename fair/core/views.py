@@ -7,9 +7,13 @@ only: money in fen, days as ISO dates, times as ISO UTC.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fair.models import Fair, Negotiation, Offering, Order, Side, Supplier, Team, Terms
+
+# A fair closed by mistake may be reopened for this long after it closed (``fair.core.corrections``).
+REOPEN_WITHIN = dt.timedelta(hours=2)
 
 
 def fair_view(fair: Fair) -> dict[str, Any]:
@@ -24,6 +28,8 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_used_fen": fair.subsidy_used_fen,
         "queue_grace_minutes": fair.queue_grace_minutes,
         "closed_at": fair.closed_at.isoformat() if fair.closed_at else None,
+        # Until when it may be reopened: screens offer it until then, and the core decides.
+        "reopen_until": (fair.closed_at + REOPEN_WITHIN).isoformat() if fair.closed_at else None,
     }
 
 

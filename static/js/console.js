@@ -32,10 +32,9 @@ function glance(view) {
     figure(t("Approved teams"), `${view.teams.filter((team) => team.approved).length} / ${view.teams.length}`));
 }
 
-// A fair closed by mistake can be reopened for this long after closing (fair.core.corrections.REOPEN_WITHIN).
-const REOPEN_WITHIN_MS = 2 * 60 * 60 * 1000;
+// A fair closed by mistake can be reopened until the time its view says (the core's rule, not repeated here).
 function reopenable(fair) {
-  return fair.closed_at && Date.now() - Date.parse(fair.closed_at) < REOPEN_WITHIN_MS;
+  return fair.reopen_until && Date.now() < Date.parse(fair.reopen_until);
 }
 
 function setup(view) {
