@@ -579,6 +579,7 @@ class DeliveryState(StrEnum):
     delivered = "delivered"  # the team says it took place
     evaluated = "evaluated"  # the team rated it
     missed = "missed"  # it did not take place, with a reason
+    cancelled = "cancelled"  # its order was voided before it took place
 
 
 # A delivery in one of these still holds its venue's time.

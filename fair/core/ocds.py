@@ -159,11 +159,12 @@ MILESTONE_STATUS = {
     DeliveryState.delivered: "met",
     DeliveryState.evaluated: "met",
     DeliveryState.missed: "notMet",
+    DeliveryState.cancelled: "notMet",
 }
 
 
 def _delivered(ocid: str, delivery: Delivery, venue: str) -> dict[str, Any]:
-    """A delivery as a milestone of the contract: met once delivered, not met when missed, scheduled until then."""
+    """A delivery as a milestone of the contract: met once delivered, not met if missed or cancelled, else scheduled."""
     status = MILESTONE_STATUS.get(delivery.state, "scheduled")
     milestone = {
         "id": f"{ocid}-d{delivery.id}",

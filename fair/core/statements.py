@@ -168,7 +168,11 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
         ],
     )
     suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
-    made = await session.exec(select(Delivery).where(Delivery.fair_id == actor.fair_id).order_by(Delivery.id))
+    made = await session.exec(  # a delivery cancelled with its voided order says nothing of the booth
+        select(Delivery)
+        .where(Delivery.fair_id == actor.fair_id, Delivery.state != DeliveryState.cancelled)
+        .order_by(Delivery.id)
+    )
     by_booth: dict[int, list[Delivery]] = {}
     for delivery in made:
         by_booth.setdefault(delivery.supplier_id, []).append(delivery)

@@ -6,6 +6,7 @@ import { el, money, statementLinks, t, toast, when } from "./core.js";
 export const deliveryState = (state) => ({
   scheduled: t("scheduled"), confirmed: t("confirmed by the venue"), under_way: t("under way"),
   delivered: t("delivered"), evaluated: t("evaluated"), missed: t("missed"),
+  cancelled: t("cancelled: the order was voided"),
 }[state] || state);
 
 const HOLDING = ["scheduled", "confirmed", "under_way"];
@@ -98,7 +99,7 @@ export function deliveryCard(delivery, { side, act }) {
 /** The team's deliveries tab: its venues, what each order has left to schedule, and its deliveries. */
 export function teamDeliveries(view, act) {
   const standing = view.orders.filter((o) => !o.voided_at);
-  const planned = (order) => view.deliveries.filter((d) => d.order_id === order.id && d.state !== "missed").reduce((sum, d) => sum + d.quantity, 0);
+  const planned = (order) => view.deliveries.filter((d) => d.order_id === order.id && !["missed", "cancelled"].includes(d.state)).reduce((sum, d) => sum + d.quantity, 0);
   const venueForm = el("form", { class: "inline-form", id: "venue-form", onsubmit: (event) => {
     event.preventDefault();
     const form = event.target;
