@@ -310,6 +310,7 @@ function describe(entry) {
     case "supplier.updated": return [`${d.supplier.booth} ${d.supplier.name}`, d.supplier.approved ? t("Approved") : t("Not approved")].join(" · ");
     case "order.confirmed": return d.order ? t("Order %(id)s: %(team)s buys %(what)s from %(supplier)s for %(amount)s", { id: d.order.id, team: d.order.team_name, what: d.order.offering_title, supplier: d.order.supplier_name, amount: money(d.order.amount_fen) }) : "";
     case "order.voided": return t("Order %(id)s voided: %(reason)s", { id: d.order.id, reason: d.order.void_reason });
+    case "order.paid": return t("Order %(id)s: %(amount)s paid on %(day)s (%(reference)s)", { id: d.order.id, amount: money(d.payment.amount_fen), day: d.payment.paid_on, reference: d.payment.reference });
     case "access.issued": return t("Card %(id)s issued: %(label)s", { id: d.credential.id, label: d.credential.label });
     case "access.revoked": return t("Card %(id)s revoked: %(label)s", { id: d.credential.id, label: d.credential.label });
     case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${d.negotiation.state}`;
@@ -486,10 +487,45 @@ function ordersRegister(view) {
       { label: t("Amount"), num: true, sort: (o) => o.amount_fen, cell: (o) => money(o.amount_fen) },
       { label: t("Funding"), sort: (o) => o.funding, cell: (o) => (o.funding === "self_funded" ? t("Own funds") : t("Government budget")) },
       { label: t("Subsidy"), num: true, sort: (o) => o.subsidy_fen, cell: (o) => (o.subsidy_fen ? money(o.subsidy_fen) : "") },
+      { label: t("Paid"), num: true, sort: (o) => o.paid_fen, cell: paidCell },
       { label: t("Status"), sort: (o) => (o.voided_at ? 1 : 0), cell: voidCell },
       { label: "", cell: confirmationLink },
     ],
   });
+}
+
+/** What the buyer has paid the supplier, and a button to record a payment (the core says how much may be paid). */
+function paidCell(order) {
+  const paid = el("span", { class: "num" }, order.paid_fen ? money(order.paid_fen) : "—");
+  if (order.voided_at || order.paid_fen >= order.amount_fen) return paid;
+  return [paid, " ", el("button", { type: "button", class: "small", onclick: () => payDialog(order) }, t("Record payment"))];
+}
+
+function payDialog(order) {
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+  const amount = el("input", { type: "text", inputMode: "decimal", name: "amount", required: true, autocomplete: "off", class: "money-input" });
+  const day = el("input", { type: "date", name: "paid_on", required: true, value: today });
+  const reference = el("input", { type: "text", name: "reference", required: true, minLength: 2, maxLength: 60 });
+  const problem = el("p", { class: "notice error", role: "alert", hidden: true });
+  const form = el("form", { method: "dialog", class: "terms", onsubmit: async (event) => {
+    event.preventDefault();
+    const fen = fenOf(amount.value);
+    if (!fen) return Object.assign(problem, { hidden: false, textContent: t("Type an amount in yuan, like 480 or 480.50.") });
+    const ack = await live.command("payment.record", { order_id: order.id, amount_fen: fen, paid_on: day.value, reference: reference.value.trim() }, t("Record payment"));
+    if (!ack.ok) return Object.assign(problem, { hidden: false, textContent: refusal(ack) }); // what was typed stays
+    dialog.close();
+    toast(t("Order %(id)s: %(amount)s paid on %(day)s (%(reference)s)", { id: order.id, amount: money(fen), day: day.value, reference: reference.value.trim() }));
+  } },
+  el("h2", {}, t("Record a payment of order %(id)s", { id: order.id })),
+  el("p", { class: "muted" }, `${order.team_name} → ${order.supplier_name} · ${order.offering_title} · ${money(order.amount_fen)}`),
+  el("label", {}, t("Amount (¥)"), amount), el("label", {}, t("Paid on"), day), el("label", {}, t("Voucher no."), reference),
+  problem,
+  el("menu", {}, el("button", { type: "button", onclick: () => dialog.close() }, t("Cancel")), el("button", { type: "submit", class: "primary" }, t("Record payment"))));
+  const dialog = el("dialog", { class: "dialog", "aria-label": t("Record a payment of order %(id)s", { id: order.id }) }, form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  amount.focus();
 }
 
 /** A standing order can be voided with a reason; a voided one says when and why. */

@@ -173,7 +173,8 @@ export function apply(view, event) {
       if (role === "team") view.me.budget = data.budget;
       else for (const team of view.teams) if (team.id === data.order.team_id) team.budget = data.budget;
     }
-  } else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
+  } else if (type === "order.paid") view.orders = upsert(view.orders, data.order, byIdDescending);
+  else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
   else if (type === "wish.updated") {
     const wish = data.wish;
     if (role === "organiser" || wish.status === "approved") view.wishes = upsert(view.wishes, wish, bySupport);
