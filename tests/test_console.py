@@ -235,3 +235,27 @@ async def test_a_payment_is_recorded_from_the_orders_register_within_what_was_de
     await expect(console.locator("dialog[open]")).to_have_count(0)
     await expect(console.locator("#toasts")).to_contain_text(f"订单 {order['id']}：")
     await expect(row).to_contain_text("¥2,000.00")
+
+
+async def test_the_offerings_register_shows_each_booths_score_and_follows_new_ratings(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.lecture, quantity=2))["order"]
+    hall = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+
+    async def deliver_and_rate(day: str, rating: int) -> None:
+        payload = {"order_id": order["id"], "venue_id": hall, "day": day, "starts": "14:00", "ends": "16:00"}
+        ref = {"delivery_id": (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]}
+        for step in ("delivery.confirm", "delivery.check_in", "delivery.complete"):
+            await g.do(g.library, step, ref)
+        await g.do(g.library, "delivery.evaluate", {**ref, "rating": rating})
+
+    await deliver_and_rate("2023-04-01", 5)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="offerings"]').click()
+    lecture = console.locator(f'#offerings-register tr[data-offering="{g.lecture}"]')
+    await expect(lecture).to_contain_text("★ 5.0（1 条评价）")
+    await expect(console.locator(f'#offerings-register tr[data-offering="{g.books}"]')).to_contain_text("—")
+    await deliver_and_rate("2023-04-02", 3)  # live: the register follows the score
+    await expect(lecture).to_contain_text("★ 4.0（2 条评价）")
+    await shoot(console, "console-offerings-score-zh_CN")

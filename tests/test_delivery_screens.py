@@ -36,6 +36,12 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
     card = panel.locator("article.delivery")
     await expect(card).to_contain_text("已安排")
     await expect(card).to_contain_text("玄武区图书馆报告厅")
+    # The venue's calendar shows the booking on its day, with its time.
+    calendar = panel.locator("details.venue-calendar")
+    await calendar.locator("summary").click()
+    await expect(calendar.locator("summary")).to_contain_text("1 项预约")
+    await expect(calendar.locator("dt")).to_have_text("2023年4月1日周六")
+    await expect(calendar.locator("dd")).to_contain_text("14:00–16:00 越剧《梁祝》专场 · 金陵越剧团 · 已安排")
     await tablet.keyboard.press("Tab")
     await shoot(tablet, "tablet-deliveries-zh_CN")
 
@@ -56,6 +62,8 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
     await shoot(phone, "venue-check-in-zh_CN")
     await expect(card).to_contain_text("进行中")
     await expect(card).to_contain_text("签到")
+    await expect(calendar).to_have_attribute("open", "")  # kept open across the live redraws
+    await expect(calendar.locator("dd")).to_contain_text("进行中")
 
     await card.get_by_role("button", name="标记为已配送").click()
     await expect(card).to_contain_text("已配送")

@@ -3,7 +3,7 @@
 import {
   CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
-import { deliveryState } from "./deliveries.js";
+import { deliveryState, ratingsOf, scoreOf } from "./deliveries.js";
 import { basisPointsOf, fenOf, narrow, register } from "./registers.js";
 
 const live = new Live();
@@ -460,6 +460,7 @@ function offeringsRegister(view) {
       { label: t("Capacity"), num: true, sort: (o) => o.capacity, cell: (o) => count(o.capacity) },
       { label: t("Sold"), num: true, sort: (o) => o.sold, cell: (o) => count(o.sold) },
       { label: t("Left"), num: true, sort: (o) => o.remaining, cell: (o) => count(o.remaining) },
+      { label: t("Booth score"), num: true, sort: (o) => ratingsOf(view, o.supplier_id)?.average ?? -1, cell: (o) => scoreOf(view, o.supplier_id) || "—" },
       { label: t("Status"), sort: (o) => o.status, cell: (o) => (o.status === "published" ? t("Published") : t("Withdrawn")) },
     ],
   });
