@@ -208,6 +208,21 @@ async def test_a_figure_in_the_reports_opens_the_orders_behind_it(screens: Scree
     await expect(rows).to_have_count(1)
     await expect(rows).to_contain_text("越剧艺术漫谈")
     await expect(console.locator("select[name=orders-register-district]")).to_have_value("玄武区")
+    # A team's spending and a booth's sales open their orders too, and so do the fair's figures.
+    await console.locator('[data-tab="teams"]').click()
+    await console.locator("#teams-register tr", has_text="南京市文化馆").get_by_role("button", name="¥2,000.00").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("越剧《梁祝》专场")
+    await console.locator('[data-tab="suppliers"]').click()
+    await (
+        console.locator("#suppliers-register tr", has_text="金陵越剧团")
+        .get_by_role("button", name="2", exact=True)
+        .click()
+    )
+    await expect(rows).to_have_count(2)
+    await console.locator('[data-tab="setup"]').click()
+    await console.locator(".glance").get_by_role("button", name="3", exact=True).click()
+    await expect(rows).to_have_count(3)
 
 
 async def test_a_payment_is_recorded_from_the_orders_register_within_what_was_delivered(screens: Screens):

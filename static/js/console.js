@@ -21,12 +21,17 @@ async function act(command, payload, label, done) {
   } else toast(refusal(ack), "error");
 }
 
+/** A figure that opens the orders it counts. */
+function behind(text, chosen) {
+  return el("button", { type: "button", class: "link figure-link", title: t("The orders behind this figure"), onclick: () => ordersBehind(chosen) }, text);
+}
+
 function glance(view) {
   const open = view.negotiations.filter((n) => ["open", "proposed", "countered"].includes(n.state)).length;
   const figure = (label, value) => el("div", { class: "figure" }, el("span", {}, label), el("strong", {}, value));
   return el("div", { class: "glance" },
-    figure(t("Orders"), count(view.tally.total.orders)),
-    figure(t("Total"), money(view.tally.total.amount_fen)),
+    figure(t("Orders"), behind(count(view.tally.total.orders), {})),
+    figure(t("Total"), behind(money(view.tally.total.amount_fen), {})),
     figure(t("Open negotiations"), count(open)),
     figure(t("Approved suppliers"), `${view.suppliers.filter((s) => s.approved).length} / ${view.suppliers.length}`),
     figure(t("Approved teams"), `${view.teams.filter((team) => team.approved).length} / ${view.teams.length}`));
@@ -409,7 +414,7 @@ function teamsRegister(view) {
       { label: t("Budget"), num: true, sort: (team) => team.budget.budget_fen, cell: (team) => moneyEdit({
         fen: team.budget.budget_fen, name: "budget", label: t("Budget of %(name)s", { name: team.name }),
         send: (fen) => sent("team.set_budget", { team_id: team.id, budget_fen: fen }, t("Budget: %(name)s", { name: team.name })) }) },
-      { label: t("Spent"), num: true, sort: (team) => team.budget.spent_fen, cell: (team) => money(team.budget.spent_fen) },
+      { label: t("Spent"), num: true, sort: (team) => team.budget.spent_fen, cell: (team) => behind(money(team.budget.spent_fen), { team: String(team.id) }) },
       { label: t("Left"), num: true, sort: (team) => team.budget.remaining_fen, cell: (team) => money(team.budget.remaining_fen) },
       { label: t("Used"), num: true, sort: (team) => usedShare(team.budget), cell: (team) => (team.budget.budget_fen ? `${(usedShare(team.budget) * 100).toFixed(1)}%` : "—") },
     ],
@@ -435,8 +440,8 @@ function suppliersRegister(view) {
       { label: t("Supplier"), sort: (s) => s.name, cell: (s) => s.name },
       { label: t("Approved"), cell: (s) => approval("supplier", s) },
       { label: t("Offerings"), num: true, sort: (s) => offered.get(s.id) || 0, cell: (s) => count(offered.get(s.id) || 0) },
-      { label: t("Orders"), num: true, sort: (s) => sold(s).orders, cell: (s) => count(sold(s).orders) },
-      { label: t("Sales"), num: true, sort: (s) => sold(s).amount_fen, cell: (s) => money(sold(s).amount_fen) },
+      { label: t("Orders"), num: true, sort: (s) => sold(s).orders, cell: (s) => behind(count(sold(s).orders), { supplier: String(s.id) }) },
+      { label: t("Sales"), num: true, sort: (s) => sold(s).amount_fen, cell: (s) => behind(money(sold(s).amount_fen), { supplier: String(s.id) }) },
     ],
   });
 }
@@ -474,6 +479,8 @@ function ordersRegister(view) {
     filters: [
       { name: "category", label: t("Category"), options: CATEGORIES.map((c) => [c, categoryName(c)]), test: (o, c) => o.category === c },
       { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (o, d) => o.district === d },
+      { name: "team", label: t("Team"), options: view.teams.map((team) => [String(team.id), team.name]), test: (o, v) => String(o.team_id) === v },
+      { name: "supplier", label: t("Supplier"), options: view.suppliers.map((s) => [String(s.id), `${s.booth} ${s.name}`]), test: (o, v) => String(o.supplier_id) === v },
       { name: "funding", label: t("Funding"), options: [["government", t("Government budget")], ["self_funded", t("Own funds")]], test: (o, f) => o.funding === f },
       { name: "status", label: t("Status"), options: [["standing", t("Standing")], ["voided", t("Voided")]], test: (o, s) => (s === "voided") === Boolean(o.voided_at) },
     ],
@@ -739,7 +746,7 @@ function importReport(answer, preview, commit) {
     preview ? el("button", { type: "button", class: "primary", onclick: commit }, t("Import")) : null];
 }
 
-/** Open the orders register narrowed to what a figure counts (a district, a category), standing orders only. */
+/** Open the orders register narrowed to what a figure counts (a district, a category, a party), standing orders only. */
 function ordersBehind(chosen) {
   narrow("orders-register", { ...chosen, status: "standing" });
   document.querySelector('[data-tab="orders"]').click();
