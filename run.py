@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.load(
-            database_url=args.database_url, host=args.host, port=args.port, public_url=args.public_url
+            database_url=args.database_url,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            workers=args.workers,
         )
         if getattr(args, "hall", False):
             settings = for_the_hall(settings)
@@ -70,6 +74,12 @@ def _add_flags(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--port", type=int, default=default, help="port to listen on (env FAIR_PORT, default 8000)")
     parser.add_argument(
         "--public-url", default=default, help="the address tablets use, printed on the cards (env FAIR_PUBLIC_URL)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default,
+        help="worker processes (env FAIR_WORKERS, default 1); several need PostgreSQL and FAIR_REDIS_URL",
     )
     parser.add_argument(
         "--hall",
@@ -104,10 +114,42 @@ def serve_fair(settings: Settings) -> int:
     from fair.app import create_app
     from fair.middleware import UVICORN_OPTIONS
 
+    if settings.workers > 1:
+        return serve_workers(settings)
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS
     )
     _announced_server()(config, settings).run()
+    return 0
+
+
+def serve_workers(settings: Settings) -> int:
+    """Several worker processes on one port (docs/deploy.md): uvicorn starts them, and starts a new one for
+    any that dies; each builds the application from the environment (``fair.app.from_environment``), which
+    the flags are written into here."""
+    import os
+
+    import uvicorn
+
+    from fair.middleware import UVICORN_OPTIONS
+
+    settings.secret()  # made here once, for every worker to read, when FAIR_SECRET_KEY is not set
+    os.environ.update(
+        {"FAIR_DATABASE_URL": settings.database_url, "FAIR_HOST": settings.host, "FAIR_PORT": str(settings.port)}
+    )
+    if settings.public_url:
+        os.environ["FAIR_PUBLIC_URL"] = settings.public_url
+    announce(settings)
+    print(f"Starting {settings.workers} workers (each says when it is ready).", flush=True)
+    uvicorn.run(
+        "fair.app:from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 
