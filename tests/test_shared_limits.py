@@ -1,0 +1,99 @@
+"""The limits' counters in the local Redis, as two workers share them; and what a worker does without Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+from redis.asyncio import Redis
+
+from fair.limits import Limits
+from fair.live.crossing import Crossing
+from fair.shared_limits import RedisStore
+from tests.test_scaleout import redis_space
+
+
+@pytest.fixture
+async def two_workers():
+    """Two stores of one prefix: the counters two workers would share."""
+    async with redis_space() as (redis, prefix):
+        stores = [RedisStore(redis, prefix), RedisStore(redis, prefix)]
+        for store in stores:
+            await store.start()
+        yield stores
+        for store in stores:
+            await store.stop()
+
+
+async def test_a_bucket_is_one_across_workers(two_workers):
+    first, second = two_workers
+    taken = [await (first, second)[i % 2].take("event:a", rate=0.001, burst=5, now=1000.0) for i in range(7)]
+    assert taken == [True] * 5 + [False] * 2
+    assert await first.take("event:a", rate=1.0, burst=5, now=1003.0)  # refilled with time, whoever asks
+
+
+async def test_open_connections_count_across_workers_until_a_worker_falls_silent(two_workers):
+    first, second = two_workers
+    assert await first.acquire("open:10.0.0.1", 3)
+    assert await first.acquire("open:10.0.0.1", 3)
+    assert await second.acquire("open:10.0.0.1", 3)
+    assert not await second.acquire("open:10.0.0.1", 3)
+    await second.release("open:10.0.0.1")
+    assert await second.acquire("open:10.0.0.1", 3)
+    await first.redis.delete(f"{first.prefix}:worker:{first.worker}")  # the first worker died: its heartbeat lapsed
+    assert await second.acquire("open:10.0.0.1", 3)
+    assert await second.acquire("open:10.0.0.1", 3)
+    assert not await second.acquire("open:10.0.0.1", 3)
+
+
+async def test_sign_in_failures_count_across_workers_and_clear(two_workers):
+    first, second = two_workers
+    await first.failures("login-address:10.0.0.2", 50.0, add=True)
+    assert await second.failures("login-address:10.0.0.2", 60.5, add=True) == (2, 60.5)
+    assert await first.failures("login-address:10.0.0.2", 61.0) == (2, 60.5)
+    assert await first.failures("login-address:10.0.0.2", 60.5 + 3601) == (0, 60.5)  # forgotten after an hour
+    await second.failures("login-address:10.0.0.2", 62.0, clear=True)
+    assert await first.failures("login-address:10.0.0.2", 63.0) == (0, 0.0)
+
+
+async def test_without_redis_a_worker_counts_alone_and_says_so():
+    redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1, socket_timeout=1)  # nobody there
+    store = RedisStore(redis, "nowhere")
+    limits = Limits(
+        event_rate=0.001, event_burst=2, address_rate=100, address_burst=100, connections_per_address=1,
+        connect_rate=1, connect_burst=1, wish_rate=1, wish_burst=1, store=store,
+    )  # fmt: skip
+    await store.start()
+    assert store.degraded
+    assert [await limits.event("s", "10.0.0.3") for _ in range(3)] == [True, True, False]
+    assert await limits.connect("10.0.0.3") and not await limits.connect("10.0.0.3")
+    await limits.disconnect("10.0.0.3")
+    assert await limits.connect("10.0.0.3")
+    await store.stop()
+    await redis.aclose()
+
+
+async def test_the_channel_nudges_the_other_workers_and_sends_sessions_away():
+    async with redis_space() as (redis, prefix):
+        databases = [SimpleNamespace(committed=asyncio.Event(), on_commit=[]) for _ in range(2)]
+        sent_away = [[], []]
+        crossings = [Crossing(redis, prefix), Crossing(redis, prefix)]
+        for crossing, db, away in zip(crossings, databases, sent_away, strict=True):
+            await crossing.start(db, lambda kind, session_id, away=away: _append(away, (kind, session_id)))
+
+        for listener in databases[0].on_commit:  # the first worker committed
+            listener()
+        await asyncio.wait_for(databases[1].committed.wait(), 5)
+        await crossings[0].send_away("device", 7)
+        await crossings[1].send_away("organiser", 8)
+        async with asyncio.timeout(5):
+            while sent_away != [[("organiser", 8)], [("device", 7)]]:
+                await asyncio.sleep(0.01)
+        assert not databases[0].committed.is_set()  # a worker is not nudged by its own commits
+        for crossing in crossings:
+            await crossing.stop()
+
+
+async def _append(into: list, item) -> None:
+    into.append(item)
