@@ -1,7 +1,7 @@
 """The limits' counters in Redis, so that several workers count one address once (``fair.limits.Store``).
 
-Each operation is one Lua script, so one round trip and atomic however many
-workers ask at once:
+Each operation is one Lua script, so one round trip (for both of a socket
+event's buckets together) and atomic however many workers ask at once:
 
 - **Token buckets** (``take``): the tokens and when they were counted, in a
   hash that expires when the bucket would be full again: a bucket Redis
@@ -38,14 +38,17 @@ LAPSE = 3 * HEARTBEAT  # after which a silent worker's connections no longer cou
 OPEN_TTL = 86_400  # an open-connections hash nobody touched for a day is dropped
 
 _TAKE = """
-local got = redis.call('HMGET', KEYS[1], 't', 'w')
-local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local tokens, when = tonumber(got[1]) or burst, tonumber(got[2]) or now
-if now > when then tokens = math.min(burst, tokens + (now - when) * rate) else now = when end
-local taken = 0
-if tokens >= 1 then tokens = tokens - 1; taken = 1 end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'w', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1)
+local taken = {}
+for i, key in ipairs(KEYS) do
+  local rate, burst, now = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1]), tonumber(ARGV[1])
+  local got = redis.call('HMGET', key, 't', 'w')
+  local tokens, when = tonumber(got[1]) or burst, tonumber(got[2]) or now
+  if now > when then tokens = math.min(burst, tokens + (now - when) * rate) else now = when end
+  taken[i] = 0
+  if tokens >= 1 then tokens = tokens - 1; taken[i] = 1 end
+  redis.call('HSET', key, 't', tostring(tokens), 'w', tostring(now))
+  redis.call('EXPIRE', key, math.ceil((burst - tokens) / rate) + 1)
+end
 return taken
 """
 
@@ -136,13 +139,17 @@ class RedisStore:
         return f"{self.prefix}:limits:{key}"
 
     async def take(self, key: str, rate: float, burst: float, now: float) -> bool:
+        return (await self.take_each([(key, rate, burst)], now))[0]
+
+    async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
         try:
-            taken = await self._take(keys=[self._key(key)], args=[rate, burst, now])
+            args = [now, *(number for _, rate, burst in buckets for number in (rate, burst))]
+            taken = await self._take(keys=[self._key(key) for key, _, _ in buckets], args=args)
         except (RedisError, OSError) as error:
             self._lost(error)
-            return await self.local.take(key, rate, burst, now)
+            return await self.local.take_each(buckets, now)
         self._back()
-        return bool(taken)
+        return [bool(one) for one in taken]
 
     async def acquire(self, key: str, cap: int) -> bool:
         try:

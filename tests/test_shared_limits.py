@@ -31,6 +31,9 @@ async def test_a_bucket_is_one_across_workers(two_workers):
     taken = [await (first, second)[i % 2].take("event:a", rate=0.001, burst=5, now=1000.0) for i in range(7)]
     assert taken == [True] * 5 + [False] * 2
     assert await first.take("event:a", rate=1.0, burst=5, now=1003.0)  # refilled with time, whoever asks
+    both = [("event:a", 1.0, 5), ("address:a", 1.0, 1)]  # a socket event's two buckets, in one round trip
+    assert await second.take_each(both, now=1003.0) == [True, True]
+    assert await first.take_each(both, now=1003.0) == [True, False]
 
 
 async def test_open_connections_count_across_workers_until_a_worker_falls_silent(two_workers):
