@@ -5,6 +5,7 @@
     python run.py reset-demo      drop every table of the database and load the demo fair afresh
     python run.py play-demo       place orders in the demo fair, as tablets and booths would, for the board to move
     python run.py export-ocds     write the fair's orders as an OCDS 1.1.5 release package (JSON) to standard output
+    python run.py backup FILE     copy the database to FILE while the fair serves (docs/deploy.md says how to restore)
 
 Flags override the FAIR_* environment variables, which override the defaults.
 """
@@ -16,6 +17,7 @@ import asyncio
 import socket
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from fair.settings import Settings, SettingsError
 
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         default=argparse.SUPPRESS,
     )
+    saving = commands.add_parser("backup", help="copy the database to a file while the fair serves")
+    _add_flags(saving, default=argparse.SUPPRESS)
+    saving.add_argument("file", type=Path, help="the copy to write (a SQLite database, or a pg_dump archive)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.load(
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(play_demo(settings, args))
     if args.command == "export-ocds":
         return asyncio.run(export_ocds(settings))
+    if args.command == "backup":
+        return backup(settings, args.file)
     return serve_fair(settings)
 
 
@@ -183,6 +190,20 @@ def announce(settings: Settings) -> None:
         )
     elif settings.public_url is None:
         print("The cards will print the address each page was opened at: set --public-url to be sure.", flush=True)
+
+
+def backup(settings: Settings, file: Path) -> int:
+    import subprocess
+
+    from fair.backup import backup as copy
+
+    try:
+        copy(settings.database_url, file)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"run.py backup: {error}", file=sys.stderr)
+        return 1
+    print(f"The database was copied to {file} ({file.stat().st_size:,} bytes).")
+    return 0
 
 
 async def reset_demo(settings: Settings) -> int:
