@@ -22,19 +22,22 @@ from sqlalchemy.engine import make_url
 def backup(database_url: str, target: Path) -> None:
     """Write a consistent copy of the database at ``database_url`` to ``target`` (which must not exist)."""
     url = make_url(database_url)
-    if target.exists():
-        raise FileExistsError(f"{target} exists: a backup never overwrites")
-    if url.get_backend_name() == "sqlite":
-        _sqlite(Path(url.database), target)
-    else:
-        _postgres(url, target)
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite and not Path(url.database).exists():
+        raise FileNotFoundError(f"no database at {url.database}")
+    # Made empty first: a backup never overwrites, and the copy is as private as the database.
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        if sqlite:
+            _sqlite(Path(url.database), target)
+        else:
+            _postgres(url, target)
+    except BaseException:
+        target.unlink()
+        raise
 
 
 def _sqlite(source: Path, target: Path) -> None:
-    if not source.exists():
-        raise FileNotFoundError(f"no database at {source}")
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the copy is as private as the fair
-    os.close(descriptor)
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live, sqlite3.connect(target) as copy:
         live.backup(copy)
     live.close()
