@@ -68,12 +68,12 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def worker(environment: dict[str, str]) -> AsyncIterator[str]:
+async def worker(environment: dict[str, str], *arguments: str) -> AsyncIterator[str]:
     """`python run.py` as a process of its own, until the block ends; yields its URL once it answers."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="fair-worker-", suffix=".log", delete=False)  # noqa: SIM115
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "run.py", "--port", str(port), cwd=ROOT, env=environment, stdout=log, stderr=log
+        sys.executable, "run.py", "--port", str(port), *arguments, cwd=ROOT, env=environment, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -133,6 +133,13 @@ class Workers:
 
 @pytest.fixture
 async def workers() -> AsyncIterator[Workers]:
+    async with two_workers() as hall:
+        yield hall
+
+
+@asynccontextmanager
+async def two_workers(*arguments: str) -> AsyncIterator[Workers]:
+    """The small fair, served by two `run.py` processes (``arguments``: more flags for each)."""
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(postgres_database())
         redis, prefix = await stack.enter_async_context(redis_space())
@@ -158,8 +165,9 @@ async def workers() -> AsyncIterator[Workers]:
         }
         hall = Workers(db, ground, credentials, redis, prefix)
         # Started together, as a process manager starts them: they take turns to set the database up.
-        started = [worker(environment), worker(environment)]
+        started = [worker(environment, *arguments), worker(environment, *arguments)]
         hall.urls = list(await asyncio.gather(*(stack.enter_async_context(w) for w in started)))
+        hall.environment = environment
         yield hall
 
 
@@ -233,3 +241,18 @@ async def test_the_sign_in_back_off_counts_an_address_across_workers(workers: Wo
             reply = await client.post(f"{url}/api/login", json=wrong)
             assert reply.status_code == 429, reply.text
             assert reply.json()["error"]["code"] == "rate_limited"
+
+
+async def test_run_py_starts_several_workers_that_serve_websockets_only(workers: Workers):
+    """`run.py --workers 2` on one port: whichever worker a screen reaches, it is the same fair."""
+    g = workers.ground
+    async with worker(workers.environment, "--workers", "2") as url:
+        boards = [await Screen(url).connect() for _ in range(6)]
+        await g.order(g.library, g.bookseller, g.books, quantity=5)
+        for board in boards:
+            await converged(workers.app, board, Actor.public(g.fair_id), timeout=10)
+        async with httpx.AsyncClient(timeout=5) as client:  # long-polling would need sticky sessions: refused
+            polling = await client.get(f"{url}/socket.io/", params={"EIO": "4", "transport": "polling"})
+        assert polling.status_code == 400
+        for board in boards:
+            await board.disconnect()
