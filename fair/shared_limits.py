@@ -17,13 +17,16 @@ event's buckets together) and atomic however many workers ask at once:
 
 When Redis does not answer, the worker counts in its own memory meanwhile
 (``degraded``) and logs it once: limits per worker are looser, never a hall
-that cannot sign in.
+that cannot sign in.  It asks Redis again only every ``RETRY_SECONDS`` (and
+at each heartbeat), so an unreachable Redis does not make every event wait
+for a connection timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from contextlib import suppress
 
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 10.0  # seconds between a worker's "still here"
 LAPSE = 3 * HEARTBEAT  # after which a silent worker's connections no longer count
 OPEN_TTL = 86_400  # an open-connections hash nobody touched for a day is dropped
+RETRY_SECONDS = 5.0  # while degraded, between two tries of Redis by the limits
 
 _TAKE = """
 local taken = {}
@@ -92,6 +96,7 @@ class RedisStore:
         self.worker = uuid.uuid4().hex[:16]
         self.local = MemoryStore(forget_after=forget_after)  # while Redis does not answer
         self.degraded = False
+        self._retry_at = 0.0
         self._take = redis.register_script(_TAKE)
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
@@ -119,6 +124,8 @@ class RedisStore:
             await self.redis.set(self._alive_key, "1", ex=int(LAPSE))
         except (RedisError, OSError) as error:
             self._lost(error)
+            return
+        self._back()
 
     async def _beating(self) -> None:
         while True:
@@ -129,6 +136,11 @@ class RedisStore:
         if not self.degraded:
             log.warning("Redis does not answer (%s): counting limits in this worker alone meanwhile", error)
         self.degraded = True
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+
+    def _alone(self) -> bool:
+        """Whether to count in memory without asking Redis: it failed a moment ago."""
+        return self.degraded and time.monotonic() < self._retry_at
 
     def _back(self) -> None:
         if self.degraded:
@@ -142,6 +154,8 @@ class RedisStore:
         return (await self.take_each([(key, rate, burst)], now))[0]
 
     async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
+        if self._alone():
+            return await self.local.take_each(buckets, now)
         try:
             args = [now, *(number for _, rate, burst in buckets for number in (rate, burst))]
             taken = await self._take(keys=[self._key(key) for key, _, _ in buckets], args=args)
@@ -152,6 +166,8 @@ class RedisStore:
         return [bool(one) for one in taken]
 
     async def acquire(self, key: str, cap: int) -> bool:
+        if self._alone():
+            return await self.local.acquire(key, cap)
         try:
             args = [self.worker, cap, f"{self.prefix}:worker:", OPEN_TTL]
             acquired = await self._acquire(keys=[self._key(key)], args=args)
@@ -171,6 +187,8 @@ class RedisStore:
             self._lost(error)
 
     async def failures(self, key: str, now: float, *, add: bool = False, clear: bool = False) -> tuple[int, float]:
+        if self._alone():
+            return await self.local.failures(key, now, add=add, clear=clear)
         try:
             args = [now, int(add), int(clear), self.forget_after]
             count, last = await self._failures(keys=[self._key(key)], args=args)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
 from fair.limits import Limits
 from fair.live.crossing import Crossing
 from fair.shared_limits import RedisStore
+from tests.conftest import open_hall, sqlite
 from tests.test_scaleout import redis_space
 
 
@@ -69,6 +71,11 @@ async def test_without_redis_a_worker_counts_alone_and_says_so():
     )  # fmt: skip
     await store.start()
     assert store.degraded
+
+    def asked(*args, **kwargs):
+        raise AssertionError("Redis was asked again at once: every event would wait for it")
+
+    store._take = store._acquire = store._failures = asked
     assert [await limits.event("s", "10.0.0.3") for _ in range(3)] == [True, True, False]
     assert await limits.connect("10.0.0.3") and not await limits.connect("10.0.0.3")
     await limits.disconnect("10.0.0.3")
@@ -100,3 +107,16 @@ async def test_the_channel_nudges_the_other_workers_and_sends_sessions_away():
 
 async def _append(into: list, item) -> None:
     into.append(item)
+
+
+async def test_a_worker_whose_redis_is_away_serves_its_screens_and_says_so(tmp_path):
+    async with open_hall(sqlite(tmp_path), redis_url="redis://127.0.0.1:1/0") as hall:
+        async with httpx.AsyncClient(timeout=5) as client:
+            health = (await client.get(f"{hall.url}/healthz")).json()
+        assert health["ok"] and health["redis"] == "degraded"
+        tablet = await hall.screen("library")
+        opened = await tablet.call(
+            "negotiation.open", {"offering_id": hall.ground.books, "terms": {"quantity": 2, "unit_price_fen": 3_000}}
+        )
+        assert opened["ok"], opened
+        await tablet.disconnect()
