@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+import socketio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -138,8 +139,8 @@ async def workers() -> AsyncIterator[Workers]:
 
 
 @asynccontextmanager
-async def two_workers(*arguments: str) -> AsyncIterator[Workers]:
-    """The small fair, served by two `run.py` processes (``arguments``: more flags for each)."""
+async def two_workers(**settings: str) -> AsyncIterator[Workers]:
+    """The small fair, served by two `run.py` processes (``settings``: more FAIR_* variables for both)."""
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(postgres_database())
         redis, prefix = await stack.enter_async_context(redis_space())
@@ -162,10 +163,11 @@ async def two_workers(*arguments: str) -> AsyncIterator[Workers]:
             "FAIR_REDIS_URL": REDIS_URL,
             "FAIR_REDIS_PREFIX": prefix,
             "FAIR_LIVE_INTERVAL_MS": "30",
+            **settings,
         }
         hall = Workers(db, ground, credentials, redis, prefix)
         # Started together, as a process manager starts them: they take turns to set the database up.
-        started = [worker(environment, *arguments), worker(environment, *arguments)]
+        started = [worker(environment), worker(environment)]
         hall.urls = list(await asyncio.gather(*(stack.enter_async_context(w) for w in started)))
         hall.environment = environment
         yield hall
@@ -241,6 +243,37 @@ async def test_the_sign_in_back_off_counts_an_address_across_workers(workers: Wo
             reply = await client.post(f"{url}/api/login", json=wrong)
             assert reply.status_code == 429, reply.text
             assert reply.json()["error"]["code"] == "rate_limited"
+
+
+async def test_an_address_may_open_so_many_connections_across_workers():
+    async with two_workers(FAIR_CONNECTIONS_PER_ADDRESS="3") as hall:
+        boards = [await hall.screen(None, on=0), await hall.screen(None, on=0), await hall.screen(None, on=1)]
+        refused = Screen(hall.urls[1])
+        reasons = []
+        refused.client.on("connect_error", reasons.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await refused.connect()
+        assert reasons[0]["data"] == {"code": "rate_limited"}
+        await boards[0].disconnect()  # a place is free again, on whichever worker
+        await _eventually(lambda: _connects(hall.urls[1]))
+        for board in boards[1:]:
+            await board.disconnect()
+
+
+async def _connects(url: str) -> bool:
+    try:
+        screen = await Screen(url).connect()
+    except socketio.exceptions.ConnectionError:
+        return False
+    await screen.disconnect()
+    return True
+
+
+async def _eventually(condition, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0.1)
 
 
 async def test_run_py_starts_several_workers_that_serve_websockets_only(workers: Workers):
