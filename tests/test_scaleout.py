@@ -188,9 +188,8 @@ async def test_an_order_on_one_worker_reaches_the_boards_on_the_other_exactly_on
     before = boards[0].view["tally"]["headline"]
 
     for quantity in (10, 20, 30):
-        opened = await tablet.call(
-            "negotiation.open", {"offering_id": g.books, "terms": {"quantity": quantity, "unit_price_fen": 3_000}}
-        )
+        opening = {"offering_id": g.books, "terms": {"quantity": quantity, "unit_price_fen": 3_000}}
+        opened = await tablet.call("negotiation.open", opening, request_id=f"open-{quantity}")
         assert opened["ok"], opened
         negotiation = opened["data"]["negotiation"]
         accepted = await booth.call(
@@ -204,7 +203,15 @@ async def test_an_order_on_one_worker_reaches_the_boards_on_the_other_exactly_on
     headline = boards[0].view["tally"]["headline"]
     assert headline["book_volumes"] == before["book_volumes"] + 60
     assert boards[0].view["tally"] == boards[1].view["tally"]
-    for screen in (tablet, booth, *boards):
+
+    # The tablet retries its last request on the other worker (it reconnected there): the first answer, no second
+    # negotiation, because the record of a request id is a row.
+    again = await workers.screen("library", on=1)
+    replayed = await again.call("negotiation.open", opening, request_id="open-30")
+    assert replayed == opened
+    state = await g.state()
+    assert len([n for n in state["negotiation"] if n["team_id"] == g.library.party_id]) == 3
+    for screen in (tablet, booth, again, *boards):
         await screen.disconnect()
 
 
