@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from types import SimpleNamespace
 
 import httpx
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from fair.limits import Limits
 from fair.live.crossing import Crossing
 from fair.shared_limits import RedisStore
 from tests.conftest import open_hall, sqlite
-from tests.test_scaleout import redis_space
+from tests.test_scaleout import free_port, redis_space
 
 
 @pytest.fixture
@@ -120,3 +122,63 @@ async def test_a_worker_whose_redis_is_away_serves_its_screens_and_says_so(tmp_p
         )
         assert opened["ok"], opened
         await tablet.disconnect()
+
+
+async def test_a_worker_whose_redis_comes_back_shares_again_without_a_restart(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = RedisProcess(free_port(), tmp_path)
+    await redis.start()
+    try:
+        async with open_hall(sqlite(tmp_path), redis_url=f"redis://127.0.0.1:{redis.port}/0") as hall:
+            assert await _redis_health(hall.url) == "ok"
+            await redis.stop()
+            await _until_redis(hall.url, "degraded")
+            tablet = await hall.screen("library")  # served meanwhile, its limits counted by this worker alone
+            await redis.start()
+            await _until_redis(hall.url, "ok")  # found again by the limits' heartbeat and the channel's listener
+            assert (await tablet.call("recommendations"))["ok"]
+            await tablet.disconnect()
+    finally:
+        await redis.stop()
+
+
+class RedisProcess:
+    """A Redis server of this test's own, to stop and start again."""
+
+    def __init__(self, port: int, folder) -> None:
+        self.port, self.folder, self.process = port, folder, None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(self.folder), stdout=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        probe = Redis(port=self.port, socket_connect_timeout=1)
+        try:
+            async with asyncio.timeout(10):
+                while True:
+                    try:
+                        await probe.ping()
+                        return
+                    except (RedisError, OSError):
+                        await asyncio.sleep(0.05)
+        finally:
+            await probe.aclose()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+async def _redis_health(url: str) -> str:
+    async with httpx.AsyncClient(timeout=5) as client:
+        return (await client.get(f"{url}/healthz")).json()["redis"]
+
+
+async def _until_redis(url: str, state: str, timeout: float = 30.0) -> None:
+    """Wait until the worker's health says Redis is ``state``: the heartbeat finds it within 10 s."""
+    async with asyncio.timeout(timeout):
+        while await _redis_health(url) != state:
+            await asyncio.sleep(0.2)
