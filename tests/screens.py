@@ -140,6 +140,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
                 for team in view["teams"]:
                     if team["id"] == data["order"]["team_id"]:
                         team["budget"] = data["budget"]
+    elif kind == "order.paid":
+        _upsert(view["orders"], data["order"], key=lambda o: o["id"], reverse=True)
     elif kind.startswith("access."):
         _upsert(view["credentials"], data["credential"], key=lambda c: c["id"])
     elif kind == "wish.updated":
