@@ -77,8 +77,9 @@ class Crossing:
     async def _publish(self, message: dict) -> None:
         try:
             await self.redis.publish(self.channel, json.dumps({"from": self.worker, **message}))
-        except (RedisError, OSError) as error:
-            self._lost(error)
+        except (RedisError, OSError) as error:  # (the listener says whether Redis is away: it reads all the time)
+            if not self.degraded:
+                log.warning("could not tell the other workers %s: %s", message, error)
 
     async def _nudge(self) -> None:
         while True:
