@@ -40,6 +40,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SETUP_LOCK = 0x6661_6972  # "fair": the advisory lock of the workers' start (Database.exclusively)
 T = TypeVar("T")
 
 
@@ -51,6 +52,7 @@ class Database:
             _private_database(Path(self.url.database))
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args or {})
         self.committed = asyncio.Event()  # set after every write commit; the live publisher waits on it
+        self.on_commit: list[Callable[[], None]] = []  # called after every write commit (fair.live.crossing)
         self._writer: SQLiteWriter | None = None
         if self.is_sqlite:
             _sqlite_pragmas(self.engine.sync_engine, begin="DEFERRED")
@@ -66,6 +68,8 @@ class Database:
                 async with session, session.begin():
                     result = await session.run_sync(work)
         self.committed.set()
+        for listener in self.on_commit:
+            listener()
         return result
 
     @asynccontextmanager
@@ -77,6 +81,24 @@ class Database:
             session = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
             async with session, session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def exclusively(self) -> AsyncIterator[None]:
+        """One process at a time in the block, of all that share the database: several workers starting at
+        once migrate, load the demo and create the first organiser one after the other, not all together.
+
+        On PostgreSQL a session-level advisory lock; SQLite serves one worker, which needs no lock.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql(f"SELECT pg_advisory_lock({SETUP_LOCK})")
+            try:
+                yield
+            finally:
+                await connection.exec_driver_sql(f"SELECT pg_advisory_unlock({SETUP_LOCK})")
 
     async def ping(self) -> None:
         """Raise unless the database answers with the fair's own tables."""
