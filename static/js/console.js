@@ -272,7 +272,7 @@ function ratingsReview(view) {
 }
 
 // The audit history: pages of the event log, filtered by party and kind, read when its tab is open.
-const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "wish", "announcement", "appointment", "queue"];
+const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "organiser", "wish", "announcement", "appointment", "queue"];
 const historyFilter = { party: "", kind: "" };
 let historyAsked = 0;
 let historySoon = null;
@@ -290,7 +290,7 @@ function historyFilters(view) {
 function changeKindName(kind) {
   return {
     fair: t("The fair"), team: t("Teams"), supplier: t("Suppliers"), offering: t("Offerings"), negotiation: t("Negotiations"),
-    order: t("Orders"), access: t("Cards"), wish: t("Wishes"), announcement: t("Announcements"), appointment: t("Meetings"), queue: t("Queues"),
+    order: t("Orders"), access: t("Cards"), organiser: t("Organisers' sign-ins"), wish: t("Wishes"), announcement: t("Announcements"), appointment: t("Meetings"), queue: t("Queues"),
   }[kind] || kind;
 }
 
@@ -318,6 +318,9 @@ function describe(entry) {
     case "order.paid": return t("Order %(id)s: %(amount)s paid on %(day)s (%(reference)s)", { id: d.order.id, amount: money(d.payment.amount_fen), day: d.payment.paid_on, reference: d.payment.reference });
     case "access.issued": return t("Card %(id)s issued: %(label)s", { id: d.credential.id, label: d.credential.label });
     case "access.revoked": return t("Card %(id)s revoked: %(label)s", { id: d.credential.id, label: d.credential.label });
+    case "access.limited": return t("Card %(id)s: at most %(count)s devices", { id: d.credential.id, count: d.max_devices });
+    case "access.signed_out": return t("Card %(id)s: device %(device)s signed out", { id: d.credential.id, device: d.device.label || d.device.id });
+    case "organiser.signed_out": return t("Organiser sign-in ended: %(label)s", { label: d.session.label });
     case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${d.negotiation.state}`;
     case "wish.updated": return `${d.wish.district} ${d.wish.street} · ${d.wish.text} · ${d.wish.status}`;
     case "announcement.updated": return d.announcement.text;
@@ -792,7 +795,7 @@ let reportSoon = null;
 
 live.watch((view, changed) => {
   current = view;
-  if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.")))) refreshRegister();
+  if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.") || event.type.startsWith("organiser.")))) refreshRegister();
   document.getElementById("fair-name").textContent = view.fair.name;
   const panel = (id) => document.getElementById(id);
   calmly(panel("setup"), () => fill(panel("setup"), setup(view)));
