@@ -8,27 +8,11 @@ from sqlmodel import select
 from fair.core import Actor, Code, FairError
 from fair.models import Delivery, Signup
 from tests.fairground import Fairground
-from tests.pauses import Pause, blocked_or_done, paused_or_done, race, stop_races
+from tests.pauses import hold_then_race
 from tests.test_concurrency import settle
 from tests.test_deliveries import venue, when
 from tests.test_signups import an_event
 from tests.truth import assert_events_tell_the_truth, screens_of, views
-
-
-async def hold_then_race(g: Fairground, label: str, pattern: str, first, second):
-    """Run ``first`` until it is held before ``pattern``, then ``second`` until it waits for a lock; release both."""
-    try:
-        with Pause(g.db, label, pattern) as held:
-            holding = race(label, first)
-            if await paused_or_done(held, holding):
-                rival = race("rival", second)
-                await blocked_or_done(g.db, rival)
-                held.release()
-            else:
-                rival = race("rival", second)
-            return await holding, await rival
-    finally:
-        await stop_races()
 
 
 async def test_a_venue_held_by_one_booking_refuses_the_rival_for_the_same_time(fairground: Fairground):
@@ -41,7 +25,9 @@ async def test_a_venue_held_by_one_booking_refuses_the_rival_for_the_same_time(f
             g, g.library, "delivery.schedule", {"order_id": order["id"], "venue_id": hall, **when("2026-12-10")}
         )
 
-    first, second = await hold_then_race(g, "first", r"^INSERT INTO delivery", schedule(orders[0]), schedule(orders[1]))
+    first, second = await hold_then_race(
+        g.db, "first", r"^INSERT INTO delivery", schedule(orders[0]), schedule(orders[1])
+    )
     assert not isinstance(first, FairError), first
     assert isinstance(second, FairError) and second.code == Code.date_unavailable
     async with g.db.read() as session:
@@ -54,7 +40,7 @@ async def test_a_phone_holding_the_last_seat_leaves_none_for_the_rival(fairgroun
     event = await an_event(g, seats=1)
     phones = [Actor.resident(g.fair_id, f"phone-{n}") for n in range(2)]
     first, second = await hold_then_race(
-        g,
+        g.db,
         "first",
         r"^INSERT INTO signup",
         settle(g, phones[0], "signup.take", {"delivery_id": event}),
@@ -83,7 +69,7 @@ async def test_two_ratings_of_one_booth_at_once_end_with_the_score_of_both_on_ev
             await g.do(g.library, step, ref)
         refs.append(ref)
     first, second = await hold_then_race(
-        g,
+        g.db,
         "first",
         r"^INSERT INTO event",
         settle(g, g.library, "delivery.evaluate", {**refs[0], "rating": 5}),

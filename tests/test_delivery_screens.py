@@ -115,6 +115,14 @@ async def test_the_board_replays_the_day_and_ends_at_the_final_tally(screens: Sc
     await expect(board.locator("#ticker li")).to_have_count(3)
 
 
+async def a_delivery(g) -> int:
+    """A performance ordered by the library and scheduled at its hall on a day gone by."""
+    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
+    venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+    payload = {"order_id": order["id"], "venue_id": venue, "day": "2023-04-01", "starts": "14:00", "ends": "16:00"}
+    return (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]
+
+
 def lan_address() -> str | None:
     """This machine's address on its network, as a tablet or a phone in the hall reaches it (no packet is sent)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -135,10 +143,7 @@ async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venue
     async with open_hall(sqlite(tmp_path), address=address) as hall:
         screens = Screens(hall, browser)
         g = hall.ground
-        order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
-        venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
-        payload = {"order_id": order["id"], "venue_id": venue, "day": "2023-04-01", "starts": "14:00", "ends": "16:00"}
-        delivery = (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]
+        delivery = await a_delivery(g)
         tablet = await screens.join("library")
         await tablet.goto(f"{hall.url}/deliveries/{delivery}/card")
         link = await tablet.locator("#venue-link").text_content()
@@ -157,10 +162,7 @@ async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venue
 
 async def test_a_venue_card_printed_from_loopback_says_no_phone_can_open_it(screens: Screens):
     g = screens.hall.ground
-    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
-    venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
-    payload = {"order_id": order["id"], "venue_id": venue, "day": "2023-04-01", "starts": "14:00", "ends": "16:00"}
-    delivery = (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]
+    delivery = await a_delivery(g)
     tablet = await screens.join("library")
     await tablet.goto(f"{screens.hall.url}/deliveries/{delivery}/card")
     await expect(tablet.locator("[role=alert]")).to_contain_text("只有这台电脑能打开")

@@ -9,7 +9,7 @@ from sqlmodel import select
 from fair.core import Actor, Code, FairError
 from fair.models import Delivery, Order
 from tests.fairground import Fairground
-from tests.pauses import Pause, blocked_or_done, paused_or_done, race, stop_races
+from tests.pauses import Pause, hold_then_race, paused_or_done, race, stop_races
 from tests.test_concurrency import settle
 from tests.test_deliveries import venue, when
 from tests.truth import assert_events_tell_the_truth, screens_of, views
@@ -113,18 +113,9 @@ async def test_a_void_waits_for_a_schedule_holding_the_order_and_cancels_what_it
     g, db = fairground, fairground.db
     order = (await g.order(g.library, g.troupe, g.lecture, quantity=2))["order"]
     hall = await venue(g, g.library, "报告厅")
-    try:
-        with Pause(db, "schedule", r"^INSERT INTO delivery") as held:
-            scheduling = race("schedule", schedule(g, order["id"], hall, "2026-12-10"))
-            if await paused_or_done(held, scheduling):  # the team holds the order's row
-                voiding = race("void", void(g, order["id"]))
-                await blocked_or_done(db, voiding)
-                held.release()
-            else:
-                voiding = race("void", void(g, order["id"]))
-            scheduled, voided = await scheduling, await voiding
-    finally:
-        await stop_races()
+    scheduled, voided = await hold_then_race(  # the team holds the order's row when the void comes
+        db, "schedule", r"^INSERT INTO delivery", schedule(g, order["id"], hall, "2026-12-10"), void(g, order["id"])
+    )
     assert not isinstance(scheduled, FairError), scheduled
     assert not isinstance(voided, FairError), voided
     assert [d.state for d in await deliveries_of(g, order["id"])] == ["cancelled"]
@@ -137,18 +128,10 @@ async def test_a_check_in_in_flight_makes_the_void_wait_then_refuse(fairground: 
     delivery = (await schedule(g, order["id"], hall, "2023-04-01"))["delivery"]
     await g.do(g.library, "delivery.confirm", {"delivery_id": delivery["id"]})
     ref = {"delivery_id": delivery["id"]}
-    try:
-        with Pause(db, "check_in", r"^UPDATE delivery SET state") as held:
-            checking_in = race("check_in", settle(g, g.library, "delivery.check_in", ref))
-            if await paused_or_done(held, checking_in):  # the venue holds the delivery's row
-                voiding = race("void", void(g, order["id"]))
-                await blocked_or_done(db, voiding)
-                held.release()
-            else:
-                voiding = race("void", void(g, order["id"]))
-            checked_in, voided = await checking_in, await voiding
-    finally:
-        await stop_races()
+    checking_in = settle(g, g.library, "delivery.check_in", ref)
+    checked_in, voided = await hold_then_race(  # the venue holds the delivery's row when the void comes
+        db, "check_in", r"^UPDATE delivery SET state", checking_in, void(g, order["id"])
+    )
     assert not isinstance(checked_in, FairError), checked_in
     assert isinstance(voided, FairError) and voided.code == Code.invalid_state
     assert await voided_at(g, order["id"]) is None
