@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("FAIR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "a test secret shared by the two workers"
 STARTUP_SECONDS = 60.0
+RUNNING: dict[str, asyncio.subprocess.Process] = {}  # each running worker's process, by its URL (to kill one)
 
 
 @asynccontextmanager
@@ -77,6 +78,7 @@ async def worker(environment: dict[str, str], *arguments: str) -> AsyncIterator[
         sys.executable, "run.py", "--port", str(port), *arguments, cwd=ROOT, env=environment, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
+    RUNNING[url] = process
     try:
         async with httpx.AsyncClient(timeout=2) as client:
             deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
@@ -93,6 +95,7 @@ async def worker(environment: dict[str, str], *arguments: str) -> AsyncIterator[
                 await asyncio.sleep(0.1)
         yield url
     finally:
+        RUNNING.pop(url, None)
         if process.returncode is None:
             process.terminate()
             try:
