@@ -18,14 +18,14 @@ from fair import accounts, confirmations, demo, downloads, migrate, pages, photo
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.limits import Limits
 from fair.live import Live
 from fair.middleware import shielded
 from fair.settings import ROOT, Settings, write_private
 from fair.timers import Timers
 from fair.tokens import Tokens
-from fair.web import routes
+from fair.web import routes, unavailable_response
 
 log = logging.getLogger("fair")
 FIRST_ORGANISER = "organiser"
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FairApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, timeout=settings.database_timeout_ms / 1000)
         try:
             await migrate.upgrade(db)
             fair_id = await demo.current_fair_id(db)
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> FairApp:
             *static,
         ],
         lifespan=lifespan,
+        exception_handlers={Unavailable: unavailable_response},  # a stalled database, whatever route met it
     )
     state = starlette.state
     state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings

@@ -18,6 +18,9 @@
   ``{ok: false, error: {code, message}}``.  Every event, of whatever name and
   with however many arguments, is counted against the sender and its address
   and answered.  The handler translates and limits; the core decides.
+- **A stalled database** (``fair.db.Unavailable``: a lock held elsewhere, a
+  slow disk, a lost server) is answered ``unavailable`` within the database
+  timeout, on connect, sync, reads and commands alike; the screens try again.
 
 See docs/protocol.md for every message.
 """
@@ -36,10 +39,10 @@ import socketio
 from fair.auth import authenticate
 from fair.core import COMMANDS, Actor, Code, FairError, Role, access, audit, execute, queries, reports, sessions
 from fair.core.access import DevicePolicy
-from fair.core.errors import N_
+from fair.core.errors import N_, UNAVAILABLE_MSGID
 from fair.core.inputs import Input, parse
 from fair.core.visibility import rooms_of
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
 from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
 from fair.live import fanout
@@ -63,6 +66,7 @@ FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
 RATE_LIMITED = FairError(Code.rate_limited, N_("Too many requests: wait a moment."))
 TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections at once: close some screens."))
 ONE_ARGUMENT = FairError(Code.invalid_input, N_("An event takes one argument."))
+UNAVAILABLE = FairError(Code.unavailable, UNAVAILABLE_MSGID)
 MALFORMED_FRAME = FairError(
     Code.invalid_input, N_("This message could not be read: it is not JSON, or nests too deep.")
 )
@@ -142,6 +146,8 @@ class Live:
             actor = await authenticate(self.db, self.tokens, self.fair_id, token, self.policy)
         except FairError as error:
             raise _refused(error, locale) from None
+        except Unavailable:
+            raise _refused(UNAVAILABLE, locale) from None
         if actor.role == Role.public and auth.get("as") == "resident":
             resident = self.tokens.read_resident(_cookie(environ, RESIDENT_COOKIE))
             if resident is not None:  # a phone that opened the wishes page: it may wish and support
@@ -191,10 +197,16 @@ class Live:
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
             error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
             return _refusal(error, connection.locale)
-        try:  # signed out while this connection was being made?
-            await authenticate(self.db, self.tokens, self.fair_id, connection.token, self.policy)
+        try:
+            return await self._subscribe(sid, connection, since)
         except FairError as error:
             return _refusal(error, connection.locale)
+        except Unavailable:
+            return _refusal(UNAVAILABLE, connection.locale)
+
+    async def _subscribe(self, sid: str, connection: Connection, since: int | None) -> dict[str, Any]:
+        # Signed out while this connection was being made?
+        await authenticate(self.db, self.tokens, self.fair_id, connection.token, self.policy)
         reply = await self._catch_up(connection.actor, since)
         for attempt in range(SYNC_ATTEMPTS + 1):
             last = attempt == SYNC_ATTEMPTS
@@ -254,6 +266,8 @@ class Live:
                 signed_in = await sessions.register(session, connection.actor)
         except FairError as error:
             return _refusal(error, connection.locale)
+        except Unavailable:
+            return _refusal(UNAVAILABLE, connection.locale)
         return {"ok": True, "data": {**cards, "organisers": signed_in}}
 
     def _reader(self, query, asks: type[Input] | None = None):
@@ -274,6 +288,8 @@ class Live:
                     return {"ok": True, "data": await query(session, connection.actor, *arguments)}
             except FairError as error:
                 return _refusal(error, connection.locale)
+            except Unavailable:
+                return _refusal(UNAVAILABLE, connection.locale)
 
         return read
 
