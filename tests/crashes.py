@@ -29,6 +29,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,8 @@ async def build_fair(url: str, *, teams: int, booths: int, spares: int = 0) -> P
             for _ in range(count)
         ]
 
-    fair = await do(Actor.organiser(), "fair.create", {"name": "故障演练", "day": "2023-03-29", "venue": "南京市文化馆"})
+    day = {"name": "故障演练", "day": "2023-03-29", "venue": "南京市文化馆"}
+    fair = await do(Actor.organiser(), "fair.create", day)
     organiser = Actor.organiser(fair["fair"]["id"])
     plan = Plan([], [], [])
     for number in range(booths):
@@ -106,9 +108,9 @@ async def build_fair(url: str, *, teams: int, booths: int, spares: int = 0) -> P
         )
         supplier_id = supplier["supplier"]["id"]
         offering = {"category": "lecture", "title": f"讲座{number}", "unit": "讲", "unit_price_fen": 1000}
-        published = await do(Actor.supplier(organiser.fair_id, supplier_id), "offering.publish", offering | {
-            "capacity": 10**6
-        })
+        published = await do(
+            Actor.supplier(organiser.fair_id, supplier_id), "offering.publish", offering | {"capacity": 10**6}
+        )
         plan.offerings.append(published["offering"]["id"])
         plan.booths += await devices("supplier", supplier_id, 1)
     for number in range(teams):
@@ -254,7 +256,9 @@ class Link:
         return self._reader is not None and not self._reader.done()
 
     async def connect(self) -> None:
-        self.ws = await websockets.connect(self.url, max_size=None, compression=None, ping_interval=None, open_timeout=30)
+        self.ws = await websockets.connect(
+            self.url, max_size=None, compression=None, ping_interval=None, open_timeout=PATIENCE
+        )
         await self.ws.recv()  # the Engine.IO open packet
         await self.ws.send("40" + json.dumps(self.auth))
         reply = await asyncio.wait_for(self.ws.recv(), 30)
@@ -343,8 +347,10 @@ class Screen:
         return reply
 
     def shows(self, orders: int, amount_fen: int) -> bool:
-        return self.tally is not None and self.tally["total"]["orders"] == orders and (
-            self.tally["total"]["amount_fen"] == amount_fen
+        return (
+            self.tally is not None
+            and self.tally["total"]["orders"] == orders
+            and (self.tally["total"]["amount_fen"] == amount_fen)
         )
 
 
@@ -451,9 +457,8 @@ async def crash_rounds(
                 break
             stop = asyncio.Event()
             tasks = [asyncio.create_task(pair.run(stop)) for pair in work]
-            acked = lambda: sum(len(pair.acked) for pair in work)  # noqa: E731
-            target = acked() + rng.randint(5, 40)
-            await within(lambda: acked() >= target or all(task.done() for task in tasks), "orders before a kill")
+            target = _acked(work) + rng.randint(5, 40)
+            await within(partial(_ready_to_kill, work, target, tasks), "orders before a kill")
             await asyncio.sleep(rng.uniform(0, 0.05))  # somewhere inside a command
             server.kill()
             await asyncio.wait_for(asyncio.gather(*tasks), PATIENCE)
@@ -461,10 +466,10 @@ async def crash_rounds(
                 await screen.link.close()
             in_flight = sum(pair.pending is not None for pair in work)
             restart = await server.start()
-            seen.rounds.append({"acked": acked(), "in_flight": in_flight, "restart_s": restart})
+            seen.rounds.append({"acked": _acked(work), "in_flight": in_flight, "restart_s": restart})
         await asyncio.gather(*(pair.settle() for pair in work))
         truth = await books(database_url)
-        seen.orders, seen.acked = len(truth.orders), sum(len(pair.acked) for pair in work)
+        seen.orders, seen.acked = len(truth.orders), _acked(work)
         seen.resent = sum(pair.resent for pair in work)
         seen.answers = sum((pair.answers for pair in work), Counter())
         acked = {request_id: order for pair in work for request_id, order in pair.acked.items()}
@@ -472,8 +477,9 @@ async def crash_rounds(
         if lost:
             seen.problems.append(f"orders acked ok but not in the database: {lost}")
         if acked != truth.accepts_ok:
-            seen.problems.append("the acks do not match the request records: "
-                                 f"{set(acked.items()) ^ set(truth.accepts_ok.items())}")
+            seen.problems.append(
+                f"the acks do not match the request records: {set(acked.items()) ^ set(truth.accepts_ok.items())}"
+            )
         if set(truth.orders) != set(truth.accepts_ok.values()) or len(truth.accepts_ok) != len(truth.orders):
             seen.problems.append(f"{len(truth.orders)} orders for {len(truth.accepts_ok)} accepting request ids")
         if truth.negotiations != truth.opens_ok:
@@ -493,6 +499,14 @@ async def crash_rounds(
         await asyncio.gather(*(screen.link.close() for screen in screens), return_exceptions=True)
         server.stop()
     return seen
+
+
+def _acked(work: list[Pair]) -> int:
+    return sum(len(pair.acked) for pair in work)
+
+
+def _ready_to_kill(work: list[Pair], target: int, tasks: list[asyncio.Task]) -> bool:
+    return _acked(work) >= target or all(task.done() for task in tasks)
 
 
 # -- the storm: many screens in a process of their own ------------------------------------------------------
@@ -516,17 +530,25 @@ async def storm_process(url: str, tokens_file: str) -> None:
             began = time.monotonic()
             joined = await asyncio.gather(*(screen.join() for screen in screens), return_exceptions=True)
             failed = [repr(result) for result in joined if isinstance(result, BaseException)]
-            print(json.dumps({"rejoined": len(screens) - len(failed), "seconds": time.monotonic() - began,
-                              "failed": failed[:3]}), flush=True)
+            print(
+                json.dumps(
+                    {"rejoined": len(screens) - len(failed), "seconds": time.monotonic() - began, "failed": failed[:3]}
+                ),
+                flush=True,
+            )
         elif line[0] == "expect":
             orders, amount = int(line[1]), int(line[2])
             try:
-                seconds = await within(lambda: all(s.shows(orders, amount) for s in screens), "the storm's tally")
+                seconds = await within(partial(_all_show, screens, orders, amount), "the storm's tally")
             except AssertionError:
                 seconds = None
             modes = sum((screen.syncs for screen in screens), Counter())
             shown = sum(screen.shows(orders, amount) for screen in screens)
             print(json.dumps({"converged": shown, "of": len(screens), "seconds": seconds, "syncs": modes}), flush=True)
+
+
+def _all_show(screens: list[Screen], orders: int, amount: int) -> bool:
+    return all(screen.shows(orders, amount) for screen in screens)
 
 
 class Storm:
@@ -539,9 +561,16 @@ class Storm:
 
     async def __aenter__(self) -> Storm:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.crashes", "storm", self.url, str(self.file),
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "tests.crashes",
+            "storm",
+            self.url,
+            str(self.file),
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         await self._answer()
         return self
