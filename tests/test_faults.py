@@ -23,6 +23,7 @@ import asyncio
 import sqlite3
 import statistics
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -128,7 +129,7 @@ async def killed_sessions(hall: Hall) -> AsyncIterator[None]:
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        print(f"\nended {killed} sessions of the app")
+        assert killed > 0, "the app had no session to end"
         yield
     finally:
         await other.close()
@@ -139,17 +140,19 @@ STALLS = {"lock": held_lock, "slow disk": slow_disk}
 
 @pytest.mark.parametrize("stall", list(STALLS))
 async def test_a_stalled_database_is_answered_then_resumes_by_itself(stalling_hall: Hall, stall: str):
-    await _answered_through(stalling_hall, STALLS[stall], stall, expect_unavailable=True)
+    seen = await answered_through(stalling_hall, STALLS[stall], stall, expect_unavailable=True)
+    print(f"\n{stall} ({stalling_hall.app.state.db.url.get_backend_name()}): {seen}")
 
 
 @pytest.mark.postgres
 async def test_postgres_sessions_killed_are_replaced_by_themselves(tmp_path):
     async with postgres_database() as url, open_hall(url, database_timeout_ms=STALL_TIMEOUT_MS) as hall:
         for _ in range(3):  # bounded: the pool is emptied and refilled each time
-            await _answered_through(hall, killed_sessions, "sessions killed", expect_unavailable=False)
+            seen = await answered_through(hall, killed_sessions, "sessions killed", expect_unavailable=False)
+            print(f"\nsessions killed: {seen}")
 
 
-async def _answered_through(hall: Hall, stall, what: str, *, expect_unavailable: bool) -> None:
+async def answered_through(hall: Hall, stall, what: str, *, expect_unavailable: bool) -> dict:
     """Commands and syncs during the stall: all answered, ok or ``unavailable``; after it: each request id
     sent again goes through once, and the board sees the order made after it."""
     team, booth, board = await hall.screen("centre"), await hall.screen("bookseller"), await hall.screen(None)
@@ -168,9 +171,10 @@ async def _answered_through(hall: Hall, stall, what: str, *, expect_unavailable:
             answers = await asyncio.gather(*(publish(request_id) for request_id in ids))
             synced = await team.client.call("sync", {"since": team.cursor}, timeout=10)
             took = time.monotonic() - began
-        codes = [answer["ok"] or answer["error"]["code"] for answer in answers] + [synced["ok"] or "sync unavailable"]
-        print(f"\n{what} ({hall.app.state.db.url.get_backend_name()}): {codes} in {took:.2f} s")
-        assert set(codes) <= {True, "unavailable", "sync unavailable"}, codes
+        ended = time.monotonic()
+        codes = [_code(answer) for answer in answers] + ["sync " + _code(synced)]
+        seen = {"answers": Counter(codes), "answered_s": round(took, 2)}
+        assert set(codes) <= {"ok", "unavailable", "sync ok", "sync unavailable"}, codes
         if expect_unavailable:
             assert "unavailable" in codes, codes
         refused = [answer for answer in answers if not answer["ok"]]
@@ -178,6 +182,7 @@ async def _answered_through(hall: Hall, stall, what: str, *, expect_unavailable:
         # Over: the same request ids go through (or replay what went through), once each.
         again = await asyncio.gather(*(publish(request_id) for request_id in ids))
         assert all(answer["ok"] for answer in again), again
+        seen["resumed_s"] = round(time.monotonic() - ended, 2)  # the same request ids, through once the stall ended
         assert len({answer["data"]["offering"]["id"] for answer in again}) == len(ids)
         made = await before()
         assert made == len(ids), f"{made} offerings for {len(ids)} request ids"
@@ -193,6 +198,11 @@ async def _answered_through(hall: Hall, stall, what: str, *, expect_unavailable:
     await within(lambda: board.view["tally"]["total"]["orders"] == orders, "the board showing the new order", 30)
     for screen in (team, booth, board):
         await screen.disconnect()
+    return seen
+
+
+def _code(answer: dict) -> str:
+    return "ok" if answer["ok"] else answer["error"]["code"]
 
 
 @asynccontextmanager
