@@ -90,16 +90,16 @@ class Database:
         self.url = make_url(url)
         self.timeout = timeout
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+        in_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")  # one static connection, no pool
+        if self.is_sqlite and not in_memory:
             _private_database(Path(self.url.database))
         connect_args = dict(connect_args or {})
         if not self.is_sqlite:  # bounded waits on the server (ms), and for a connection to it (s)
             waits = {"lock_timeout": str(int(timeout * 1000)), "statement_timeout": str(int(timeout * 1000))}
             connect_args["server_settings"] = waits | connect_args.get("server_settings", {})
             connect_args.setdefault("timeout", timeout)
-        self.engine: AsyncEngine = create_async_engine(
-            self.url, echo=echo, connect_args=connect_args, pool_timeout=timeout
-        )
+        pool = {} if in_memory else {"pool_timeout": timeout}
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args, **pool)
         self.committed = asyncio.Event()  # set after every write commit; the live publisher waits on it
         self._writer: SQLiteWriter | None = None
         if self.is_sqlite:
