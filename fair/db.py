@@ -67,7 +67,7 @@ class Unavailable(Exception):  # noqa: N818 (a state of the database, not a bug 
 # PostgreSQL's answers that mean "not now" rather than "wrong": a lock or statement timeout, the server
 # shutting down or ending this session, too many connections; and any connection failure (class 08).
 NOT_NOW = frozenset({"55P03", "57014", "57P01", "57P02", "57P03", "53300"})
-SQLITE_NOT_NOW = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+SQLITE_NOT_NOW = ("SQLITE_BUSY", "SQLITE_LOCKED")  # and their extended codes (SQLITE_BUSY_SNAPSHOT, …)
 
 
 def unavailable(error: BaseException) -> bool:
@@ -80,7 +80,7 @@ def unavailable(error: BaseException) -> bool:
         return True
     state = getattr(error.orig, "sqlstate", None) or ""
     name = getattr(error.orig, "sqlite_errorname", None) or ""
-    return state in NOT_NOW or state.startswith("08") or name.split("_SNAPSHOT")[0] in SQLITE_NOT_NOW
+    return state in NOT_NOW or state.startswith("08") or name.startswith(SQLITE_NOT_NOW)
 
 
 class Database:
