@@ -23,8 +23,9 @@ reflects belong together.
 Neither ever waits for the database without bound (``timeout``, the setting
 ``FAIR_DATABASE_TIMEOUT_MS``): a lock held by another session, a slow disk, a
 server that went away or a full connection pool end in ``Unavailable`` after
-about that long (twice that at most on SQLite, a queue wait then a busy
-wait), which the adapters answer with the code ``unavailable``.  Nothing
+about that long (about twice that at worst: on SQLite a wait for the writer
+thread then for the file's lock, on PostgreSQL a wait for a row lock then a
+slow statement), which the adapters answer with the code ``unavailable``.  Nothing
 here retries: only the command runner knows when running again is safe.
 """
 

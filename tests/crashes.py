@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a fault-testing secret key, long enough"
 PATIENCE = 60.0  # seconds: the bound of every wait for a condition (a server up, screens converged)
 ANSWER = 15.0  # seconds a command waits for its answer before it counts as unanswered
+RETRY_SECONDS, SYNC_TRIES = 2.0, 10  # a sync answered unavailable is asked again, as static/js/core.js does
 # Every screen here comes from 127.0.0.1: the limits per address and per device are lifted (fair/limits.py).
 UNLIMITED = {
     "FAIR_CONNECTIONS_PER_ADDRESS": "100000",
@@ -330,14 +331,24 @@ class Screen:
         self.cursor = max(self.cursor or 0, message["upto"])
 
     async def join(self, url: str | None = None) -> dict:
-        """Connect (again) and sync from the last sequence number applied; the sync's answer."""
+        """Connect (again) and sync from the last sequence number applied; the sync's answer.
+
+        A sync answered ``unavailable`` is asked again a little later, as the screens do.
+        """
         if url is not None:
             self.link.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         await self.link.connect()
-        reply = await self.link.call("sync", {"since": self.cursor}, timeout=PATIENCE)
-        if reply is None or not reply["ok"]:
-            self.syncs[(reply or {}).get("error", {}).get("code", "no answer")] += 1
-            raise ConnectionError(f"sync refused: {reply}")
+        for _ in range(SYNC_TRIES):
+            reply = await self.link.call("sync", {"since": self.cursor}, timeout=PATIENCE)
+            code = "no answer" if reply is None else None if reply["ok"] else reply["error"]["code"]
+            if code is None:
+                break
+            self.syncs[code] += 1
+            if code != "unavailable":
+                raise ConnectionError(f"sync refused: {reply}")
+            await asyncio.sleep(RETRY_SECONDS)
+        else:
+            raise ConnectionError(f"sync unavailable {SYNC_TRIES} times")
         data = reply["data"]
         self.syncs[data["mode"]] += 1
         tally = data["view"]["tally"] if data["mode"] == "view" else data["tally"]

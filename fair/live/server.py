@@ -243,7 +243,14 @@ class Live:
         return {"mode": "events", "upto": upto, "events": earlier + events, "tally": current}
 
     async def _public_view(self) -> dict[str, Any]:
-        """The public view, read once per sequence number however many boards ask for it."""
+        """The public view, read once per sequence number however many boards ask for it.
+
+        A view that covers what the publisher has sent is good enough without asking the database: the
+        board joins its rooms before the next cycle, which sends it whatever came after (``_subscribe``).
+        So a thousand boards reconnecting at once cost one read, not a thousand (a reconnect storm).
+        """
+        if self._public is not None and self._public["seq"] >= self.publisher.published:
+            return self._public
         public = Actor.public(self.fair_id)
         async with self.db.read() as session:
             seq = await queries.last_seq(session, public)
