@@ -322,6 +322,7 @@ class Screen:
         self.cursor: int | None = None
         self.tally: dict | None = None
         self.syncs: Counter[str] = Counter()  # how each sync was answered: events, view, or an error code
+        self.reply: dict | None = None  # the last sync's answer
 
     def _live(self, message: dict) -> None:
         if self.tally is None:  # not synced yet: the sync's answer brings this and more
@@ -337,25 +338,37 @@ class Screen:
         """
         if url is not None:
             self.link.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        await self.link.connect()
         for _ in range(SYNC_TRIES):
-            reply = await self.link.call("sync", {"since": self.cursor}, timeout=PATIENCE)
-            code = "no answer" if reply is None else None if reply["ok"] else reply["error"]["code"]
+            code = await self._try_join()
             if code is None:
                 break
             self.syncs[code] += 1
-            if code != "unavailable":
-                raise ConnectionError(f"sync refused: {reply}")
             await asyncio.sleep(RETRY_SECONDS)
         else:
             raise ConnectionError(f"sync unavailable {SYNC_TRIES} times")
-        data = reply["data"]
+        data = self.reply["data"]
         self.syncs[data["mode"]] += 1
         tally = data["view"]["tally"] if data["mode"] == "view" else data["tally"]
         if self.tally is None or tally["seq"] >= self.tally["seq"]:
             self.tally = tally
         self.cursor = max(self.cursor or 0, data["upto"])
-        return reply
+        return self.reply
+
+    async def _try_join(self) -> str | None:
+        """Connect if need be and sync: None, or ``unavailable`` (a connect or sync refused for the database)."""
+        if not self.link.up:
+            try:
+                await self.link.connect()
+            except ConnectionError as refused:
+                if '"unavailable"' not in str(refused):
+                    raise
+                return "unavailable (connect)"
+        self.reply = await self.link.call("sync", {"since": self.cursor}, timeout=PATIENCE)
+        if self.reply is not None and self.reply["ok"]:
+            return None
+        if self.reply is None or self.reply["error"]["code"] != "unavailable":
+            raise ConnectionError(f"sync refused: {self.reply}")
+        return "unavailable"
 
     def shows(self, orders: int, amount_fen: int) -> bool:
         return (

@@ -273,6 +273,7 @@ async def reconnect_storm(url: str, folder, *, boards: int, tablets: int) -> dic
         server.stop()
     return {
         "screens": boards + len(plan.spares),
+        "tablets": len(plan.spares),
         "rejoined": storm_answer["rejoined"],
         "rejoin_s": round(storm_answer["seconds"], 2),
         "acks_during_storm": len(latencies),
