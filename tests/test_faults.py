@@ -278,6 +278,7 @@ async def reconnect_storm(url: str, folder, *, boards: int, tablets: int) -> dic
         "rejoin_s": round(storm_answer["seconds"], 2),
         "acks_during_storm": len(latencies),
         "ack_p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+        "ack_p95_ms": round(statistics.quantiles(latencies, n=20)[-1] * 1000, 1) if len(latencies) > 1 else None,
         "ack_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         "converged": converged["converged"],
         "converge_s": converged["seconds"],
