@@ -137,7 +137,6 @@ class Books:
     accepts_ok: dict[str, int]  # recorded request id of an accepted negotiation -> its order id
     opens_ok: int
     tally_seq: int  # the sequence number of the last event that changed the tally
-    last_seq: int
 
 
 async def books(url: str) -> Books:
@@ -152,7 +151,6 @@ async def books(url: str) -> Books:
             orders = dict(await rows("SELECT id, amount_fen FROM purchase_order WHERE voided_at IS NULL"))
             ((negotiations,),) = await rows("SELECT count(*) FROM negotiation")
             records = await rows("SELECT request_id, command, outcome FROM request_record WHERE request_id LIKE 'r-%'")
-            ((last_seq,),) = await rows("SELECT max(last_seq) FROM fair")
             ((tally_seq,),) = await rows(
                 "SELECT coalesce(max(seq), 0) FROM event WHERE type IN ('order.confirmed', 'order.voided')"
             )
@@ -167,7 +165,7 @@ async def books(url: str) -> Books:
             accepts[request_id] = outcome["data"]["order"]["order"]["id"]
         elif command == "negotiation.open":
             opens += 1
-    return Books(orders, negotiations, accepts, opens, tally_seq, last_seq)
+    return Books(orders, negotiations, accepts, opens, tally_seq)
 
 
 # -- the server ---------------------------------------------------------------------------------------------
@@ -196,7 +194,6 @@ class Server:
             **env,
         }
         self.log, self.process = log, None
-        self.starts = 0
 
     async def start(self) -> float:
         """Start it and wait until it answers /healthz; the seconds that took."""
@@ -209,7 +206,6 @@ class Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        self.starts += 1
         await within(self._healthy, f"the server answering /healthz (see {self.log})")
         return time.monotonic() - began
 
@@ -331,13 +327,11 @@ class Screen:
             self.tally = message["tally"]
         self.cursor = max(self.cursor or 0, message["upto"])
 
-    async def join(self, url: str | None = None) -> dict:
-        """Connect (again) and sync from the last sequence number applied; the sync's answer.
+    async def join(self) -> None:
+        """Connect (again) and sync from the last sequence number applied.
 
         A sync answered ``unavailable`` is asked again a little later, as the screens do.
         """
-        if url is not None:
-            self.link.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         for _ in range(SYNC_TRIES):
             code = await self._try_join()
             if code is None:
@@ -352,7 +346,6 @@ class Screen:
         if self.tally is None or tally["seq"] >= self.tally["seq"]:
             self.tally = tally
         self.cursor = max(self.cursor or 0, data["upto"])
-        return self.reply
 
     async def _try_join(self) -> str | None:
         """Connect if need be and sync: None, or ``unavailable`` (a connect or sync refused for the database)."""
@@ -394,8 +387,8 @@ class Pair:
         self.answers: Counter[str] = Counter()
         self.resent = 0
 
-    async def join(self, url: str | None = None) -> None:
-        await asyncio.gather(self.tablet.join(url), self.booth.join(url))
+    async def join(self) -> None:
+        await asyncio.gather(self.tablet.join(), self.booth.join())
 
     async def run(self, stop: asyncio.Event, latencies: list[float] | None = None) -> None:
         """Order until ``stop`` is set or the server is gone (an unanswered command is kept pending)."""
