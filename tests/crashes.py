@@ -189,7 +189,6 @@ class Server:
             "FAIR_DATABASE_URL": database_url,
             "FAIR_SECRET_KEY": SECRET,
             "FAIR_ORGANISER_PASSWORD": "fault organiser password",
-            "FAIR_LIVE_INTERVAL_MS": "50",
             **UNLIMITED,
             **env,
         }
