@@ -21,11 +21,12 @@ transaction or REPEATABLE READ makes a tally and the sequence number it
 reflects belong together.
 
 Neither ever waits for the database without bound (``timeout``, the setting
-``FAIR_DATABASE_TIMEOUT_MS``): a lock held by another session, a slow disk, a
-server that went away or a full connection pool end in ``Unavailable`` after
-about that long (about twice that at worst: on SQLite a wait for the writer
-thread then for the file's lock, on PostgreSQL a wait for a row lock then a
-slow statement), which the adapters answer with the code ``unavailable``.  Nothing
+``FAIR_DATABASE_TIMEOUT_MS``): a lock held by another session, a slow disk or
+a server that went away end in ``Unavailable`` after about that long (twice
+that at worst on PostgreSQL: a wait for a row lock, then a slow statement;
+on SQLite, those queued behind a slow write as soon as it ends), which the
+adapters answer with the code ``unavailable``.  A connection from the pool is
+waited for up to SQLAlchemy's 30 s: a full pool means a burst, not a stall.  Nothing
 here retries: only the command runner knows when running again is safe.
 """
 
@@ -91,16 +92,16 @@ class Database:
         self.url = make_url(url)
         self.timeout = timeout
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        in_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")  # one static connection, no pool
-        if self.is_sqlite and not in_memory:
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             _private_database(Path(self.url.database))
         connect_args = dict(connect_args or {})
         if not self.is_sqlite:  # bounded waits on the server (ms), and for a connection to it (s)
             waits = {"lock_timeout": str(int(timeout * 1000)), "statement_timeout": str(int(timeout * 1000))}
             connect_args["server_settings"] = waits | connect_args.get("server_settings", {})
             connect_args.setdefault("timeout", timeout)
-        pool = {} if in_memory else {"pool_timeout": timeout}
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args, **pool)
+        # The wait for a pooled connection keeps SQLAlchemy's 30 s: in a burst (240 confirmations at once) the
+        # pool is busy, not stalled, and a stalled database frees its connections within the timeout above.
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args)
         self.committed = asyncio.Event()  # set after every write commit; the live publisher waits on it
         self._writer: SQLiteWriter | None = None
         if self.is_sqlite:
@@ -151,33 +152,43 @@ class Database:
 
 
 class Stalled(Exception):  # noqa: N818
-    """A transaction that waited its whole time for the writer thread: it was not run."""
+    """A transaction that queued behind a stalled one for the writer thread: it was not run."""
 
 
 class SQLiteWriter:
     """The one thread that writes to a SQLite database, one whole transaction per hand-off.
 
     When the file is locked by another process or the disk is slow, transactions
-    queue behind the one waiting; each is given up unrun once it has queued for
-    ``timeout``, so that a stall is answered, not queued without end.
+    queue behind the one that waits.  Once a transaction has taken ``timeout``
+    or more (or met the lock), those that queued longer than ``timeout`` behind
+    it are given up unrun, so that a stall is answered, not queued without end.
+    A burst of quick transactions is never refused, however long its queue.
     """
 
     def __init__(self, url: URL, *, echo: bool, timeout: float) -> None:
         self.timeout = timeout
+        self._stalling = False  # the last transaction run took the timeout or more, or met a lock
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fair-sqlite-writer")
         # One connection, made and used only by the writer thread.
         self._engine: Engine = create_engine(url.set(drivername="sqlite"), echo=echo, poolclass=StaticPool)
         _sqlite_pragmas(self._engine, begin="IMMEDIATE", busy_ms=int(timeout * 1000))
 
     async def run(self, work: Callable[[Session], T]) -> T:
-        deadline = time.monotonic() + self.timeout
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work, deadline)
+        queued = time.monotonic()
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work, queued)
 
-    def _transaction(self, work: Callable[[Session], T], deadline: float) -> T:
-        if time.monotonic() > deadline:
-            raise Stalled(f"waited over {self.timeout:g} s for the SQLite writer")
-        with Session(self._engine, expire_on_commit=False, autoflush=False) as session, session.begin():
-            return work(session)
+    def _transaction(self, work: Callable[[Session], T], queued: float) -> T:
+        began = time.monotonic()
+        if self._stalling and began - queued > self.timeout:
+            raise Stalled(f"queued over {self.timeout:g} s behind a stalled SQLite write")
+        try:
+            with Session(self._engine, expire_on_commit=False, autoflush=False) as session, session.begin():
+                result = work(session)
+        except Exception as error:
+            self._stalling = unavailable(error) or time.monotonic() - began >= self.timeout
+            raise
+        self._stalling = time.monotonic() - began >= self.timeout
+        return result
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
