@@ -11,7 +11,7 @@
   too far behind, and from then on the ``live`` messages of its rooms.  The
   database is read *outside* the publisher's lock; the lock is taken only to
   line the reply up with the last published cycle and join the rooms.  The
-  public always gets the (small) public view, read once per sequence number
+  public always gets the (small) public view, read once per publishing cycle
   for every board that asks.
 - **Commands.** Every command of the core is a Socket.IO event of the same
   name, ``{request_id, payload}``, answered by an ack ``{ok: true, data}`` or
@@ -243,7 +243,7 @@ class Live:
         return {"mode": "events", "upto": upto, "events": earlier + events, "tally": current}
 
     async def _public_view(self) -> dict[str, Any]:
-        """The public view, read once per sequence number however many boards ask for it.
+        """The public view, read once per publishing cycle however many boards ask for it.
 
         A view that covers what the publisher has sent is good enough without asking the database: the
         board joins its rooms before the next cycle, which sends it whatever came after (``_subscribe``).
