@@ -5,6 +5,7 @@
     python run.py reset-demo      drop every table of the database and load the demo fair afresh
     python run.py play-demo       place orders in the demo fair, as tablets and booths would, for the board to move
     python run.py export-ocds     write the fair's orders as an OCDS 1.1.5 release package (JSON) to standard output
+    python run.py backup FILE     copy the database to FILE while the fair serves (docs/deploy.md says how to restore)
 
 Flags override the FAIR_* environment variables, which override the defaults.
 """
@@ -16,6 +17,7 @@ import asyncio
 import socket
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from fair.settings import Settings, SettingsError
 
@@ -45,10 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
         default=argparse.SUPPRESS,
     )
+    saving = commands.add_parser("backup", help="copy the database to a file while the fair serves")
+    _add_flags(saving, default=argparse.SUPPRESS)
+    saving.add_argument("file", type=Path, help="the copy to write (a SQLite database, or a pg_dump archive)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.load(
-            database_url=args.database_url, host=args.host, port=args.port, public_url=args.public_url
+            database_url=args.database_url,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            workers=args.workers,
         )
         if getattr(args, "hall", False):
             settings = for_the_hall(settings)
@@ -61,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(play_demo(settings, args))
     if args.command == "export-ocds":
         return asyncio.run(export_ocds(settings))
+    if args.command == "backup":
+        return backup(settings, args.file)
     return serve_fair(settings)
 
 
@@ -70,6 +81,12 @@ def _add_flags(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--port", type=int, default=default, help="port to listen on (env FAIR_PORT, default 8000)")
     parser.add_argument(
         "--public-url", default=default, help="the address tablets use, printed on the cards (env FAIR_PUBLIC_URL)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default,
+        help="worker processes (env FAIR_WORKERS, default 1); several need PostgreSQL and FAIR_REDIS_URL",
     )
     parser.add_argument(
         "--hall",
@@ -104,10 +121,42 @@ def serve_fair(settings: Settings) -> int:
     from fair.app import create_app
     from fair.middleware import UVICORN_OPTIONS
 
+    if settings.workers > 1:
+        return serve_workers(settings)
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS
     )
     _announced_server()(config, settings).run()
+    return 0
+
+
+def serve_workers(settings: Settings) -> int:
+    """Several worker processes on one port (docs/deploy.md): uvicorn starts them, and starts a new one for
+    any that dies; each builds the application from the environment (``fair.app.from_environment``), which
+    the flags are written into here."""
+    import os
+
+    import uvicorn
+
+    from fair.middleware import UVICORN_OPTIONS
+
+    settings.secret()  # made here once, for every worker to read, when FAIR_SECRET_KEY is not set
+    os.environ.update(
+        {"FAIR_DATABASE_URL": settings.database_url, "FAIR_HOST": settings.host, "FAIR_PORT": str(settings.port)}
+    )
+    if settings.public_url:
+        os.environ["FAIR_PUBLIC_URL"] = settings.public_url
+    announce(settings)
+    print(f"Starting {settings.workers} workers (each says when it is ready).", flush=True)
+    uvicorn.run(
+        "fair.app:from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 
@@ -141,6 +190,20 @@ def announce(settings: Settings) -> None:
         )
     elif settings.public_url is None:
         print("The cards will print the address each page was opened at: set --public-url to be sure.", flush=True)
+
+
+def backup(settings: Settings, file: Path) -> int:
+    import subprocess
+
+    from fair.backup import backup as copy
+
+    try:
+        copy(settings.database_url, file)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"run.py backup: {error}", file=sys.stderr)
+        return 1
+    print(f"The database was copied to {file} ({file.stat().st_size:,} bytes).")
+    return 0
 
 
 async def reset_demo(settings: Settings) -> int:

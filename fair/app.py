@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import socketio
 from asgi_csrf import asgi_csrf
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
@@ -21,14 +23,17 @@ from fair.core.access import DevicePolicy
 from fair.db import Database, Unavailable
 from fair.limits import Limits
 from fair.live import Live
+from fair.live.crossing import Crossing
 from fair.middleware import shielded
 from fair.settings import ROOT, Settings, write_private
+from fair.shared_limits import RedisStore
 from fair.timers import Timers
 from fair.tokens import Tokens
 from fair.web import routes, unavailable_response
 
 log = logging.getLogger("fair")
 FIRST_ORGANISER = "organiser"
+REDIS_TIMEOUT = 2.0  # seconds: a Redis that does not answer makes a worker degraded, not stuck
 FORMS = {"/join", "/login", "/logout", "/account/password"}  # checked for a CSRF token even without cookies
 
 
@@ -42,33 +47,47 @@ class FairApp:
         await self.asgi(scope, receive, send)
 
 
+def from_environment() -> FairApp:
+    """The application of the FAIR_* environment: what each of several workers runs (``run.py --workers``)."""
+    return create_app(Settings.load())
+
+
 def create_app(settings: Settings) -> FairApp:
     tokens = Tokens(settings.secret())
     policy = DevicePolicy(settings.card_hours_after_close, settings.device_session_hours)
-    limits = Limits.of(settings)
+    redis = shared = crossing = None
+    if settings.redis_url:  # several workers: what crosses them goes through Redis (docs/deploy.md)
+        redis = Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+        shared, crossing = RedisStore(redis, settings.redis_prefix), Crossing(redis, settings.redis_prefix)
+    limits = Limits.of(settings, store=shared, clock=time.time) if shared else Limits.of(settings)
     live = Live(
         tokens,
         interval=settings.live_interval_ms / 1000,
         limits=limits,
         policy=policy,
         origins=settings.origins(),
+        crossing=crossing,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url, timeout=settings.database_timeout_ms / 1000)
         try:
-            await migrate.upgrade(db)
-            fair_id = await demo.current_fair_id(db)
-            if fair_id is None and settings.demo:
-                print("Loading the demo fair (a few seconds, the first time only)…", flush=True)
-                fair_id = await demo.load(db, settings.demo)
-                print("The demo fair is loaded.", flush=True)
-            await _first_organiser(db, settings)
+            async with db.exclusively():  # workers starting together set the database up one after the other
+                await migrate.upgrade(db)
+                fair_id = await demo.current_fair_id(db)
+                if fair_id is None and settings.demo:
+                    print("Loading the demo fair (a few seconds, the first time only)…", flush=True)
+                    fair_id = await demo.load(db, settings.demo)
+                    print("The demo fair is loaded.", flush=True)
+                await _first_organiser(db, settings)
+                if fair_id is not None:
+                    await finish_follow_ups(db, fair_id)
             app.state.db, app.state.fair_id = db, fair_id
             timers = app.state.timers = Timers(db, fair_id) if fair_id is not None else None
+            if shared:
+                await shared.start()
             if fair_id is not None:
-                await finish_follow_ups(db, fair_id)
                 await live.start(db, fair_id)
                 timers.start()
             try:
@@ -77,8 +96,12 @@ def create_app(settings: Settings) -> FairApp:
                 if fair_id is not None:
                     await timers.stop()
                     await live.stop()
+                if shared:
+                    await shared.stop()
         finally:
             await db.dispose()
+            if redis:
+                await redis.aclose()
 
     static = [
         Mount(f"/static/{part}", Assets(directory=ROOT / "static" / part, check_dir=False), name=part)

@@ -51,6 +51,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_TIMEOUT = 4.0  # seconds; FAIR_DATABASE_TIMEOUT_MS
+SETUP_LOCK = 0x6661_6972  # "fair": the advisory lock of the workers' start (Database.exclusively)
 T = TypeVar("T")
 
 
@@ -103,6 +104,7 @@ class Database:
         # pool is busy, not stalled, and a stalled database frees its connections within the timeout above.
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, connect_args=connect_args)
         self.committed = asyncio.Event()  # set after every write commit; the live publisher waits on it
+        self.on_commit: list[Callable[[], None]] = []  # called after every write commit (fair.live.crossing)
         self._writer: SQLiteWriter | None = None
         if self.is_sqlite:
             _sqlite_pragmas(self.engine.sync_engine, begin="DEFERRED", busy_ms=int(timeout * 1000))
@@ -123,6 +125,8 @@ class Database:
                 raise Unavailable(error) from error
             raise
         self.committed.set()
+        for listener in self.on_commit:
+            listener()
         return result
 
     @asynccontextmanager
@@ -139,6 +143,30 @@ class Database:
             if unavailable(error):
                 raise Unavailable(error) from error
             raise
+
+    @asynccontextmanager
+    async def exclusively(self) -> AsyncIterator[None]:
+        """One process at a time in the block, of all that share the database: several workers starting at
+        once migrate, load the demo and create the first organiser one after the other, not all together.
+
+        On PostgreSQL a session-level advisory lock; SQLite serves one worker, which needs no lock.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        async with self.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Waiting for another worker's start (a migration, the demo) is no stall: no lock or statement
+            # timeout for this wait; RESET gives the session back the connection's own timeouts.
+            await connection.exec_driver_sql("SET lock_timeout = 0")
+            await connection.exec_driver_sql("SET statement_timeout = 0")
+            await connection.exec_driver_sql(f"SELECT pg_advisory_lock({SETUP_LOCK})")
+            try:
+                yield
+            finally:
+                await connection.exec_driver_sql(f"SELECT pg_advisory_unlock({SETUP_LOCK})")
+                await connection.exec_driver_sql("RESET lock_timeout")
+                await connection.exec_driver_sql("RESET statement_timeout")
 
     async def ping(self) -> None:
         """Raise unless the database answers with the fair's own tables."""

@@ -31,11 +31,11 @@ a client can make the server do is bounded here, before the work is done:
   envelope (``MAX_NODES``, ``MAX_CHARS``, ``MAX_DEPTH``) and an HTTP body
   (``MAX_BODY_BYTES``).
 
-The counters live behind ``Store``, four small operations.  ``MemoryStore``
-keeps them in this process, which is right for the one worker the fair runs
-today; with several workers a shared store (Redis: ``INCR``/``EXPIRE`` and a
-token bucket in a Lua script) implements the same operations and nothing
-else changes.
+The counters live behind ``Store``, five small operations.  ``MemoryStore``
+keeps them in this process, which is right for one worker; with several
+workers ``fair.shared_limits.RedisStore`` implements the same operations in
+Redis (``FAIR_REDIS_URL``) and nothing else changes.  The argon2 queue stays
+per worker: it shares out a worker's cores, not an address's allowance.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ class Store(Protocol):
     async def take(self, key: str, rate: float, burst: float, now: float) -> bool:
         """Take one token from the bucket ``key`` (``rate`` a second, ``burst`` at most); False if empty."""
 
+    async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
+        """``take`` from each of ``buckets`` (key, rate, burst), in one go: one round trip to a shared store."""
+
     async def acquire(self, key: str, cap: int) -> bool:
         """Count one more of ``key`` unless there are ``cap`` already."""
 
@@ -98,6 +101,9 @@ class MemoryStore:
         if len(self.buckets) > self._sweep_at:
             self._sweep(now)
         return taken
+
+    async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
+        return [await self.take(key, rate, burst, now) for key, rate, burst in buckets]
 
     async def acquire(self, key: str, cap: int) -> bool:
         count = self.counts.get(key, 0)
@@ -198,10 +204,11 @@ class Limits:
 
     async def event(self, sender: str, address: str) -> bool:
         """One Socket.IO event from ``sender`` at ``address``, whatever its name."""
-        now = self.clock()
-        own = await self.store.take(f"event:{sender}", self.event_rate, self.event_burst, now)
-        shared = await self.store.take(f"address:{address}", self.address_rate, self.address_burst, now)
-        return own and shared
+        buckets = [
+            (f"event:{sender}", self.event_rate, self.event_burst),
+            (f"address:{address}", self.address_rate, self.address_burst),
+        ]
+        return all(await self.store.take_each(buckets, self.clock()))
 
     async def request(self, address: str) -> bool:
         """One HTTP request that does something (a form, a sign-in), from ``address``: it draws on the address's

@@ -289,6 +289,7 @@ class Order(SQLModel, table=True):
     # An order voided by the organiser stays, marked, with why; it no longer counts anywhere.
     voided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     void_reason: str = ""
+    paid_fen: int = Field(default=0, sa_type=BigInteger)  # the payments recorded against it, never above its amount
 
 
 class Event(SQLModel, table=True):
@@ -579,6 +580,7 @@ class DeliveryState(StrEnum):
     delivered = "delivered"  # the team says it took place
     evaluated = "evaluated"  # the team rated it
     missed = "missed"  # it did not take place, with a reason
+    cancelled = "cancelled"  # its order was voided before it took place
 
 
 # A delivery in one of these still holds its venue's time.
@@ -629,6 +631,19 @@ class ResidentRating(SQLModel, table=True):
     comment: str = ""
     status: str = WishStatus.pending  # pending, approved or rejected, as wishes are
     reason: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    """A payment of an order by its buyer to its supplier, as the bureau's records show it (voucher and day)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    order_id: int = Field(foreign_key="purchase_order.id", index=True)
+    amount_fen: int = Field(sa_type=BigInteger)
+    paid_on: dt.date  # the day on the voucher, in Nanjing
+    reference: str  # the voucher or transfer number
+    recorded_by: int | None = None  # the organiser's credential
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -8,6 +8,7 @@ short secret key or a guessable organiser password (``SettingsError``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -60,6 +61,11 @@ class Settings:
     connect_burst: int = 200  # ... and at once (a hall reconnecting after a Wi-Fi drop)
     wish_rate: float = 0.5  # residents' wishes and supports a second from one address ...
     wish_burst: int = 30  # ... and at once
+    # Several workers (docs/deploy.md): each a process serving its own screens, all one fair through PostgreSQL,
+    # with Redis for what crosses workers (limits, sign-outs, "a commit was made" nudges).
+    workers: int = 1  # processes `run.py` starts; more than one needs PostgreSQL and redis_url
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0; None keeps everything in this process
+    redis_prefix: str = "fair"  # of every key and channel, so that several fairs (or tests) may share a Redis
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -91,6 +97,9 @@ class Settings:
             connect_burst=config("CONNECT_BURST", cast=int, default=d.connect_burst),
             wish_rate=config("WISH_RATE", cast=float, default=d.wish_rate),
             wish_burst=config("WISH_BURST", cast=int, default=d.wish_burst),
+            workers=config("WORKERS", cast=int, default=d.workers),
+            redis_url=config("REDIS_URL", default=None) or None,
+            redis_prefix=config("REDIS_PREFIX", default=d.redis_prefix),
         )
         settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
         settings.check()
@@ -110,6 +119,13 @@ class Settings:
         for origin in (self.public_url, *self.extra_origins):
             if origin is not None and origin_of(origin) is None:
                 raise SettingsError(f"{origin!r} is not an http:// or https:// URL")
+        if self.workers < 1:
+            raise SettingsError("FAIR_WORKERS must be 1 or more")
+        if self.workers > 1 and (self.database_url.startswith("sqlite") or not self.redis_url):
+            raise SettingsError(
+                "several workers (FAIR_WORKERS) need a PostgreSQL database (FAIR_DATABASE_URL) and Redis "
+                "(FAIR_REDIS_URL): each worker's memory is its own"
+            )
 
     def origins(self) -> frozenset[str] | None:
         """The origins a browser may open the fair's sockets from; None for "the one the request came to"."""
@@ -123,7 +139,12 @@ class Settings:
             return self.secret_key
         path = DATA / "secret.key"
         if not path.exists():
-            write_private(path, secrets.token_urlsafe(48))
+            # Several workers starting at once: the first link wins, the others read what it wrote.
+            draft = path.with_name(f".secret.key.{os.getpid()}")
+            write_private(draft, secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
         return path.read_text().strip()
 
 

@@ -24,7 +24,7 @@ from fair.core import Actor, FairError, Role, deliveries, execute, queries, sign
 from fair.core.errors import N_, Code
 from fair.live.server import RESIDENT_COOKIE
 from fair.models import Delivery
-from fair.pages import address_of, caller, form_of, locale_of, public_base, refusal_page, render
+from fair.pages import address_of, caller, form_of, is_loopback, locale_of, public_base, refusal_page, render
 
 NOT_A_LINK = N_("This link is not a venue link of this fair. Ask the team for its delivery card again.")
 STEPS = {"scheduled": "delivery.confirm", "confirmed": "delivery.check_in"}
@@ -79,7 +79,15 @@ async def card(request: Request) -> Response:
     link = f"{base}/venue/{tokens.venue_link(delivery_id)}"
     rating = f"{base}/rate/{tokens.rating_link(delivery_id)}"
     return render(
-        request, "venue_card.html", delivery=delivery, link=link, qr=_qr(link), rating=rating, rating_qr=_qr(rating)
+        request,
+        "venue_card.html",
+        delivery=delivery,
+        link=link,
+        qr=_qr(link),
+        rating=rating,
+        rating_qr=_qr(rating),
+        base=base,
+        loopback=is_loopback(base),
     )
 
 

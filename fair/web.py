@@ -34,13 +34,21 @@ STATUS = {
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """200 when the database answers; 503 otherwise, for a load balancer or a watchdog."""
+    """200 when the database answers; 503 otherwise, for a load balancer or a watchdog.
+
+    With several workers it also says whether Redis answers (``"redis": "degraded"`` when not): the worker
+    still serves its own screens then, so it stays healthy for the load balancer.
+    """
+    state = request.app.state
     try:
-        await request.app.state.db.ping()
+        await state.db.ping()
     except Exception:  # any failure to reach the database is "unhealthy"; what it was is for the log only
         log.exception("the database does not answer")
         return JSONResponse({"ok": False}, status_code=503)
-    return JSONResponse({"ok": True, "fair_id": request.app.state.fair_id})
+    body = {"ok": True, "fair_id": state.fair_id}
+    if state.live.crossing is not None:
+        body["redis"] = "degraded" if state.live.crossing.degraded or state.limits.store.degraded else "ok"
+    return JSONResponse(body)
 
 
 async def tally(request: Request) -> JSONResponse:

@@ -19,6 +19,7 @@ import json
 import signal
 import sys
 import time
+import uuid
 
 import websockets
 
@@ -79,6 +80,11 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
         index = len(finals)
         finals.append(0)
 
+        def start(view: dict) -> None:
+            """The tally the board's sync showed: where it starts (a board restarted mid-day shows the day)."""
+            nonlocal last
+            last = finals[index] = view["tally"]["total"]["orders"]
+
         def on_event(at: float, message: str) -> None:
             nonlocal last
             event, data = json.loads(message[2:])
@@ -94,6 +100,7 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
             last = max(last, orders)
             finals[index] = last
 
+        on_event.start = start
         return on_event
 
     counts = [0] * count  # kind "count": how many messages each board received (the fan-out floors)
@@ -106,25 +113,37 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
 
     sockets = [Socket(url, on_event=counter(index) if kind == "count" else board()) for index in range(count)]
 
+    refused: list[str] = []  # the boards whose sync was refused: they never join a room, so never converge
+
     async def join(socket: Socket) -> None:
         await socket.connect()
         if kind == "app":
-            await socket.call("sync", {"since": None})
+            reply = await socket.call("sync", {"since": None})
+            if reply.get("ok"):
+                socket.on_event.start(reply["data"]["view"])
+            else:
+                refused.append(reply.get("error", {}).get("code", "?"))
 
     for start in range(0, count, 20):  # twenty at a time: a hall's boards come on together, not one by one
         await asyncio.gather(*(join(socket) for socket in sockets[start : start + 20]))
+    if refused:
+        print(f"{len(refused)} boards' sync refused: {sorted(set(refused))}", file=sys.stderr, flush=True)
     print("ready", flush=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     with open(out, "w") as handle:
-        json.dump({"counts": counts} if kind == "count" else {"seen": seen, "finals": finals}, handle)
+        heard = {"seen": seen, "finals": finals, "refused": refused}
+        json.dump({"counts": counts} if kind == "count" else heard, handle)
 
 
 async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
     with open(plan_file) as handle:
         plan = json.load(handle)
     results = []  # [step, sent, answered, order number or None]
+    # Request ids are the server's idempotency keys: a later session on the same fair (the same devices) that
+    # reused them would be answered with the earlier session's orders, and place none.
+    run = uuid.uuid4().hex[:8]
     if kind == "app":
         tablets = [Socket(url, {"token": token}) for token in plan["tablets"]]
         booths = {supplier: Socket(url, {"token": token}) for supplier, token in plan["booths"].items()}
@@ -140,7 +159,7 @@ async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
             terms = {"quantity": 1, "unit_price_fen": 1000}
             opened = await tablet.call(
                 "negotiation.open",
-                {"request_id": f"o{number}", "payload": {"offering_id": offering_id, "terms": terms}},
+                {"request_id": f"{run}-o{number}", "payload": {"offering_id": offering_id, "terms": terms}},
             )
             if not opened["ok"]:
                 results.append([step, None, None, opened["error"]["code"]])
@@ -148,7 +167,7 @@ async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
             ref = {"negotiation_id": opened["data"]["negotiation"]["id"], "version": 1}
             sent = time.time()
             accepted = await booths[str(supplier_id)].call(
-                "negotiation.accept", {"request_id": f"a{number}", "payload": ref}
+                "negotiation.accept", {"request_id": f"{run}-a{number}", "payload": ref}
             )
             answered = time.time()
             number = accepted["data"]["order"]["order"]["id"] if accepted["ok"] else accepted["error"]["code"]

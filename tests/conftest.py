@@ -137,8 +137,8 @@ def sqlite(folder: Path) -> str:
 
 
 @asynccontextmanager
-async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
-    """Serve the small fair from ``url`` on loopback, with a join credential for each of its parties."""
+async def open_hall(url: str, address: str = "127.0.0.1", **settings: object) -> AsyncIterator[Hall]:
+    """Serve the small fair from ``url`` on ``address`` (loopback), with a join credential for each of its parties."""
     db = Database(url)
     await migrate.upgrade(db)
     ground = Fairground(db)
@@ -160,7 +160,7 @@ async def open_hall(url: str, **settings: object) -> AsyncIterator[Hall]:
         live_interval_ms=30,
         photos=Path(tempfile.mkdtemp(prefix="fair-photos-")),
     )
-    async with _serve_hall(replace(config, **settings), ground, credentials) as hall:
+    async with _serve_hall(replace(config, **settings), ground, credentials, address) as hall:
         yield hall
 
 
@@ -172,9 +172,11 @@ async def reopened(hall: Hall) -> AsyncIterator[Hall]:
 
 
 @asynccontextmanager
-async def _serve_hall(settings: Settings, ground: Fairground, credentials: dict[str, int]) -> AsyncIterator[Hall]:
+async def _serve_hall(
+    settings: Settings, ground: Fairground, credentials: dict[str, int], address: str = "127.0.0.1"
+) -> AsyncIterator[Hall]:
     app = create_app(settings)
-    async with serving(app) as base:
+    async with serving(app, address) as base:
         ground.db = app.state.db
         hall = Hall(app, base, ground, credentials)
         hall.settings = settings

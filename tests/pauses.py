@@ -140,3 +140,22 @@ async def blocked_or_done(db: Database, task: asyncio.Task) -> None:
     finally:
         if admin is not None:
             await admin.close()
+
+
+async def hold_then_race(db: Database, label: str, pattern: str, first: Awaitable[T], second: Awaitable[Any]):
+    """Run ``first`` until it is held before ``pattern``, then ``second`` until it waits for a lock; release.
+
+    On SQLite ``first`` runs to its end and ``second`` after it.  Both results (or refusals), in that order.
+    """
+    try:
+        with Pause(db, label, pattern) as held:
+            holding = race(label, first)
+            if await paused_or_done(held, holding):
+                rival = race("rival", second)
+                await blocked_or_done(db, rival)
+                held.release()
+            else:
+                rival = race("rival", second)
+            return await holding, await rival
+    finally:
+        await stop_races()

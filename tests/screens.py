@@ -140,6 +140,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
                 for team in view["teams"]:
                     if team["id"] == data["order"]["team_id"]:
                         team["budget"] = data["budget"]
+    elif kind == "order.paid":
+        _upsert(view["orders"], data["order"], key=lambda o: o["id"], reverse=True)
     elif kind.startswith("access."):
         _upsert(view["credentials"], data["credential"], key=lambda c: c["id"])
     elif kind == "wish.updated":
@@ -182,6 +184,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         _upsert(view["resident_ratings"], data["rating"], key=lambda r: -r["id"])
     elif kind == "score.updated":
         _upsert(view["scores"], data["score"], key=lambda s: s["supplier_id"], ident="supplier_id")
+    elif kind == "organiser.signed_out":
+        pass  # no view holds organisers' sign-ins: the console reads them when it shows them
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
 

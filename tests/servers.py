@@ -13,14 +13,14 @@ from fair.middleware import UVICORN_OPTIONS
 
 
 @asynccontextmanager
-async def serving(app, **options) -> AsyncIterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 until the block ends; yields its base URL.
+async def serving(app, address: str = "127.0.0.1", **options) -> AsyncIterator[str]:
+    """Serve ``app`` on a free port of ``address`` (loopback unless a test says) until the block ends; yields its URL.
 
     uvicorn runs as ``run.py`` runs it (``UVICORN_OPTIONS``); ``options`` override its other settings.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((address, 0))
     port = listener.getsockname()[1]
     settings = {"lifespan": "on", "log_level": "warning", "loop": "asyncio", **UVICORN_OPTIONS, **options}
     config = uvicorn.Config(app, **settings)
@@ -31,7 +31,7 @@ async def serving(app, **options) -> AsyncIterator[str]:
             if task.done():
                 task.result()  # startup failed: raise its error here
             await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{address}:{port}"
     finally:
         server.should_exit = True
         await task

@@ -90,3 +90,34 @@ async def test_only_the_organiser_reads_the_history(fairground: Fairground):
         async with g.db.read() as session:
             with pytest.raises(FairError):
                 await audit.history(session, actor, audit.AuditQuery())
+
+
+async def test_a_cards_limit_a_device_signed_out_and_an_ended_sign_in_are_in_the_history(fairground: Fairground):
+    """Changes to who may sign in are changes the auditor must see: each is an event, and the console's folded
+    view stays equal to a fresh read."""
+    from fair import accounts
+    from fair.core import access, sessions
+    from fair.core.access import DevicePolicy
+    from tests.truth import assert_events_tell_the_truth, views
+
+    g = fairground
+    card = (await g.do(g.organiser, "access.issue", {"kind": "team", "party_id": g.library.party_id}))["credential"]
+    device = await access.enrol(g.db, card["id"], "a" * 64, label="平板一", address="10.0.0.1", policy=DevicePolicy())
+    account = await accounts.create(g.db, "organiser", "correct horse battery staple")
+    signed_in = await sessions.open_session(g.db, account, "d" * 64, label="笔记本", address="10.0.0.9")
+    before = await views(g.db, [g.organiser])
+
+    await g.do(g.organiser, "access.limit", {"credential_id": card["id"], "max_devices": 3})
+    await g.do(g.organiser, "device.sign_out", {"device_id": device.session_id})
+    await g.do(g.organiser, "organiser.sign_out", {"session_id": signed_in})
+
+    cards = await _history(g, kind="access")
+    assert [(e["type"], e["actor"]) for e in cards["events"][:2]] == [
+        ("access.signed_out", "organiser"),
+        ("access.limited", "organiser"),
+    ]
+    assert cards["events"][0]["data"]["device"]["label"] == "平板一"
+    assert cards["events"][1]["data"] == {"credential": cards["events"][1]["data"]["credential"], "max_devices": 3}
+    (ended,) = (await _history(g, kind="organiser"))["events"]
+    assert ended["data"]["session"]["label"] == "笔记本" and not ended["data"]["session"]["signed_in"]
+    await assert_events_tell_the_truth(g.db, [g.organiser], before)

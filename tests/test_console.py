@@ -208,3 +208,69 @@ async def test_a_figure_in_the_reports_opens_the_orders_behind_it(screens: Scree
     await expect(rows).to_have_count(1)
     await expect(rows).to_contain_text("越剧艺术漫谈")
     await expect(console.locator("select[name=orders-register-district]")).to_have_value("玄武区")
+    # A team's spending and a booth's sales open their orders too, and so do the fair's figures.
+    await console.locator('[data-tab="teams"]').click()
+    await console.locator("#teams-register tr", has_text="南京市文化馆").get_by_role("button", name="¥2,000.00").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("越剧《梁祝》专场")
+    await console.locator('[data-tab="suppliers"]').click()
+    await (
+        console.locator("#suppliers-register tr", has_text="金陵越剧团")
+        .get_by_role("button", name="2", exact=True)
+        .click()
+    )
+    await expect(rows).to_have_count(2)
+    await console.locator('[data-tab="setup"]').click()
+    await console.locator(".glance").get_by_role("button", name="3", exact=True).click()
+    await expect(rows).to_have_count(3)
+
+
+async def test_a_payment_is_recorded_from_the_orders_register_within_what_was_delivered(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.show, quantity=2, dates=["2023-04-01", "2023-04-08"]))["order"]
+    hall = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+    payload = {"order_id": order["id"], "venue_id": hall, "day": "2023-04-01", "starts": "14:00", "ends": "16:00"}
+    ref = {"delivery_id": (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]}
+    for step in ("delivery.confirm", "delivery.check_in", "delivery.complete"):
+        await g.do(g.library, step, ref)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="orders"]').click()
+    row = console.locator(f'#orders-register tr[data-order="{order["id"]}"]')
+    await row.get_by_role("button", name="登记付款").click()
+    dialog = console.locator("dialog[open]")
+    await dialog.locator("input[name=amount]").fill("2500")
+    await dialog.locator("input[name=reference]").fill("玄财付-0412")
+    await dialog.get_by_role("button", name="登记付款").click()
+    # One of two performances was given: ¥2,000 may be paid; the dialog says so and keeps what was typed.
+    await expect(dialog.locator("[role=alert]")).to_have_text("只能再付 ¥2,000.00：已配送 ¥2,000.00，已付 ¥0.00。")
+    await shoot(console, "console-payment-zh_CN")
+    await dialog.locator("input[name=amount]").fill("2000")
+    await dialog.get_by_role("button", name="登记付款").click()
+    await expect(console.locator("dialog[open]")).to_have_count(0)
+    await expect(console.locator("#toasts")).to_contain_text(f"订单 {order['id']}：")
+    await expect(row).to_contain_text("¥2,000.00")
+
+
+async def test_the_offerings_register_shows_each_booths_score_and_follows_new_ratings(screens: Screens):
+    g = screens.hall.ground
+    order = (await g.order(g.library, g.troupe, g.lecture, quantity=2))["order"]
+    hall = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+
+    async def deliver_and_rate(day: str, rating: int) -> None:
+        payload = {"order_id": order["id"], "venue_id": hall, "day": day, "starts": "14:00", "ends": "16:00"}
+        ref = {"delivery_id": (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]}
+        for step in ("delivery.confirm", "delivery.check_in", "delivery.complete"):
+            await g.do(g.library, step, ref)
+        await g.do(g.library, "delivery.evaluate", {**ref, "rating": rating})
+
+    await deliver_and_rate("2023-04-01", 5)
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    await console.locator('[data-tab="offerings"]').click()
+    lecture = console.locator(f'#offerings-register tr[data-offering="{g.lecture}"]')
+    await expect(lecture).to_contain_text("★ 5.0（1 条评价）")
+    await expect(console.locator(f'#offerings-register tr[data-offering="{g.books}"]')).to_contain_text("—")
+    await deliver_and_rate("2023-04-02", 3)  # live: the register follows the score
+    await expect(lecture).to_contain_text("★ 4.0（2 条评价）")
+    await shoot(console, "console-offerings-score-zh_CN")

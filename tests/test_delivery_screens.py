@@ -3,10 +3,13 @@ the team rates, the booth sees its score, and the bureau's supervision tab flags
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from playwright.async_api import expect
 
 from tests.browsers import Screens, connected, shoot
+from tests.conftest import open_hall, sqlite
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -36,6 +39,12 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
     card = panel.locator("article.delivery")
     await expect(card).to_contain_text("已安排")
     await expect(card).to_contain_text("玄武区图书馆报告厅")
+    # The venue's calendar shows the booking on its day, with its time.
+    calendar = panel.locator("details.venue-calendar")
+    await calendar.locator("summary").click()
+    await expect(calendar.locator("summary")).to_contain_text("1 项预约")
+    await expect(calendar.locator("dt")).to_have_text("2023年4月1日周六")
+    await expect(calendar.locator("dd")).to_contain_text("14:00–16:00 越剧《梁祝》专场 · 金陵越剧团 · 已安排")
     await tablet.keyboard.press("Tab")
     await shoot(tablet, "tablet-deliveries-zh_CN")
 
@@ -56,6 +65,8 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
     await shoot(phone, "venue-check-in-zh_CN")
     await expect(card).to_contain_text("进行中")
     await expect(card).to_contain_text("签到")
+    await expect(calendar).to_have_attribute("open", "")  # kept open across the live redraws
+    await expect(calendar.locator("dd")).to_contain_text("进行中")
 
     await card.get_by_role("button", name="标记为已配送").click()
     await expect(card).to_contain_text("已配送")
@@ -102,3 +113,57 @@ async def test_the_board_replays_the_day_and_ends_at_the_final_tally(screens: Sc
     await expect(board.locator("#tle strong")).to_have_text("1")
     await expect(board.locator("#books strong")).to_have_text("30")
     await expect(board.locator("#ticker li")).to_have_count(3)
+
+
+async def a_delivery(g) -> int:
+    """A performance ordered by the library and scheduled at its hall on a day gone by."""
+    order = (await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"]))["order"]
+    venue = (await g.do(g.library, "venue.add", {"name": "报告厅"}))["venue"]["id"]
+    payload = {"order_id": order["id"], "venue_id": venue, "day": "2023-04-01", "starts": "14:00", "ends": "16:00"}
+    return (await g.do(g.library, "delivery.schedule", payload))["delivery"]["id"]
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network, as a tablet or a phone in the hall reaches it (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venues_own_phone(browser, tmp_path):
+    """The fair served on the hall's network: the card carries the address the tablet used, and a phone (a browser
+    of its own) confirms and checks in through it; printed from loopback, the card warns that no phone can open it."""
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no network address but loopback")
+    async with open_hall(sqlite(tmp_path), address=address) as hall:
+        screens = Screens(hall, browser)
+        g = hall.ground
+        delivery = await a_delivery(g)
+        tablet = await screens.join("library")
+        await tablet.goto(f"{hall.url}/deliveries/{delivery}/card")
+        link = await tablet.locator("#venue-link").text_content()
+        assert link.startswith(f"{hall.url}/venue/") and not link.startswith("http://127.")
+        await expect(tablet.locator("[role=alert]")).to_have_count(0)
+        phone = await screens.open(link.removeprefix(hall.url), viewport=PHONE)
+        await phone.get_by_role("button", name="确认：场地已为此预留").click()
+        await expect(phone.locator("[role=status]")).to_have_text("谢谢：预约已确认。")
+        await phone.get_by_role("button", name="签到：活动已在此开始").click()
+        await expect(phone.locator("#venue-state")).to_have_text("进行中")
+        rating = await tablet.locator("#rating-link").text_content()
+        resident = await screens.open(rating.removeprefix(hall.url), viewport=PHONE)
+        await expect(resident.locator("form")).to_be_visible()
+        assert screens.errors == []
+
+
+async def test_a_venue_card_printed_from_loopback_says_no_phone_can_open_it(screens: Screens):
+    g = screens.hall.ground
+    delivery = await a_delivery(g)
+    tablet = await screens.join("library")
+    await tablet.goto(f"{screens.hall.url}/deliveries/{delivery}/card")
+    await expect(tablet.locator("[role=alert]")).to_contain_text("只有这台电脑能打开")
+    await shoot(tablet, "venue-card-loopback-zh_CN")

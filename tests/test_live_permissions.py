@@ -107,6 +107,10 @@ def cases(
         "announcement.withdraw": ({"announcement_id": made["announcement"]}, organiser_only),
         "order.void": ({"order_id": made["order"], "reason": "重复下单"}, organiser_only),
         "fair.reopen": ({"reason": "误关"}, organiser_only),
+        "payment.record": (
+            {"order_id": made["order"], "amount_fen": 1, "paid_on": "2023-04-20", "reference": "凭证-1"},
+            organiser_only,
+        ),
         "venue.add": ({"name": "新场地"}, teams),
         "delivery.schedule": (
             {

@@ -78,6 +78,19 @@ async def test_one_valid_process_per_order_with_the_orders_figures(fairground: F
         ("notMet", "2023-04-08T06:00:00Z"),
     ]
     assert milestones[1]["description"] == "演员生病" and "dateMet" in milestones[0]
+    # The payment the bureau recorded for the performance delivered is the contract's transaction.
+    pay = {"order_id": show["order"]["id"], "amount_fen": 200_000, "paid_on": "2023-04-20", "reference": "玄财付-0412"}
+    await g.do(g.organiser, "payment.record", pay)
+    package = await package_of(g)
+    assert not list(validator().iter_errors(package))
+    (paid,) = package["releases"][0]["contracts"][0]["implementation"]["transactions"]
+    assert paid["value"] == {"amount": 2000.0, "currency": "CNY"} and paid["date"] == "2023-04-20T00:00:00+08:00"
+    assert (paid["payer"]["id"], paid["payee"]["id"], paid["x_voucher"]) == (
+        f"team-{g.library.party_id}",
+        f"supplier-{g.troupe.party_id}",
+        "玄财付-0412",
+    )
+    assert "transactions" not in second["contracts"][0]["implementation"]  # nothing recorded, nothing claimed
     # The voided, subsidised order: cancelled, with the bureau as its funder and the subsidy it no longer gets.
     assert second["awards"][0]["status"] == second["contracts"][0]["status"] == "cancelled"
     assert second["contracts"][0]["description"] == "重复下单"

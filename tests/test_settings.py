@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,6 +41,30 @@ def test_a_short_secret_key_or_password_is_refused():
     )
     assert settings.origins() == {"https://fair.nanjing.example", "http://10.0.0.5:8000", "http://[::1]:8000"}
     assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+
+
+def test_several_workers_need_postgresql_and_redis():
+    postgres = "postgresql+asyncpg://fair@127.0.0.1/fair"
+    with pytest.raises(SettingsError, match="FAIR_REDIS_URL"):
+        Settings.load({"FAIR_WORKERS": "2", "FAIR_DATABASE_URL": postgres})
+    with pytest.raises(SettingsError, match="PostgreSQL"):
+        Settings.load({"FAIR_WORKERS": "2", "FAIR_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    with pytest.raises(SettingsError, match="1 or more"):
+        Settings.load({"FAIR_WORKERS": "0"})
+    settings = Settings.load({"FAIR_DATABASE_URL": postgres, "FAIR_REDIS_URL": "redis://127.0.0.1:6379/0"}, workers=4)
+    assert settings.workers == 4 and settings.redis_prefix == "fair"
+
+
+def test_workers_starting_together_agree_on_the_generated_secret(tmp_path, monkeypatch):
+    monkeypatch.setattr("fair.settings.DATA", tmp_path / "data")
+    first = Settings().secret()
+    # The second worker looked before the first had written the key: it makes one too, and keeps the first's.
+    monkeypatch.setattr(Path, "exists", lambda self: False)
+    second = Settings().secret()
+    monkeypatch.undo()
+    assert first == second == (tmp_path / "data" / "secret.key").read_text().strip()
+    assert mode(tmp_path / "data" / "secret.key") == 0o600
+    assert [path.name for path in (tmp_path / "data").iterdir()] == ["secret.key"]  # no draft left behind
 
 
 def test_the_command_line_will_not_start_with_a_short_key(tmp_path):

@@ -30,6 +30,8 @@ async def a_fair_after_the_day(g: Fairground) -> None:
     ref = {"delivery_id": made["delivery"]["id"]}
     for step in ("delivery.confirm", "delivery.check_in", "delivery.complete"):
         await g.do(g.library, step, ref)
+    payment = {"order_id": show["id"], "amount_fen": 150_000, "paid_on": "2023-04-20", "reference": "玄财付-0412"}
+    await g.do(g.organiser, "payment.record", payment)
 
 
 async def test_statements_reconcile_with_each_other_the_tally_and_the_deliveries(fairground: Fairground):
@@ -65,6 +67,8 @@ async def test_statements_reconcile_with_each_other_the_tally_and_the_deliveries
         "subsidy_fen": 0,
         "delivered_fen": 200_000,
         "undelivered_fen": 200_000,
+        "paid_fen": 150_000,
+        "owed_fen": 50_000,
     }
     assert own.party == "玄武区图书馆" and own.totals == library.totals
     assert [line["voided"] for line in teams[0].lines] == [False, True]  # listed, and counted nowhere
@@ -96,6 +100,7 @@ async def test_the_statement_downloads_with_its_totals(hall: Hall):
     assert rows[0][:3] == ["订单号", "确认时间", "对方"]
     assert rows[-1][0] == "合计" and rows[-1][2] == "玄武区图书馆"
     assert rows[-1][7] == "4000.00" and rows[-1][13] == "2000.00" and rows[-1][14] == "2000.00"
+    assert rows[0][15:17] == ["已付款", "已配送未付款"] and rows[-1][15:17] == ["1500.00", "500.00"]
 
 
 async def test_the_order_confirmation_prints_the_amount_in_words_for_its_parties_only(hall: Hall):

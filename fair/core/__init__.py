@@ -14,6 +14,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     negotiations,
     offerings,
     organiser,
+    payments,
     queues,
     registers,
     resident_ratings,

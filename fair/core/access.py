@@ -125,6 +125,8 @@ def limit(tx: Tx, data: LimitDevices) -> dict[str, Any]:
     """How many devices a card may have signed in at once; devices already in stay until signed out."""
     credential = get(tx, Credential, data.credential_id)
     tx.run(update(Credential).where(Credential.id == credential.id).values(max_devices=data.max_devices))
+    # In the log, so that the history says who let a card sign in how many devices, and when.
+    tx.emit("access.limited", {"credential": credential_view(credential), "max_devices": data.max_devices})
     return {"credential_id": credential.id, "max_devices": data.max_devices}
 
 
@@ -147,7 +149,11 @@ def sign_out(tx: Tx, data: DeviceRef) -> dict[str, Any]:
     tx.run(update(DeviceSession).where(DeviceSession.id == data.device_id).values(revoked_at=tx.now))
     device = Row(**{key: value for key, value in row.items() if key != "fair_id"})
     device.revoked_at = tx.now
-    return {"device": device_view(device, tx.now)}
+    shown = device_view(device, tx.now)
+    tx.emit(
+        "access.signed_out", {"credential": credential_view(get(tx, Credential, device.credential_id)), "device": shown}
+    )
+    return {"device": shown}
 
 
 async def enrol(

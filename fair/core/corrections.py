@@ -3,12 +3,16 @@ reopening a fair closed by mistake.
 
 Voiding gives back everything the order took, in one transaction and by the
 same conditional updates that took it (``fair.core.orders``), in the hall's
-lock order after the order's own row: units and dates to the offering, money
+lock order after the order's own row (and its deliveries' rows before it, as
+``fair.core.deliveries`` locks them): units and dates to the offering, money
 to the team's budget (or its own-funds and subsidy figures), the subsidy to
-the bureau's pool, and the answer to the resident's wish.  The order stays,
-marked voided with its reason, and counts nowhere any more: not in the tally,
-the reports or the recommendations.  Its negotiation stays confirmed, as the
-record of what was agreed; the two parties may negotiate again.
+the bureau's pool, the answer to the resident's wish, and the venues' times
+of its deliveries still to come, cancelled with the void's reason.  Once one
+of its deliveries has begun, an order can no longer be voided: the service
+was given.  The order stays, marked voided with its reason, and counts
+nowhere any more: not in the tally, the reports or the recommendations.  Its
+negotiation stays confirmed, as the record of what was agreed; the two
+parties may negotiate again.
 
 Reopening undoes a close within ``REOPEN_WITHIN`` of it.  What the close
 expired stays expired: both parties saw it end, and may open a new
@@ -23,7 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import col
 
-from fair.core import wishes
+from fair.core import deliveries, wishes
 from fair.core.actors import Role
 from fair.core.commands import Tx, command
 from fair.core.errors import N_, Code, FairError
@@ -89,12 +93,14 @@ UNANSWER = (
 @command("order.void", VoidOrder, Role.organiser)
 def void(tx: Tx, data: VoidOrder) -> dict[str, Any]:
     fair = current_fair(tx)
+    deliveries.hold_of_the_order(tx, data.order_id)
     order = returned(
         tx.run(VOID, {"order_id": data.order_id, "of_fair": fair.id, "now": tx.now, "reason": data.reason})
     )
     if order is None:
         get(tx, Order, data.order_id)  # not found, or another fair's: refused as not found
         raise FairError(Code.invalid_state, N_("This order is already voided."))
+    deliveries.cancel_with_the_order(tx, order)
     offering = returned(tx.run(RELEASE_UNITS, {"offering_id": order.offering_id, "quantity": order.quantity}))
     freed = sorted(day.isoformat() for day in tx.run(RELEASE_DATES, {"of_negotiation": order.negotiation_id}).scalars())
     own_funds = order.amount_fen if order.funding == Funding.self_funded else 0

@@ -11,12 +11,16 @@ The timeline, and who moves it (the permission matrix tests every pair):
     scheduled --confirm--> confirmed --check in--> under way --deliver--> delivered --evaluate--> evaluated
     scheduled / confirmed --reschedule (a reason)--> scheduled
     scheduled / confirmed / under way --miss (a reason)--> missed
+    scheduled / confirmed --the order voided (its reason)--> cancelled
 
 The team schedules, confirms for its venue, marks delivered and rates; the
 venue's contact confirms and checks in through the delivery's signed link
 (``fair.venues``: the link acts for the team, and only on its delivery); the
 booth may reschedule or report a miss as the team may.  A missed delivery
-gives its units back to the order, to be scheduled again.
+gives its units back to the order, to be scheduled again.  Voiding an order
+(``fair.core.corrections``) cancels its deliveries still to come, freeing
+their venues' times, in the same transaction; once one has begun, the order
+can no longer be voided: the service was given.
 
 Lock order: the delivery, the order (its units), the venue (its calendar).
 """
@@ -105,13 +109,21 @@ CLASHES = select(Delivery.id).where(
     Delivery.ends_at > bindparam("starts_at"),
 )
 ORDER_LOCK = select(Order.__table__).where(Order.id == bindparam("order_id")).with_for_update()
+ENDED = (S.missed, S.cancelled)  # these give their units and dates back to the order
 PLANNED = select(func.coalesce(func.sum(Delivery.quantity), 0)).where(
-    Delivery.order_id == bindparam("order_id"), Delivery.state != S.missed
+    Delivery.order_id == bindparam("order_id"), col(Delivery.state).not_in(ENDED)
 )
 SCORE = select(func.sum(Delivery.rating), func.count(Delivery.rating)).where(
     Delivery.supplier_id == bindparam("supplier_id"), col(Delivery.rating).is_not(None)
 )
-DAYS_TAKEN = select(Delivery.starts_at).where(Delivery.order_id == bindparam("order_id"), Delivery.state != S.missed)
+DAYS_TAKEN = select(Delivery.starts_at).where(
+    Delivery.order_id == bindparam("order_id"), col(Delivery.state).not_in(ENDED)
+)
+OF_THE_ORDER = (
+    select(Delivery.__table__).where(Delivery.order_id == bindparam("order_id")).order_by(Delivery.id).with_for_update()
+)
+BEGUN = (S.under_way, S.delivered, S.evaluated)
+TO_COME = (S.scheduled, S.confirmed)
 
 
 def delivery_view(delivery: Any, order: Any, venue: Any, team_name: str, supplier_name: str) -> dict[str, Any]:
@@ -285,6 +297,30 @@ def miss(tx: Tx, data: Miss) -> dict[str, Any]:
     return announce(tx, _move(tx, delivery, HOLDING_DELIVERY_STATES, S.missed, reason=data.reason))
 
 
+def hold_of_the_order(tx: Tx, order_id: int) -> None:
+    """Lock the order's deliveries before the order itself, in this module's lock order (delivery, order)."""
+    tx.run(OF_THE_ORDER, {"order_id": order_id}).all()
+
+
+def cancel_with_the_order(tx: Tx, order: Row) -> None:
+    """The order was voided (its row is locked): cancel its deliveries still to come, or refuse if one has begun.
+
+    Read again under the order's lock, so that a delivery scheduled while the
+    void waited for the order is cancelled too.
+    """
+    deliveries = tx.run(OF_THE_ORDER, {"order_id": order.id}).all()
+    begun = [d for d in deliveries if d.state in BEGUN]
+    if begun:
+        raise FairError(
+            Code.invalid_state,
+            N_("%(count)s deliveries of this order have begun or taken place: it can no longer be voided."),
+            count=len(begun),
+        )
+    for delivery in deliveries:
+        if delivery.state in TO_COME:
+            announce(tx, _move(tx, delivery, TO_COME, S.cancelled, reason=order.void_reason))
+
+
 def _require_after_the_fair(fair: Row) -> None:
     if fair.state in (FairState.setup, FairState.preview):
         raise FairError(Code.invalid_state, N_("Deliveries are scheduled once orders are confirmed at the fair."))
@@ -360,6 +396,7 @@ STATES = {
     S.delivered: N_("delivered"),
     S.evaluated: N_("evaluated"),
     S.missed: N_("missed"),
+    S.cancelled: N_("cancelled: the order was voided"),
 }
 
 

@@ -8,7 +8,9 @@ with both cancelled): the buying team is the ``buyer``, the booth the
 negotiated face to face at the fair (a ``direct`` method, services); the
 award and the contract carry the agreed quantity, unit price and amount in
 CNY; the contract's milestones are its deliveries (met, not met or
-scheduled), or, before any is scheduled, the dates agreed at the fair.
+scheduled), or, before any is scheduled, the dates agreed at the fair; its
+transactions are the payments the bureau recorded (``fair.core.payments``),
+the buyer paying the supplier, each with its voucher number.
 Amounts are integer fen in the fair and become yuan only here, at the edge,
 as JSON numbers.
 """
@@ -25,7 +27,7 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.labels import CATEGORY_NAMES
 from fair.i18n import SHANGHAI, gettext
-from fair.models import Delivery, DeliveryState, Fair, Order, Supplier, Team, Venue
+from fair.models import Delivery, DeliveryState, Fair, Order, Payment, Supplier, Team, Venue
 
 OCID_PREFIX = "ocds-njfair"
 BUREAU = N_("Nanjing Municipal Bureau of Culture and Tourism")
@@ -57,8 +59,12 @@ async def release_package(session: AsyncSession, actor: Actor, base_url: str, lo
     )
     for delivery, venue in made:
         delivered.setdefault(delivery.order_id, []).append((delivery, venue))
+    paid: dict[int, list[Payment]] = {}
+    for payment in await session.exec(select(Payment).where(Payment.fair_id == actor.fair_id).order_by(Payment.id)):
+        paid.setdefault(payment.order_id, []).append(payment)
     releases = [
-        release(fair, order, team, supplier, locale, delivered.get(order.id, [])) for order, team, supplier in rows
+        release(fair, order, team, supplier, locale, delivered.get(order.id, []), paid.get(order.id, []))
+        for order, team, supplier in rows
     ]
     published = max((r["date"] for r in releases), default=_iso(fair.created_at))
     return {
@@ -72,7 +78,13 @@ async def release_package(session: AsyncSession, actor: Actor, base_url: str, lo
 
 
 def release(
-    fair: Fair, order: Order, team: Team, supplier: Supplier, locale: str, deliveries: list[Any] = ()
+    fair: Fair,
+    order: Order,
+    team: Team,
+    supplier: Supplier,
+    locale: str,
+    deliveries: list[Any] = (),
+    payments: list[Payment] = (),
 ) -> dict[str, Any]:
     ocid = f"{OCID_PREFIX}-{fair.id}-{order.id}"
     voided = order.voided_at is not None
@@ -108,6 +120,8 @@ def release(
             or [_milestone(ocid, n, day, voided) for n, day in enumerate(order.dates, 1)]
         },
     }
+    if payments:
+        contract["implementation"]["transactions"] = [_payment(ocid, p, buyer, seller) for p in payments]
     if order.venue:
         contract["description"] = order.venue
     released: dict[str, Any] = {
@@ -159,11 +173,12 @@ MILESTONE_STATUS = {
     DeliveryState.delivered: "met",
     DeliveryState.evaluated: "met",
     DeliveryState.missed: "notMet",
+    DeliveryState.cancelled: "notMet",
 }
 
 
 def _delivered(ocid: str, delivery: Delivery, venue: str) -> dict[str, Any]:
-    """A delivery as a milestone of the contract: met once delivered, not met when missed, scheduled until then."""
+    """A delivery as a milestone of the contract: met once delivered, not met if missed or cancelled, else scheduled."""
     status = MILESTONE_STATUS.get(delivery.state, "scheduled")
     milestone = {
         "id": f"{ocid}-d{delivery.id}",
@@ -178,6 +193,18 @@ def _delivered(ocid: str, delivery: Delivery, venue: str) -> dict[str, Any]:
     if status == "met":
         milestone["dateMet"] = _iso(delivery.checked_in_at or delivery.updated_at)
     return milestone
+
+
+def _payment(ocid: str, payment: Payment, payer: dict[str, str], payee: dict[str, str]) -> dict[str, Any]:
+    """A payment recorded by the bureau: the buyer paid the supplier, on the voucher's day, by that voucher."""
+    return {
+        "id": f"{ocid}-p{payment.id}",
+        "date": dt.datetime.combine(payment.paid_on, dt.time(), SHANGHAI).isoformat(),
+        "value": {"amount": yuan(payment.amount_fen), "currency": "CNY"},
+        "payer": payer,
+        "payee": payee,
+        "x_voucher": payment.reference,  # OCDS has no field for it; an extension field, named as such
+    }
 
 
 def _milestone(ocid: str, number: int, day: str, voided: bool) -> dict[str, Any]:

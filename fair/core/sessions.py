@@ -43,7 +43,9 @@ def end_session(tx: Tx, data: SessionRef) -> dict[str, Any]:
     if row["revoked_at"] is not None:
         raise FairError(Code.invalid_state, N_("This sign-in has already ended."))
     tx.run(update(OrganiserSession).where(OrganiserSession.id == data.session_id).values(revoked_at=tx.now))
-    return {"session": {**session_view(row, tx.now), "signed_in": False}}
+    ended = {**session_view(row, tx.now), "signed_in": False}
+    tx.emit("organiser.signed_out", {"session": ended})  # the history says who ended whose sign-in
+    return {"session": ended}
 
 
 async def open_session(db: Database, account_id: int, token_hash: str, *, label: str, address: str) -> int:

@@ -7,7 +7,9 @@ statements and the booths' add up to the same figures, and to the tally's.
 A government order is paid from the team's budget; a self-funded one by the
 unit, which the bureau owes a subsidy at the rate in force when the order
 was confirmed.  Delivered means delivered or evaluated; what was delivered
-is priced at the order's unit price.
+is priced at the order's unit price.  Paid is what the bureau recorded as
+paid to the supplier (``fair.core.payments``), never more than was
+delivered; the rest of the delivered value is owed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from fair.core.reports import Column, Table, share
 from fair.models import Delivery, DeliveryState, Order, ResidentRating, Supplier, Team, WishStatus
 
 DELIVERED = (DeliveryState.delivered, DeliveryState.evaluated)
-TOTALS = ("amount_fen", "government_fen", "self_funded_fen", "subsidy_fen", "delivered_fen", "undelivered_fen")
+TOTALS = (
+    "amount_fen",
+    "government_fen",
+    "self_funded_fen",
+    "subsidy_fen",
+    "delivered_fen",
+    "undelivered_fen",
+    "paid_fen",
+    "owed_fen",
+)
 
 
 @dataclass
@@ -83,6 +94,8 @@ async def statement(
             "delivered_quantity": quantity,
             "delivered_fen": quantity * order.unit_price_fen,
             "undelivered_fen": order.amount_fen - quantity * order.unit_price_fen,
+            "paid_fen": order.paid_fen,
+            "owed_fen": quantity * order.unit_price_fen - order.paid_fen,
             "voided": order.voided_at is not None,
         }
         shown.lines.append(line)
@@ -112,6 +125,8 @@ def as_table(shown: Statement) -> Table:
             Column(N_("Delivered"), "int"),
             Column(N_("Delivered amount"), "money"),
             Column(N_("Not yet delivered"), "money"),
+            Column(N_("Paid"), "money"),
+            Column(N_("Delivered, not yet paid"), "money"),
             Column(N_("Voided"), "label"),
         ],
     )
@@ -133,13 +148,16 @@ def as_table(shown: Statement) -> Table:
                 line["delivered_quantity"],
                 line["delivered_fen"],
                 line["undelivered_fen"],
+                line["paid_fen"],
+                line["owed_fen"],
                 N_("yes") if line["voided"] else None,
             ]
         )
     totals = shown.totals
     table.rows.append(
         [N_("Totals"), None, shown.party, None, None, None, None, *(totals[k] for k in TOTALS[:4]), None, None]
-        + [totals["delivered_fen"], totals["undelivered_fen"], None]
+        + [totals[key] for key in ("delivered_fen", "undelivered_fen", "paid_fen", "owed_fen")]
+        + [None]
     )
     return table
 
@@ -168,7 +186,11 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
         ],
     )
     suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
-    made = await session.exec(select(Delivery).where(Delivery.fair_id == actor.fair_id).order_by(Delivery.id))
+    made = await session.exec(  # a delivery cancelled with its voided order says nothing of the booth
+        select(Delivery)
+        .where(Delivery.fair_id == actor.fair_id, Delivery.state != DeliveryState.cancelled)
+        .order_by(Delivery.id)
+    )
     by_booth: dict[int, list[Delivery]] = {}
     for delivery in made:
         by_booth.setdefault(delivery.supplier_id, []).append(delivery)

@@ -158,6 +158,7 @@ def order_view(order: Order, team: Team, supplier: Supplier) -> dict[str, Any]:
         "confirmed_at": order.confirmed_at.isoformat(),
         "voided_at": order.voided_at.isoformat() if order.voided_at else None,
         "void_reason": order.void_reason,
+        "paid_fen": order.paid_fen,
     }
 
 

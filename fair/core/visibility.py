@@ -116,6 +116,13 @@ def _order(payload: Payload) -> Route:
     )
 
 
+def _paid(payload: Payload) -> Route:
+    """A payment is the buyer's, the supplier's and the bureau's business, nobody else's."""
+    order = payload["order"]
+    rooms = (team_room(order["team_id"]), supplier_room(order["supplier_id"]))
+    return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
+
+
 def _message(payload: Payload) -> Route:
     rooms = (team_room(payload["team_id"]), supplier_room(payload["supplier_id"]))
     return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
@@ -195,8 +202,12 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "negotiation.message": _message,
     "order.confirmed": _order,
     "order.voided": _order,
+    "order.paid": _paid,
     "access.issued": _organiser_only,
     "access.revoked": _organiser_only,
+    "access.limited": _organiser_only,
+    "access.signed_out": _organiser_only,
+    "organiser.signed_out": _organiser_only,
     "wish.updated": _wish,
     "shortlist.updated": _shortlist,
     "slot.updated": _for_hall,

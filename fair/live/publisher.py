@@ -13,8 +13,10 @@ published (``fair.core.tally.carry``, microseconds an order), so a cycle
 costs the same at the first order of the day as at the ten-thousandth; an
 event that changes the tally in a way ``carry`` does not know is recounted
 from the cycle's own snapshot.  The database stays the truth: a screen that
-syncs reads it, and another process can carry its own tally from the same
-log.  Every board still converges on the exact tally, which carries the
+syncs reads it, and each of several workers runs a publisher of its own over
+the same log, for its own screens (docs/deploy.md): a commit on another
+worker wakes this one through ``fair.live.crossing``, or else the poll finds
+it.  Every board still converges on the exact tally, which carries the
 sequence number it reflects.
 
 Because cycles run one at a time and each room gets at most one message per
@@ -53,7 +55,7 @@ def shard(room: str, number: int) -> str:
 
 
 BUSY_SHARE = 1 / 3  # of the time, at most, that publishing takes in a busy hall
-POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line)
+POLL_SECONDS = 1.0  # also look for commits made by other processes (the command line; other workers, unnudged)
 TALLY_EVENTS = frozenset(tally.TALLY_EVENTS)
 
 

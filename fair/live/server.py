@@ -46,6 +46,7 @@ from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
 from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
 from fair.live import fanout
+from fair.live.crossing import Crossing
 from fair.live.packets import MALFORMED, BoundedPacket
 from fair.live.publisher import BROADCAST_ROOMS, Publisher, shard
 from fair.middleware import origin_allowed
@@ -92,10 +93,15 @@ class Live:
         limits: Limits,
         policy: DevicePolicy,
         origins: frozenset[str] | None = None,
+        crossing: Crossing | None = None,
     ) -> None:
+        """``crossing``: the other workers, when there are several; each then sits behind a plain load balancer
+        that may send each HTTP request of a connection to another worker, so the connections are websockets
+        only (Engine.IO's long-polling keeps its session in one worker's memory)."""
         self.tokens, self.interval, self.limits, self.policy = tokens, interval, limits, policy
-        self.origins = origins
+        self.origins, self.crossing = origins, crossing
         self.sio = fanout.AsyncServer(
+            transports=["websocket"] if crossing else None,
             async_mode="asgi",
             cors_allowed_origins=self._origin_allowed,  # the fair's own origins only (fair.middleware says 403 first)
             max_http_buffer_size=MAX_MESSAGE_BYTES,  # beyond this the connection is dropped unread
@@ -125,8 +131,12 @@ class Live:
         self.db, self.fair_id = db, fair_id
         self.publisher = Publisher(db, self.sio, fair_id, self.interval, on_event=self._after_event)
         await self.publisher.start()
+        if self.crossing:
+            await self.crossing.start(db, self._send_away_here)
 
     async def stop(self) -> None:
+        if self.crossing:
+            await self.crossing.stop()
         await self.publisher.stop()
 
     def _origin_allowed(self, origin: str | None, environ: dict) -> bool:
@@ -339,7 +349,13 @@ class Live:
         )
 
     async def send_away(self, kind: str, session_id: int) -> None:
-        """Disconnect the screens of a session that just ended (``kind`` is "device" or "organiser")."""
+        """Disconnect the screens of a session that just ended (``kind`` is "device" or "organiser"), on every
+        worker."""
+        await self._send_away_here(kind, session_id)
+        if self.crossing:
+            await self.crossing.send_away(kind, session_id)
+
+    async def _send_away_here(self, kind: str, session_id: int) -> None:
         organiser = kind == "organiser"
         for sid, connection in list(self.connections.items()):
             actor = connection.actor

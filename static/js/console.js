@@ -3,7 +3,7 @@
 import {
   CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
-import { deliveryState } from "./deliveries.js";
+import { deliveryState, ratingsOf, scoreOf } from "./deliveries.js";
 import { basisPointsOf, fenOf, narrow, register } from "./registers.js";
 
 const live = new Live();
@@ -21,12 +21,17 @@ async function act(command, payload, label, done) {
   } else toast(refusal(ack), "error");
 }
 
+/** A figure that opens the orders it counts. */
+function behind(text, chosen) {
+  return el("button", { type: "button", class: "link figure-link", title: t("The orders behind this figure"), onclick: () => ordersBehind(chosen) }, text);
+}
+
 function glance(view) {
   const open = view.negotiations.filter((n) => ["open", "proposed", "countered"].includes(n.state)).length;
   const figure = (label, value) => el("div", { class: "figure" }, el("span", {}, label), el("strong", {}, value));
   return el("div", { class: "glance" },
-    figure(t("Orders"), count(view.tally.total.orders)),
-    figure(t("Total"), money(view.tally.total.amount_fen)),
+    figure(t("Orders"), behind(count(view.tally.total.orders), {})),
+    figure(t("Total"), behind(money(view.tally.total.amount_fen), {})),
     figure(t("Open negotiations"), count(open)),
     figure(t("Approved suppliers"), `${view.suppliers.filter((s) => s.approved).length} / ${view.suppliers.length}`),
     figure(t("Approved teams"), `${view.teams.filter((team) => team.approved).length} / ${view.teams.length}`));
@@ -267,7 +272,7 @@ function ratingsReview(view) {
 }
 
 // The audit history: pages of the event log, filtered by party and kind, read when its tab is open.
-const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "wish", "announcement", "appointment", "queue"];
+const HISTORY_KINDS = ["fair", "team", "supplier", "offering", "negotiation", "order", "access", "organiser", "wish", "announcement", "appointment", "queue"];
 const historyFilter = { party: "", kind: "" };
 let historyAsked = 0;
 let historySoon = null;
@@ -285,7 +290,7 @@ function historyFilters(view) {
 function changeKindName(kind) {
   return {
     fair: t("The fair"), team: t("Teams"), supplier: t("Suppliers"), offering: t("Offerings"), negotiation: t("Negotiations"),
-    order: t("Orders"), access: t("Cards"), wish: t("Wishes"), announcement: t("Announcements"), appointment: t("Meetings"), queue: t("Queues"),
+    order: t("Orders"), access: t("Cards"), organiser: t("Organisers' sign-ins"), wish: t("Wishes"), announcement: t("Announcements"), appointment: t("Meetings"), queue: t("Queues"),
   }[kind] || kind;
 }
 
@@ -310,8 +315,12 @@ function describe(entry) {
     case "supplier.updated": return [`${d.supplier.booth} ${d.supplier.name}`, d.supplier.approved ? t("Approved") : t("Not approved")].join(" · ");
     case "order.confirmed": return d.order ? t("Order %(id)s: %(team)s buys %(what)s from %(supplier)s for %(amount)s", { id: d.order.id, team: d.order.team_name, what: d.order.offering_title, supplier: d.order.supplier_name, amount: money(d.order.amount_fen) }) : "";
     case "order.voided": return t("Order %(id)s voided: %(reason)s", { id: d.order.id, reason: d.order.void_reason });
+    case "order.paid": return t("Order %(id)s: %(amount)s paid on %(day)s (%(reference)s)", { id: d.order.id, amount: money(d.payment.amount_fen), day: d.payment.paid_on, reference: d.payment.reference });
     case "access.issued": return t("Card %(id)s issued: %(label)s", { id: d.credential.id, label: d.credential.label });
     case "access.revoked": return t("Card %(id)s revoked: %(label)s", { id: d.credential.id, label: d.credential.label });
+    case "access.limited": return t("Card %(id)s: at most %(count)s devices", { id: d.credential.id, count: d.max_devices });
+    case "access.signed_out": return t("Card %(id)s: device %(device)s signed out", { id: d.credential.id, device: d.device.label || d.device.id });
+    case "organiser.signed_out": return t("Organiser sign-in ended: %(label)s", { label: d.session.label });
     case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${d.negotiation.state}`;
     case "wish.updated": return `${d.wish.district} ${d.wish.street} · ${d.wish.text} · ${d.wish.status}`;
     case "announcement.updated": return d.announcement.text;
@@ -408,7 +417,7 @@ function teamsRegister(view) {
       { label: t("Budget"), num: true, sort: (team) => team.budget.budget_fen, cell: (team) => moneyEdit({
         fen: team.budget.budget_fen, name: "budget", label: t("Budget of %(name)s", { name: team.name }),
         send: (fen) => sent("team.set_budget", { team_id: team.id, budget_fen: fen }, t("Budget: %(name)s", { name: team.name })) }) },
-      { label: t("Spent"), num: true, sort: (team) => team.budget.spent_fen, cell: (team) => money(team.budget.spent_fen) },
+      { label: t("Spent"), num: true, sort: (team) => team.budget.spent_fen, cell: (team) => behind(money(team.budget.spent_fen), { team: String(team.id) }) },
       { label: t("Left"), num: true, sort: (team) => team.budget.remaining_fen, cell: (team) => money(team.budget.remaining_fen) },
       { label: t("Used"), num: true, sort: (team) => usedShare(team.budget), cell: (team) => (team.budget.budget_fen ? `${(usedShare(team.budget) * 100).toFixed(1)}%` : "—") },
     ],
@@ -434,8 +443,8 @@ function suppliersRegister(view) {
       { label: t("Supplier"), sort: (s) => s.name, cell: (s) => s.name },
       { label: t("Approved"), cell: (s) => approval("supplier", s) },
       { label: t("Offerings"), num: true, sort: (s) => offered.get(s.id) || 0, cell: (s) => count(offered.get(s.id) || 0) },
-      { label: t("Orders"), num: true, sort: (s) => sold(s).orders, cell: (s) => count(sold(s).orders) },
-      { label: t("Sales"), num: true, sort: (s) => sold(s).amount_fen, cell: (s) => money(sold(s).amount_fen) },
+      { label: t("Orders"), num: true, sort: (s) => sold(s).orders, cell: (s) => behind(count(sold(s).orders), { supplier: String(s.id) }) },
+      { label: t("Sales"), num: true, sort: (s) => sold(s).amount_fen, cell: (s) => behind(money(sold(s).amount_fen), { supplier: String(s.id) }) },
     ],
   });
 }
@@ -459,6 +468,7 @@ function offeringsRegister(view) {
       { label: t("Capacity"), num: true, sort: (o) => o.capacity, cell: (o) => count(o.capacity) },
       { label: t("Sold"), num: true, sort: (o) => o.sold, cell: (o) => count(o.sold) },
       { label: t("Left"), num: true, sort: (o) => o.remaining, cell: (o) => count(o.remaining) },
+      { label: t("Booth score"), num: true, sort: (o) => ratingsOf(view, o.supplier_id)?.average ?? -1, cell: (o) => scoreOf(view, o.supplier_id) || "—" },
       { label: t("Status"), sort: (o) => o.status, cell: (o) => (o.status === "published" ? t("Published") : t("Withdrawn")) },
     ],
   });
@@ -472,6 +482,8 @@ function ordersRegister(view) {
     filters: [
       { name: "category", label: t("Category"), options: CATEGORIES.map((c) => [c, categoryName(c)]), test: (o, c) => o.category === c },
       { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (o, d) => o.district === d },
+      { name: "team", label: t("Team"), options: view.teams.map((team) => [String(team.id), team.name]), test: (o, v) => String(o.team_id) === v },
+      { name: "supplier", label: t("Supplier"), options: view.suppliers.map((s) => [String(s.id), `${s.booth} ${s.name}`]), test: (o, v) => String(o.supplier_id) === v },
       { name: "funding", label: t("Funding"), options: [["government", t("Government budget")], ["self_funded", t("Own funds")]], test: (o, f) => o.funding === f },
       { name: "status", label: t("Status"), options: [["standing", t("Standing")], ["voided", t("Voided")]], test: (o, s) => (s === "voided") === Boolean(o.voided_at) },
     ],
@@ -486,10 +498,45 @@ function ordersRegister(view) {
       { label: t("Amount"), num: true, sort: (o) => o.amount_fen, cell: (o) => money(o.amount_fen) },
       { label: t("Funding"), sort: (o) => o.funding, cell: (o) => (o.funding === "self_funded" ? t("Own funds") : t("Government budget")) },
       { label: t("Subsidy"), num: true, sort: (o) => o.subsidy_fen, cell: (o) => (o.subsidy_fen ? money(o.subsidy_fen) : "") },
+      { label: t("Paid"), num: true, sort: (o) => o.paid_fen, cell: paidCell },
       { label: t("Status"), sort: (o) => (o.voided_at ? 1 : 0), cell: voidCell },
       { label: "", cell: confirmationLink },
     ],
   });
+}
+
+/** What the buyer has paid the supplier, and a button to record a payment (the core says how much may be paid). */
+function paidCell(order) {
+  const paid = el("span", { class: "num" }, order.paid_fen ? money(order.paid_fen) : "—");
+  if (order.voided_at || order.paid_fen >= order.amount_fen) return paid;
+  return [paid, " ", el("button", { type: "button", class: "small", onclick: () => payDialog(order) }, t("Record payment"))];
+}
+
+function payDialog(order) {
+  const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+  const amount = el("input", { type: "text", inputMode: "decimal", name: "amount", required: true, autocomplete: "off", class: "money-input" });
+  const day = el("input", { type: "date", name: "paid_on", required: true, value: today });
+  const reference = el("input", { type: "text", name: "reference", required: true, minLength: 2, maxLength: 60 });
+  const problem = el("p", { class: "notice error", role: "alert", hidden: true });
+  const form = el("form", { method: "dialog", class: "terms", onsubmit: async (event) => {
+    event.preventDefault();
+    const fen = fenOf(amount.value);
+    if (!fen) return Object.assign(problem, { hidden: false, textContent: t("Type an amount in yuan, like 480 or 480.50.") });
+    const ack = await live.command("payment.record", { order_id: order.id, amount_fen: fen, paid_on: day.value, reference: reference.value.trim() }, t("Record payment"));
+    if (!ack.ok) return Object.assign(problem, { hidden: false, textContent: refusal(ack) }); // what was typed stays
+    dialog.close();
+    toast(t("Order %(id)s: %(amount)s paid on %(day)s (%(reference)s)", { id: order.id, amount: money(fen), day: day.value, reference: reference.value.trim() }));
+  } },
+  el("h2", {}, t("Record a payment of order %(id)s", { id: order.id })),
+  el("p", { class: "muted" }, `${order.team_name} → ${order.supplier_name} · ${order.offering_title} · ${money(order.amount_fen)}`),
+  el("label", {}, t("Amount (¥)"), amount), el("label", {}, t("Paid on"), day), el("label", {}, t("Voucher no."), reference),
+  problem,
+  el("menu", {}, el("button", { type: "button", onclick: () => dialog.close() }, t("Cancel")), el("button", { type: "submit", class: "primary" }, t("Record payment"))));
+  const dialog = el("dialog", { class: "dialog", "aria-label": t("Record a payment of order %(id)s", { id: order.id }) }, form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  amount.focus();
 }
 
 /** A standing order can be voided with a reason; a voided one says when and why. */
@@ -702,7 +749,7 @@ function importReport(answer, preview, commit) {
     preview ? el("button", { type: "button", class: "primary", onclick: commit }, t("Import")) : null];
 }
 
-/** Open the orders register narrowed to what a figure counts (a district, a category), standing orders only. */
+/** Open the orders register narrowed to what a figure counts (a district, a category, a party), standing orders only. */
 function ordersBehind(chosen) {
   narrow("orders-register", { ...chosen, status: "standing" });
   document.querySelector('[data-tab="orders"]').click();
@@ -748,7 +795,7 @@ let reportSoon = null;
 
 live.watch((view, changed) => {
   current = view;
-  if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.")))) refreshRegister();
+  if (whoIsIn === null || (changed && changed.some((event) => event.type.startsWith("access.") || event.type.startsWith("organiser.")))) refreshRegister();
   document.getElementById("fair-name").textContent = view.fair.name;
   const panel = (id) => document.getElementById(id);
   calmly(panel("setup"), () => fill(panel("setup"), setup(view)));

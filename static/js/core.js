@@ -41,6 +41,9 @@ export function wan(fen) {
 /** Times are UTC on the wire and shown in Asia/Shanghai. */
 export const when = (iso) => clock.format(new Date(iso));
 export const hourOf = (iso) => hourOnly.format(new Date(iso));
+const dayOnly = new Intl.DateTimeFormat(tag, { timeZone: "Asia/Shanghai", year: "numeric", month: "long", day: "numeric", weekday: "short" });
+/** A day of a calendar, with its weekday, in Asia/Shanghai. */
+export const dayOf = (iso) => dayOnly.format(new Date(iso));
 
 export const CATEGORIES = ["performance", "training", "lecture", "exhibition", "books"];
 export const DISTRICTS = ["市级", "玄武区", "秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区", "六合区", "溧水区", "高淳区", "江北新区"];
@@ -174,7 +177,8 @@ export function apply(view, event) {
       if (role === "team") view.me.budget = data.budget;
       else for (const team of view.teams) if (team.id === data.order.team_id) team.budget = data.budget;
     }
-  } else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
+  } else if (type === "order.paid") view.orders = upsert(view.orders, data.order, byIdDescending);
+  else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
   else if (type === "wish.updated") {
     const wish = data.wish;
     if (role === "organiser" || wish.status === "approved") view.wishes = upsert(view.wishes, wish, bySupport);

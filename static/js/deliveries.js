@@ -1,19 +1,46 @@
 // After the fair: the deliveries of the orders, on the team's tablet and at the booth.
 // The team keeps its venues, schedules each performance or shipment at one, and moves it along
 // (confirmed for the venue, delivered, rated); either side may reschedule or report a miss, with a reason.
-import { el, money, statementLinks, t, toast, when } from "./core.js";
+import { clockOf, dayOf, el, money, statementLinks, t, toast, when } from "./core.js";
 
 export const deliveryState = (state) => ({
   scheduled: t("scheduled"), confirmed: t("confirmed by the venue"), under_way: t("under way"),
   delivered: t("delivered"), evaluated: t("evaluated"), missed: t("missed"),
+  cancelled: t("cancelled: the order was voided"),
 }[state] || state);
 
 const HOLDING = ["scheduled", "confirmed", "under_way"];
+const TOOK_PLACE = ["delivered", "evaluated"];
 
-/** A booth's score: the average of its ratings and how many there are, or nothing before the first. */
-export function scoreOf(view, supplierId) {
+const openCalendars = new Set(); // the venues whose calendar is open, kept open across live redraws
+
+/** A venue's calendar: what books it (and what took place there), day by day; a missed or cancelled delivery frees it. */
+function venueCalendar(view, venue) {
+  const booked = view.deliveries.filter((d) => d.venue_id === venue.id && (HOLDING.includes(d.state) || TOOK_PLACE.includes(d.state)));
+  const days = new Map();
+  for (const d of booked) days.set(dayOf(d.starts_at), [...(days.get(dayOf(d.starts_at)) || []), d]);
+  const calendar = el("details", { class: "venue-calendar", dataset: { venue: venue.id }, open: openCalendars.has(venue.id),
+    ontoggle: () => (calendar.open ? openCalendars.add(venue.id) : openCalendars.delete(venue.id)) },
+    el("summary", {}, el("strong", {}, venue.name), ` ${venue.address} ${venue.contact} · `,
+      t("%(count)s bookings", { count: booked.length })),
+    booked.length ? el("dl", { class: "calendar" }, [...days].map(([day, list]) => [
+      el("dt", {}, day),
+      list.map((d) => el("dd", { class: `state-${d.state}` }, `${clockOf(d.starts_at)}–${clockOf(d.ends_at)} `,
+        el("strong", {}, d.offering_title), ` · ${d.supplier_name} · `, deliveryState(d.state))),
+    ])) : el("p", { class: "muted" }, t("Nothing booked here yet.")));
+  return calendar;
+}
+
+/** A booth's ratings: their average and how many there are, or null before the first. */
+export function ratingsOf(view, supplierId) {
   const score = (view.scores || []).find((s) => s.supplier_id === supplierId);
-  return score ? t("★ %(average)s (%(count)s ratings)", { average: (score.total / score.ratings).toFixed(1), count: score.ratings }) : "";
+  return score ? { average: score.total / score.ratings, count: score.ratings } : null;
+}
+
+/** A booth's score as shown: the average of its ratings and how many there are, or nothing before the first. */
+export function scoreOf(view, supplierId) {
+  const rated = ratingsOf(view, supplierId);
+  return rated ? t("★ %(average)s (%(count)s ratings)", { average: rated.average.toFixed(1), count: rated.count }) : "";
 }
 
 function timeFields(prefix, delivery) {
@@ -98,7 +125,7 @@ export function deliveryCard(delivery, { side, act }) {
 /** The team's deliveries tab: its venues, what each order has left to schedule, and its deliveries. */
 export function teamDeliveries(view, act) {
   const standing = view.orders.filter((o) => !o.voided_at);
-  const planned = (order) => view.deliveries.filter((d) => d.order_id === order.id && d.state !== "missed").reduce((sum, d) => sum + d.quantity, 0);
+  const planned = (order) => view.deliveries.filter((d) => d.order_id === order.id && !["missed", "cancelled"].includes(d.state)).reduce((sum, d) => sum + d.quantity, 0);
   const venueForm = el("form", { class: "inline-form", id: "venue-form", onsubmit: (event) => {
     event.preventDefault();
     const form = event.target;
@@ -127,7 +154,7 @@ export function teamDeliveries(view, act) {
     standing.length ? (view.venues.length ? t("Every order is scheduled.") : t("Add a venue first.")) : t("No orders yet."));
   return [
     el("h2", {}, t("Venues")),
-    el("ul", { class: "plain venues" }, view.venues.map((v) => el("li", {}, el("strong", {}, v.name), ` ${v.address} ${v.contact}`))),
+    el("div", { class: "venues" }, view.venues.map((v) => venueCalendar(view, v))),
     venueForm,
     el("h2", {}, t("Schedule a delivery")),
     scheduleForm,
@@ -141,6 +168,6 @@ export function teamDeliveries(view, act) {
 
 function deliveredAmount(view) {
   const orders = new Map(view.orders.map((o) => [o.id, o]));
-  return view.deliveries.filter((d) => ["delivered", "evaluated"].includes(d.state))
+  return view.deliveries.filter((d) => TOOK_PLACE.includes(d.state))
     .reduce((sum, d) => sum + (orders.get(d.order_id)?.unit_price_fen || 0) * d.quantity, 0);
 }
