@@ -20,7 +20,7 @@ from fair import accounts, confirmations, demo, downloads, migrate, pages, photo
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.limits import Limits
 from fair.live import Live
 from fair.live.crossing import Crossing
@@ -29,7 +29,7 @@ from fair.settings import ROOT, Settings, write_private
 from fair.shared_limits import RedisStore
 from fair.timers import Timers
 from fair.tokens import Tokens
-from fair.web import routes
+from fair.web import routes, unavailable_response
 
 log = logging.getLogger("fair")
 FIRST_ORGANISER = "organiser"
@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> FairApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, timeout=settings.database_timeout_ms / 1000)
         try:
             async with db.exclusively():  # workers starting together set the database up one after the other
                 await migrate.upgrade(db)
@@ -119,6 +119,7 @@ def create_app(settings: Settings) -> FairApp:
             *static,
         ],
         lifespan=lifespan,
+        exception_handlers={Unavailable: unavailable_response},  # a stalled database, whatever route met it
     )
     state = starlette.state
     state.tokens, state.live, state.limits, state.policy, state.settings = tokens, live, limits, policy, settings

@@ -31,6 +31,9 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite+aiosqlite:///{DATA / 'fair.db'}"
+    # The longest the fair waits for the database (a lock, a slow disk, a lost server) before answering
+    # `unavailable` instead (fair.db): shorter than the screens' own 10 s wait for an answer.
+    database_timeout_ms: int = 4000
     host: str = "127.0.0.1"
     port: int = 8000
     demo: Path | None = DATA / "demo"  # the demo fair loaded into an empty database; None for none
@@ -71,6 +74,7 @@ class Settings:
         d = cls()
         settings = cls(
             database_url=config("DATABASE_URL", default=d.database_url),
+            database_timeout_ms=config("DATABASE_TIMEOUT_MS", cast=int, default=d.database_timeout_ms),
             host=config("HOST", default=d.host),
             port=config("PORT", cast=int, default=d.port),
             demo=config("DEMO", cast=Path, default=d.demo),
@@ -108,6 +112,8 @@ class Settings:
                 f"FAIR_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long "
                 f"(for instance: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
+        if self.database_timeout_ms < 1:
+            raise SettingsError("FAIR_DATABASE_TIMEOUT_MS must be a positive number of milliseconds")
         if self.organiser_password is not None and len(self.organiser_password) < MIN_PASSWORD:
             raise SettingsError(f"FAIR_ORGANISER_PASSWORD must be at least {MIN_PASSWORD} characters long")
         for origin in (self.public_url, *self.extra_origins):

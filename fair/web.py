@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from fair import auth
 from fair.core import Actor, queries, replay
-from fair.core.errors import N_, Code, FairError
+from fair.core.errors import N_, UNAVAILABLE_MSGID, Code, FairError
 from fair.i18n import normalise_locale
 from fair.limits import MAX_WIRE_DEPTH, nesting_within, retry_after
 from fair.live.server import SESSION_COOKIE
@@ -29,6 +29,7 @@ STATUS = {
     Code.forbidden: 403,
     Code.not_a_party: 403,
     Code.rate_limited: 429,
+    Code.unavailable: 503,
 }
 
 
@@ -147,7 +148,14 @@ def error_response(request: Request, error: FairError) -> JSONResponse:
     headers = None
     if error.code == Code.rate_limited:
         headers = {"retry-after": retry_after(error.params.get("seconds", 1))}
+    elif error.code == Code.unavailable:
+        headers = {"retry-after": "2"}
     return JSONResponse(body, status_code=STATUS.get(error.code, 409), headers=headers)
+
+
+async def unavailable_response(request: Request, _exc: Exception) -> JSONResponse:
+    """503 ``unavailable`` for a route whose database stalled (``fair.db.Unavailable``), never a hang or a 500."""
+    return error_response(request, FairError(Code.unavailable, UNAVAILABLE_MSGID))
 
 
 routes = [

@@ -9,7 +9,12 @@ events go out in exactly the order they were committed.
 
 A transaction that loses a deadlock or a serialization check on PostgreSQL,
 or finds under its locks that something it read before them has changed
-(``Retry``), wrote nothing: it is run again, a bounded number of times.
+(``Retry``), wrote nothing: it is run again, a bounded number of times.  So
+is one whose connection broke (a restarted server): it may have committed
+just before, but then its request record is there and the new attempt
+replays it.  A database that stalls (``fair.db.Unavailable``) is answered
+``unavailable`` and nothing is recorded, since whether the change was made
+is not known; sent again, the same request id finds out.
 
 Some commands end things that others may be acting on at that very moment
 (closing the fair, withdrawing an offering).  They change only their own row,
@@ -44,9 +49,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from fair.core.actors import Actor, Role
-from fair.core.errors import N_, Code, FairError
+from fair.core.errors import N_, UNAVAILABLE_MSGID, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.models import Credential, DeviceSession, Event, Fair, OrganiserSession, RequestRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -131,6 +136,14 @@ class Outcome:
 
 async def execute(db: Database, actor: Actor, name: str, payload: Any, request_id: Any) -> Outcome:
     """Run command ``name`` for ``actor`` exactly once per ``request_id``."""
+    try:
+        return await _execute(db, actor, name, payload, request_id)
+    except Unavailable as error:
+        log.warning("command %s: the database is unavailable (%s)", name, error)
+        raise FairError(Code.unavailable, UNAVAILABLE_MSGID) from None
+
+
+async def _execute(db: Database, actor: Actor, name: str, payload: Any, request_id: Any) -> Outcome:
     spec = COMMANDS.get(name) if isinstance(name, str) else None
     if spec is None:
         raise FairError(Code.invalid_input, N_("Unknown command %(command)s."), command=str(name)[:64])
@@ -178,6 +191,10 @@ async def _transact(db: Database, work: Callable[[Session], Any]) -> Any:
             return await db.transact(work)
         except Retry:
             pass
+        except Unavailable as error:
+            if not error.lost_connection or attempt == ATTEMPTS:
+                raise
+            log.info("the database connection was lost (%s), attempt %s of %s", error, attempt, ATTEMPTS)
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) not in TRANSIENT:
                 raise

@@ -31,12 +31,18 @@ class Code(StrEnum):
     schedule_conflict = "schedule_conflict"  # the team has another meeting at that time
     request_conflict = "request_conflict"  # a request id reused for a different command
     rate_limited = "rate_limited"  # too many commands from one connection (the live adapter)
+    unavailable = "unavailable"  # the database did not answer in time; send the same request id again later
     internal_error = "internal_error"  # a bug on the server; the command may not have run
 
 
 def N_(msgid: str) -> str:
     """Marks a msgid for extraction; it is translated when the message is shown."""
     return msgid
+
+
+# The database stalled or went away (fair.db.Unavailable): whether the change was made is not known, so
+# nothing is recorded under the request id; the same request id, sent again, runs it or replays its outcome.
+UNAVAILABLE_MSGID = N_("The fair's database is not answering at the moment. Try again in a few seconds.")
 
 
 class FairError(Exception):

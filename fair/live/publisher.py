@@ -39,7 +39,7 @@ from sqlmodel import select
 
 from fair.core import tally
 from fair.core.visibility import HALL, ORGANISER, PUBLIC, RESIDENTS, route
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.live import fanout
 from fair.models import Event, Fair
 
@@ -110,6 +110,9 @@ class Publisher:
             last = time.monotonic()
             try:
                 await self.cycle()
+            except Unavailable as error:  # a stalled database: the next cycle, after it, catches up
+                log.warning("publishing waits for the database (%s)", error)
+                self.db.committed.set()
             except Exception:  # a failed cycle must not stop the hall; the next one retries from `published`
                 log.exception("publishing failed; retrying in the next cycle")
             spent = time.monotonic() - last

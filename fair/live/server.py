@@ -11,13 +11,16 @@
   too far behind, and from then on the ``live`` messages of its rooms.  The
   database is read *outside* the publisher's lock; the lock is taken only to
   line the reply up with the last published cycle and join the rooms.  The
-  public always gets the (small) public view, read once per sequence number
+  public always gets the (small) public view, read once per publishing cycle
   for every board that asks.
 - **Commands.** Every command of the core is a Socket.IO event of the same
   name, ``{request_id, payload}``, answered by an ack ``{ok: true, data}`` or
   ``{ok: false, error: {code, message}}``.  Every event, of whatever name and
   with however many arguments, is counted against the sender and its address
   and answered.  The handler translates and limits; the core decides.
+- **A stalled database** (``fair.db.Unavailable``: a lock held elsewhere, a
+  slow disk, a lost server) is answered ``unavailable`` within the database
+  timeout, on connect, sync, reads and commands alike; the screens try again.
 
 See docs/protocol.md for every message.
 """
@@ -36,10 +39,10 @@ import socketio
 from fair.auth import authenticate
 from fair.core import COMMANDS, Actor, Code, FairError, Role, access, audit, execute, queries, reports, sessions
 from fair.core.access import DevicePolicy
-from fair.core.errors import N_
+from fair.core.errors import N_, UNAVAILABLE_MSGID
 from fair.core.inputs import Input, parse
 from fair.core.visibility import rooms_of
-from fair.db import Database
+from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
 from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
 from fair.live import fanout
@@ -64,6 +67,7 @@ FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
 RATE_LIMITED = FairError(Code.rate_limited, N_("Too many requests: wait a moment."))
 TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections at once: close some screens."))
 ONE_ARGUMENT = FairError(Code.invalid_input, N_("An event takes one argument."))
+UNAVAILABLE = FairError(Code.unavailable, UNAVAILABLE_MSGID)
 MALFORMED_FRAME = FairError(
     Code.invalid_input, N_("This message could not be read: it is not JSON, or nests too deep.")
 )
@@ -152,6 +156,8 @@ class Live:
             actor = await authenticate(self.db, self.tokens, self.fair_id, token, self.policy)
         except FairError as error:
             raise _refused(error, locale) from None
+        except Unavailable:
+            raise _refused(UNAVAILABLE, locale) from None
         if actor.role == Role.public and auth.get("as") == "resident":
             resident = self.tokens.read_resident(_cookie(environ, RESIDENT_COOKIE))
             if resident is not None:  # a phone that opened the wishes page: it may wish and support
@@ -201,10 +207,16 @@ class Live:
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
             error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
             return _refusal(error, connection.locale)
-        try:  # signed out while this connection was being made?
-            await authenticate(self.db, self.tokens, self.fair_id, connection.token, self.policy)
+        try:
+            return await self._subscribe(sid, connection, since)
         except FairError as error:
             return _refusal(error, connection.locale)
+        except Unavailable:
+            return _refusal(UNAVAILABLE, connection.locale)
+
+    async def _subscribe(self, sid: str, connection: Connection, since: int | None) -> dict[str, Any]:
+        # Signed out while this connection was being made?
+        await authenticate(self.db, self.tokens, self.fair_id, connection.token, self.policy)
         reply = await self._catch_up(connection.actor, since)
         for attempt in range(SYNC_ATTEMPTS + 1):
             last = attempt == SYNC_ATTEMPTS
@@ -241,16 +253,19 @@ class Live:
         return {"mode": "events", "upto": upto, "events": earlier + events, "tally": current}
 
     async def _public_view(self) -> dict[str, Any]:
-        """The public view, read once per sequence number however many boards ask for it."""
-        public = Actor.public(self.fair_id)
-        async with self.db.read() as session:
-            seq = await queries.last_seq(session, public)
-        if self._public is not None and self._public["seq"] >= seq:
+        """The public view, read once per publishing cycle however many boards ask for it.
+
+        A view that covers what the publisher has sent is good enough without asking the database: the
+        board joins its rooms before the next cycle, which sends it whatever came after (``_subscribe``).
+        So a thousand boards reconnecting at once cost a read per publishing cycle, not one each (a reconnect
+        storm).
+        """
+        if self._public is not None and self._public["seq"] >= self.publisher.published:
             return self._public
-        async with self._public_lock:
-            if self._public is None or self._public["seq"] < seq:
+        async with self._public_lock:  # the boards that find it stale wait for one read, made by the first
+            if self._public is None or self._public["seq"] < self.publisher.published:
                 async with self.db.read() as session:
-                    self._public = await queries.view(session, public)
+                    self._public = await queries.view(session, Actor.public(self.fair_id))
         return self._public
 
     async def _sessions(self, sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
@@ -264,6 +279,8 @@ class Live:
                 signed_in = await sessions.register(session, connection.actor)
         except FairError as error:
             return _refusal(error, connection.locale)
+        except Unavailable:
+            return _refusal(UNAVAILABLE, connection.locale)
         return {"ok": True, "data": {**cards, "organisers": signed_in}}
 
     def _reader(self, query, asks: type[Input] | None = None):
@@ -284,6 +301,8 @@ class Live:
                     return {"ok": True, "data": await query(session, connection.actor, *arguments)}
             except FairError as error:
                 return _refusal(error, connection.locale)
+            except Unavailable:
+                return _refusal(UNAVAILABLE, connection.locale)
 
         return read
 

@@ -9,6 +9,7 @@
 const catalogue = JSON.parse(document.getElementById("catalogue").textContent);
 export const locale = document.body.dataset.locale || "zh_CN";
 const tag = locale === "en" ? "en-GB" : "zh-CN";
+const RETRY_MS = 2000; // before asking again a server that answered `unavailable` (its database stalled)
 
 /** A message in the screen's language; %(name)s placeholders are filled from params. */
 export function t(msgid, params = {}) {
@@ -252,6 +253,8 @@ export class Live {
     this.socket.on("connect_error", (error) => {
       this.status();
       if (error && error.data && error.data.code === "forbidden") this.end(error.message);
+      // Refused for a stalled database: socket.io does not retry a refusal by itself.
+      else if (error && error.data && error.data.code === "unavailable") setTimeout(() => this.socket.connect(), RETRY_MS);
       else if (error && error.data && error.data.code) toast(error.message, "error");
     });
     this.socket.on("live", (message) => (this.synced ? this.take(message) : this.buffer.push(message)));
@@ -326,6 +329,8 @@ export class Live {
     }
     if (!reply.ok) {
       if (reply.error.code === "forbidden") this.end(reply.error.message);
+      // The database stalled (the server said so within its timeout): ask again in a moment.
+      else if (reply.error.code === "unavailable") setTimeout(() => this.socket.connected && this.sync(), RETRY_MS);
       return;
     }
     const data = reply.data;
@@ -392,6 +397,11 @@ export class Live {
     this.status();
     this.socket.timeout(10000).emit(entry.name, { request_id: entry.request_id, payload: entry.payload }, (error, ack) => {
       if (error) return; // no answer: still pending, sent again after the next sync
+      if (!ack.ok && ack.error.code === "unavailable") {
+        // The database stalled: nothing is known of the outcome, so the same request id goes again, later.
+        setTimeout(() => this.synced && this.pending.includes(entry) && this.send(entry), RETRY_MS);
+        return;
+      }
       this.pending = this.pending.filter((e) => e.request_id !== entry.request_id);
       this.save();
       this.status();
