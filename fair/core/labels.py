@@ -30,6 +30,11 @@ THINGS = {
     "appointment": N_("meeting"),
     "device": N_("device"),
     "session": N_("sign-in"),
+    "credential": N_("join card"),
+    "announcement": N_("announcement"),
+    "venue": N_("venue"),
+    "delivery": N_("delivery"),
+    "resident_rating": N_("rating"),
 }
 
 # What pydantic found wrong with a field, by its error type.
