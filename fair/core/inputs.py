@@ -30,8 +30,15 @@ MAX_PRICE_FEN = 10**10  # ¥100 million a unit; times MAX_UNITS still fits a 64-
 MAX_UNITS = 1_000_000
 
 
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)  # any fair's days, and room on both sides
+
+
 def _iso_day(value: str) -> str:
-    return dt.date.fromisoformat(value).isoformat()
+    """A day of this century: times on day 1 or day 9999 (in Asia/Shanghai) overflow Python's dates in UTC."""
+    day = dt.date.fromisoformat(value)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError("day_range", "a day from 2000 to 2099")
+    return day.isoformat()
 
 
 def _unique(values: list) -> list:

@@ -57,6 +57,7 @@ INPUT_PROBLEMS = {
     "enum": N_("is not one of the allowed values"),
     "text_characters": N_("holds control or invisible characters"),
     "markup": N_("may not hold < or >"),
+    "day_range": N_("must be a day from 2000 to 2099"),
 }
 INVALID = N_("is not valid")
 
