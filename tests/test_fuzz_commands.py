@@ -21,8 +21,20 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from fair.core import COMMANDS, Actor, Code, FairError, execute
+from fair.db import Database
+from tests.conftest import postgres_schema
 from tests.fairground import assert_the_books_balance
-from tests.fuzzing import JSON, REQUEST_IDS, Sandbox, assert_coded, differences, fuzz, payloads, snapshot
+from tests.fuzzing import (
+    JSON,
+    REQUEST_IDS,
+    GrowingSandbox,
+    Sandbox,
+    assert_coded,
+    differences,
+    fuzz,
+    payloads,
+    snapshot,
+)
 
 _fresh = itertools.count(1)
 
@@ -129,3 +141,25 @@ async def test_the_corpus_of_commands_gets_the_answers_recorded_for_it(sandbox: 
     for case in cases:
         answered = await answer(sandbox, case["command"], case["as"], case["payload"], None)
         assert answered == case["answer"], case
+
+
+@pytest.fixture
+async def postgres_sandbox():
+    async with postgres_schema() as (url, schema):
+        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
+        box = GrowingSandbox(db)
+        try:
+            await box.build()
+            yield box
+        finally:
+            await box.close()
+
+
+@pytest.mark.postgres
+@fuzz(120)
+@given(sent=inputs())
+@example(sent=("register.import", "organiser", {"kind": "teams", "header": ["\x00"], "rows": []}, None))
+@example(sent=("register.import", "organiser", {"kind": "teams", "header": ["名称"], "rows": [["\x00"]]}, None))
+async def test_generated_payloads_on_postgresql_too(postgres_sandbox: GrowingSandbox, sent):
+    """A smaller share on PostgreSQL, which refuses what SQLite stores (NUL in text and in JSON)."""
+    await answer(postgres_sandbox, *sent)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,4 +152,22 @@ async def test_raw_socketio_frames_of_any_shape_are_answered_and_the_connection_
         assert_coded_ack(ack[0], body)
     assert acks[len(frames)][0]["ok"] is True  # the connection still works
     assert not differences(screens.state, await snapshot(screens.hall.app.state.db)), bodies
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "the server logged an error"
+
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+async def test_the_corpus_of_events_gets_the_answers_recorded_for_it(screens: Screens, caplog):
+    """The nastiest events found (tests/corpus/events.json), each with the answer it must get, nothing changed."""
+    cases = json.loads((CORPUS / "events.json").read_text())
+    assert len(cases) >= 15
+    for case in cases:
+        arguments = tuple(case["args"])
+        ack = await screens.clients[case["who"]].call(
+            case["event"], arguments if len(arguments) > 1 else arguments[0], timeout=10
+        )
+        assert_coded_ack(ack, case)
+        assert ("ok" if ack["ok"] else ack["error"]["code"]) == case["answer"], (case, ack)
+    assert not differences(screens.state, await snapshot(screens.hall.app.state.db))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "the server logged an error"
