@@ -1,11 +1,12 @@
 """Generated bad input (issue 14): strategies, a fair to throw it at, and what every answer must be.
 
 The payload strategies are read off each command's pydantic ``Input`` model
-(its JSON schema): values of the right shape at and just past every bound,
-patterns, enums and nested models, then mutated (a field dropped, one
-added, one given the wrong type or arbitrary JSON), and beside them arbitrary
-JSON of any shape.  Integers lean to small numbers, so that ids name rows
-that exist and the handlers' own checks run, not only the validation.
+(its JSON schema, nested models and patterns included): wholly valid, valid
+but for one field at or just past its bounds, wholly at the bounds, mutated
+(a field dropped, one added, one of the wrong type or arbitrary JSON), and
+beside them arbitrary JSON of any shape.  Integers lean to small numbers, so
+that ids name rows that exist and the handlers' own checks run, not only the
+validation.
 
 How many inputs a run makes: the CI's share by default, ten times as many
 with ``FAIR_FUZZ=long`` (see docs/fuzzing.md).
