@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from fair.core import COMMANDS, Actor, Code, FairError, Role
+from fair.core.registers import REGISTERS
 from fair.db import Database
 from fair.i18n import translations
 from tests.fairground import Fairground
@@ -357,6 +358,24 @@ def one_edgy_field(value: dict, fields: dict[str, st.SearchStrategy]) -> st.Sear
     return st.sampled_from(sorted(fields)).flatmap(lambda name: fields[name].map(lambda edge: {**value, name: edge}))
 
 
+NUMBERS = st.sampled_from(
+    ["0", "-0", "1", "12.5", "¥1,000.50", "１２", "٣", "1e3", "1e15", "1e9999999", "-1e9999999", "1e-9999999"]
+    + ["inf", "-inf", "NaN", "sNaN", "1_000", " 7 ", "0x10", "是", "否", "yes", "", "2023-04-01", "2023-02-30"]
+)
+CELLS = st.one_of(JSON_SCALARS, NUMBERS)
+
+
+@st.composite
+def registers(draw) -> dict:
+    """A register as the spreadsheet import sends it, with the real headings, so that every cell is read."""
+    kind = draw(st.sampled_from(sorted(REGISTERS)))
+    headers = [heading.header for heading in REGISTERS[kind]]
+    named = draw(st.lists(st.sampled_from(headers), min_size=1, max_size=len(headers), unique=True))
+    header = draw(st.permutations(named)) if draw(st.booleans()) else headers
+    rows = draw(st.lists(st.lists(CELLS, min_size=len(header), max_size=len(header) + 1), max_size=3))
+    return {"kind": kind, "header": header, "rows": rows, "preview": draw(st.booleans())}
+
+
 _MODELS: dict[str, st.SearchStrategy[dict]] = {}
 
 
@@ -380,6 +399,8 @@ def payloads(command: str) -> st.SearchStrategy[Any]:
             whole.flatmap(lambda value: mutated(value, sorted(fields))),
             JSON,
         )
+        if command == "register.import":
+            _MODELS[command] = st.one_of(registers(), registers(), _MODELS[command])
     return _MODELS[command]
 
 

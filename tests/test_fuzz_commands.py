@@ -141,6 +141,10 @@ async def test_the_corpus_of_commands_gets_the_answers_recorded_for_it(sandbox: 
     for case in cases:
         answered = await answer(sandbox, case["command"], case["as"], case["payload"], None)
         assert answered == case["answer"], case
+        if "errors" in case:  # a register's rows: each bad one is named in the answer
+            again = await execute(sandbox.db, sandbox.actors[case["as"]], case["command"], case["payload"], "corpus")
+            assert len(again.data["errors"]) == case["errors"], (case, again.data)
+            await sandbox.restore()
 
 
 @pytest.fixture

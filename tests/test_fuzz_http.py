@@ -8,6 +8,7 @@ why); nothing answered 4xx changed a row.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from fair.core import Code
 from tests.conftest import open_hall, sqlite
-from tests.fuzzing import JSON, TEXT, differences, fuzz, snapshot
+from tests.fuzzing import JSON, TEXT, differences, fuzz, registers, snapshot
 
 
 def pct(text: str, safe: str = "") -> str:
@@ -92,7 +93,7 @@ FORM_BODIES = st.dictionaries(st.sampled_from(FIELDS), st.one_of(TEXT, IDS, st.j
 @st.composite
 def requests(draw) -> dict[str, Any]:
     """One request: method, path, query, who calls (bearer or cookie), and a body of some kind."""
-    kind = draw(st.sampled_from(["get", "get", "form", "json", "bytes"]))
+    kind = draw(st.sampled_from(["get", "get", "form", "json", "bytes", "csv"]))
     who = draw(st.sampled_from(CALLERS))
     sent: dict[str, Any] = {"who": who, "as": draw(st.sampled_from(["cookie", "bearer"])), "params": draw(QUERIES)}
     sent["resident"] = draw(st.sampled_from(["phone", "none", "forged"]))  # the wishes page's cookie
@@ -114,12 +115,22 @@ def requests(draw) -> dict[str, Any]:
             )
         )
         sent |= {"method": "POST", "path": path, "content": body, "type": "application/json"}
+    elif kind == "csv":  # a register to import, with the page's CSRF token: every cell is read
+        register = draw(registers())
+        lines = [register["header"], *register["rows"]]
+        body = "\n".join(",".join(str(cell).replace(",", "，").replace("\n", " ") for cell in line) for line in lines)
+        path = f"/import/{register['kind']}" + ("?preview=1" if register["preview"] else "")
+        sent |= {"method": "POST", "path": path, "type": "text/csv"}
+        sent["content"] = body.encode("utf-8", "surrogatepass")
     else:
         path = draw(st.one_of(st.sampled_from(["/api/login", "/import/teams", "/join", "/login"]), paths()))
         types = ["application/json", "text/csv", "application/x-www-form-urlencoded", "multipart/form-data"]
         content_type = draw(st.sampled_from(types))
         sent |= {"method": "POST", "path": path, "content": draw(st.binary(max_size=200)), "type": content_type}
     return sent
+
+
+_imports = itertools.count(1)
 
 
 class Callers:
@@ -184,11 +195,12 @@ async def test_generated_requests_to_every_route_never_get_a_5xx_and_refusals_ch
         if sent["path"].startswith("/import/"):
             cookies["csrftoken"] = callers.csrf
             headers["x-csrftoken"] = callers.csrf
+            headers["x-request-id"] = f"import-{next(_imports)}"
     callers.http.cookies.clear()
     for name, value in cookies.items():
         callers.http.cookies.set(name, value)
     query = urlencoded(sent["params"])
-    url = f"{sent['path']}?{query}" if query else sent["path"]
+    url = f"{sent['path']}{'&' if '?' in sent['path'] else '?'}{query}" if query else sent["path"]
     response = await callers.http.request(sent["method"], url, **request)
     event(f"{sent['method']} {response.status_code}")
     assert response.status_code < 500, (sent, response.status_code, response.text[:300])
