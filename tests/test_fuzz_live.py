@@ -110,6 +110,42 @@ async def test_generated_events_from_every_screen_are_acknowledged_with_a_code(s
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "the server logged an error"
 
 
+AUTH = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "token": st.one_of(JSON, st.sampled_from(["d_" + "x" * 43, "o_", "", "a.b.c"])),
+            "locale": JSON,
+            "as": st.one_of(st.just("resident"), JSON),
+        },
+    ),
+    JSON,
+)
+COOKIES = st.one_of(
+    st.none(),
+    st.sampled_from(["fair_session=", "fair_resident=r.x", 'fair_session="', "a=b; ; =c", "fair_session=d_x" * 50]),
+)
+
+
+@fuzz(40)
+@given(auth=AUTH, cookie=COOKIES)
+async def test_a_connection_with_any_auth_is_made_or_refused_never_an_error(screens: Screens, auth, cookie, caplog):
+    """The handshake's ``auth`` object and cookies, generated: the public board, or a refusal with a code."""
+    client = socketio.AsyncClient(reconnection=False)
+    headers = {"Cookie": cookie} if cookie else {}
+    try:
+        await client.connect(screens.hall.url, auth=auth, headers=headers, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError as refused:
+        event("refused")
+        assert refused.args and refused.args[0], auth  # the refusal says why
+    else:
+        event("connected")
+        ack = await client.call("sync", {"since": None}, timeout=10)
+        assert_coded_ack(ack, auth)
+        await client.disconnect()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "the server logged an error"
+
+
 FRAME_BODIES = st.one_of(
     st.builds(json.dumps, st.lists(JSON, max_size=4)),  # ["name", args...] of any shape
     st.builds(
