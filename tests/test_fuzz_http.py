@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from fair.core import Code
 from tests.conftest import open_hall, sqlite
-from tests.fuzzing import JSON, TEXT, differences, fuzz, registers, snapshot
+from tests.fuzzing import JSON, TEXT, differences, furnish, fuzz, registers, snapshot
 
 
 def pct(text: str, safe: str = "") -> str:
@@ -62,6 +62,7 @@ TEMPLATES = [
 ]
 FORMS = ["/join", "/login", "/logout", "/account/password", "/events/{}", "/rate/{}", "/venue/{}"]
 FIELDS = ["code", "card", "confirm", "username", "password", "again", "step", "name", "rating", "comment", "x"]
+LINKS: list[str] = []  # the furnished fair's delivery links (set when the server starts: they are signed by it)
 CALLERS = ("organiser", "centre", "troupe", "projector", "nobody", "forged")
 
 
@@ -75,6 +76,8 @@ def paths(draw) -> str:
     if choice == "junk":
         return "/" + pct(draw(TEXT), safe="/")
     template = draw(st.sampled_from(TEMPLATES))
+    if template in ("/venue/{}", "/rate/{}", "/venue/{}/photo") and draw(st.booleans()):
+        return template.format(draw(st.sampled_from(LINKS)))  # the delivery's own links, signed
     values = [
         pct(draw(st.one_of(IDS, st.sampled_from(["teams", "suppliers", "offerings", "orders", "csv", "xlsx"]))))
         for _ in range(template.count("{}"))
@@ -105,7 +108,8 @@ def requests(draw) -> dict[str, Any]:
         sent |= {"method": "GET", "path": draw(paths())}
     elif kind == "form":
         template = draw(st.sampled_from(FORMS))
-        path = template.format(pct(draw(IDS))) if "{}" in template else template
+        value = draw(st.sampled_from(LINKS)) if template in ("/venue/{}", "/rate/{}") and draw(st.booleans()) else None
+        path = template.format(value or pct(draw(IDS))) if "{}" in template else template
         sent |= {"method": "POST", "path": path, "form": draw(FORM_BODIES), "csrf": draw(st.booleans())}
     elif kind == "json":
         path = draw(st.sampled_from(["/api/login", "/api/logout", "/import/teams", "/import/offerings"]))
@@ -142,6 +146,7 @@ class Callers:
         self.tokens = {who: hall.token(who) for who in ("centre", "troupe", "projector")}
         self.tokens |= {"organiser": await hall.organiser_token(), "nobody": None, "forged": "d_" + "x" * 43}
         self.residents = {"phone": hall.tokens.new_resident(), "none": None, "forged": "r." + "x" * 40}
+        LINKS[:] = [hall.tokens.venue_link(1), hall.tokens.rating_link(1)]
         async with httpx.AsyncClient(base_url=hall.url) as http:
             self.csrf = (await http.get("/login")).cookies["csrftoken"]
 
@@ -149,6 +154,7 @@ class Callers:
 @pytest.fixture
 async def callers(tmp_path):
     async with open_hall(sqlite(tmp_path)) as hall:
+        await furnish(hall.ground)  # a delivery, orders, a wish...: ids and links that name something
         opened = Callers(hall)
         await opened.open()
         opened.state = await snapshot(hall.app.state.db)
