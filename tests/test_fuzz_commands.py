@@ -20,7 +20,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from fair.core import COMMANDS, Actor, Code, FairError, execute
+from fair.core import COMMANDS, Code, FairError, execute
 from fair.db import Database
 from tests.conftest import postgres_schema
 from tests.fairground import assert_the_books_balance
@@ -53,10 +53,6 @@ async def sandbox(tmp_path):
         await box.close()
 
 
-def actor_keys(command: str, actors: dict[str, Actor]) -> list[str]:
-    return [key for key, actor in actors.items() if actor.role in COMMANDS[command].roles]
-
-
 DELIVERY = {"order_id": 3, "venue_id": 1, "day": "2023-04-02", "starts": "14:00", "ends": "16:00"}
 TERMS = {"quantity": 1, "unit_price_fen": 50_000}
 ACTOR_KEYS = ("organiser", "team", "other team", "supplier", "other supplier", "resident", "public")
@@ -78,7 +74,7 @@ def inputs(draw, names: st.SearchStrategy | None = None, shaped: bool = True) ->
 
 
 def _role(key: str) -> str:
-    return {"other team": "team", "other supplier": "supplier", "public": "public"}.get(key, key)
+    return {"other team": "team", "other supplier": "supplier"}.get(key, key)
 
 
 async def answer(box: Sandbox, name: Any, who: str, payload: Any, request_id: Any) -> str:
@@ -92,7 +88,7 @@ async def answer(box: Sandbox, name: Any, who: str, payload: Any, request_id: An
         assert_coded(error, context)
         after = await snapshot(box.db)
         changed = differences(box.state, after)
-        if changed and name in NOTED_REFUSALS and error.code != Code.invalid_input:
+        if changed and isinstance(name, str) and name in NOTED_REFUSALS and error.code != Code.invalid_input:
             tables = {line.split(":", 1)[0] for line in changed}
             assert tables <= NOTED_REFUSALS[name], (changed, context)
             await box.restore()
@@ -116,6 +112,7 @@ def _seen(answer: str) -> str:
 @example(sent=("rating.moderate", "organiser", {"rating_id": 999, "decision": "approve"}, None))  # was a KeyError
 @example(sent=("delivery.schedule", "team", {**DELIVERY, "day": "0001-01-01", "starts": "00:00"}, None))  # Overflow
 @example(sent=("negotiation.open", "team", {"offering_id": 2, "terms": {**TERMS, "message": "\ud800"}}, None))
+@example(sent=("register.import", "organiser", {"kind": "teams", "header": ["Team"], "rows": [["\ud800"]]}, None))
 async def test_generated_payloads_of_every_command_are_answered_with_a_code_and_refusals_change_nothing(
     sandbox: Sandbox, sent
 ):
