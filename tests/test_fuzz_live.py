@@ -73,6 +73,7 @@ class Screens:
 async def screens(tmp_path):
     # The limits are the adapter's own business, tested in test_live_input.py: here every event must reach it.
     generous = {"command_rate": 1e6, "command_burst": 10**6, "address_rate": 1e6, "address_burst": 10**6}
+    generous |= {"connect_rate": 1e6, "connect_burst": 10**6}  # a connection per example: hundreds a run
     async with open_hall(sqlite(tmp_path), wish_rate=1e6, wish_burst=10**6, **generous) as hall:
         await furnish(hall.ground)  # a delivery, orders, a wish...: ids that name something
         opened = Screens(hall)
@@ -154,6 +155,9 @@ async def test_a_connection_with_any_auth_is_made_or_refused_never_an_error(scre
         ack = await client.call("sync", {"since": None}, timeout=10)
         assert_coded_ack(ack, auth)
         await client.disconnect()
+    finally:
+        if client.eio.http is not None and not client.eio.http.closed:  # left open by a refused handshake
+            await client.eio.http.close()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "the server logged an error"
 
 
