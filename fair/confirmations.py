@@ -18,17 +18,14 @@ from fair.core.labels import CATEGORY_NAMES, FUNDINGS
 from fair.core.views import fair_view
 from fair.i18n import SHANGHAI, format_money
 from fair.models import Fair, Supplier, Team
-from fair.pages import caller, locale_of, refusal_page, render
+from fair.pages import caller, locale_of, path_id, refusal_page, render
 
 
 async def confirmation(request: Request) -> Response:
     actor = await caller(request)
     if actor is None:
         return RedirectResponse("/", status_code=303)
-    try:
-        order_id = int(request.path_params["order_id"])
-    except ValueError:
-        order_id = 0
+    order_id = path_id(request, "order_id")
     async with request.app.state.db.read() as session:
         try:
             order = next((o for o in await queries.orders(session, actor) if o["id"] == order_id), None)

@@ -36,6 +36,7 @@ from fair import accounts, auth
 from fair.assets import asset_url, service_worker
 from fair.core import Actor, FairError, Role, access, queries, reports
 from fair.core.errors import N_, Code
+from fair.core.inputs import MAX_ID
 from fair.core.labels import CATEGORY_NAMES
 from fair.core.views import fair_view
 from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, translations
@@ -127,6 +128,18 @@ def session_cookie(response: Response, request: Request, token: str, max_age: in
         secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
     )
     return response
+
+
+def path_id(request: Request, name: str) -> int:
+    """The id a path names (``/deliveries/{delivery_id}/...``), or 0, which names nothing, if it is no id.
+
+    Only ASCII digits, and no more than a database column holds: ``int()`` alone takes "١" or "1_0", and a
+    number past 64 bits reached the database and failed there (500).
+    """
+    text = request.path_params[name]
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return 0
+    return int(text)
 
 
 def address_of(request: Request) -> str:

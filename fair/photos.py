@@ -24,7 +24,7 @@ from fair.core.errors import N_, Code
 from fair.i18n import gettext
 from fair.limits import MAX_UPLOAD_BYTES
 from fair.models import Delivery
-from fair.pages import locale_of
+from fair.pages import locale_of, path_id
 from fair.venues import NOT_A_LINK
 from fair.web import caller_of, error_response
 
@@ -88,10 +88,7 @@ def _store(folder, name: str, image: bytes) -> bool:
 
 
 async def show(request: Request) -> Response:
-    try:
-        delivery_id = int(request.path_params["delivery_id"])
-    except ValueError:
-        delivery_id = 0
+    delivery_id = path_id(request, "delivery_id")
     try:
         actor = await caller_of(request)
         async with request.app.state.db.read() as session:

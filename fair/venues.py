@@ -24,7 +24,17 @@ from fair.core import Actor, FairError, Role, deliveries, execute, queries, sign
 from fair.core.errors import N_, Code
 from fair.live.server import RESIDENT_COOKIE
 from fair.models import Delivery
-from fair.pages import address_of, caller, form_of, is_loopback, locale_of, public_base, refusal_page, render
+from fair.pages import (
+    address_of,
+    caller,
+    form_of,
+    is_loopback,
+    locale_of,
+    path_id,
+    public_base,
+    refusal_page,
+    render,
+)
 
 NOT_A_LINK = N_("This link is not a venue link of this fair. Ask the team for its delivery card again.")
 STEPS = {"scheduled": "delivery.confirm", "confirmed": "delivery.check_in"}
@@ -68,10 +78,7 @@ async def card(request: Request) -> Response:
     actor = await caller(request)
     if actor is None or actor.role != Role.team:
         return refusal_page(request, FairError(Code.forbidden, N_("Sign in with your team's card first.")))
-    try:
-        delivery_id = int(request.path_params["delivery_id"])
-    except ValueError:
-        delivery_id = 0
+    delivery_id = path_id(request, "delivery_id")
     delivery = await _delivery(request, delivery_id)
     if delivery is None or delivery["team_id"] != actor.party_id:
         return refusal_page(request, FairError(Code.not_found, N_("There is no such delivery of yours.")), 404)
@@ -138,10 +145,7 @@ def _whole(text: str | None) -> int | str:
 async def event(request: Request) -> Response:
     """An event's public page: what, where and when, its live stream, and a seat to take or give back."""
     state = request.app.state
-    try:
-        delivery_id = int(request.path_params["delivery_id"])
-    except ValueError:
-        delivery_id = 0
+    delivery_id = path_id(request, "delivery_id")
     phone = state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE))
     done = error = None
     if request.method == "POST" and phone is not None and await _delivery(request, delivery_id) is not None:

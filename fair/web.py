@@ -106,7 +106,11 @@ async def logout(request: Request) -> JSONResponse:
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON, or None when it is not JSON (or nests deeper than any request of the fair)."""
+    """The request's JSON, or None when it is not JSON (or nests deeper than any request of the fair).
+
+    Text that is no Unicode is not JSON here either: an escaped lone surrogate (``"\\ud800"``) decodes to a
+    string that cannot be encoded again, and a sign-in with one as its username failed in the database (500).
+    """
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
@@ -115,9 +119,11 @@ async def json_body(request: Request) -> Any:
     if not nesting_within(text, MAX_WIRE_DEPTH):
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        value = json.loads(text)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except ValueError:  # not JSON, or (UnicodeEncodeError) not Unicode
         return None
+    return value
 
 
 async def _read(request: Request, query) -> JSONResponse:

@@ -72,7 +72,7 @@ class DevicePolicy:
 
 class IssueCredential(Input):
     kind: CredentialKind
-    party_id: Annotated[StrictInt, Field(ge=1, le=2**62)] | None = None
+    party_id: Id | None = None
     label: Label = ""
     max_devices: Devices = DEFAULT_DEVICES
 

@@ -357,4 +357,8 @@ def _append(tx: Tx) -> None:
 
 def _fingerprint(name: str, data: Input) -> str:
     canonical = json.dumps([name, data.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    try:
+        encoded = canonical.encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON can escape one ("\ud800"), no database can store it
+        raise FairError(Code.invalid_input, N_("The request body is not UTF-8.")) from None
+    return hashlib.sha256(encoded).hexdigest()

@@ -28,10 +28,18 @@ from fair.models import AUDIENCES, CITY, DISTRICTS, UNITS, Category, Funding, Te
 MAX_FEN = 10**12  # ¥10 billion: far above any budget
 MAX_PRICE_FEN = 10**10  # ¥100 million a unit; times MAX_UNITS still fits a 64-bit integer
 MAX_UNITS = 1_000_000
+MAX_ID = 2**31 - 1  # ids, versions and sequence numbers are INTEGER columns: 32 bits on PostgreSQL
+
+
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)  # any fair's days, and room on both sides
 
 
 def _iso_day(value: str) -> str:
-    return dt.date.fromisoformat(value).isoformat()
+    """A day of this century: times on day 1 or day 9999 (in Asia/Shanghai) overflow Python's dates in UTC."""
+    day = dt.date.fromisoformat(value)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError("day_range", "a day from 2000 to 2099")
+    return day.isoformat()
 
 
 def _unique(values: list) -> list:
@@ -74,7 +82,7 @@ def Lines(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
 
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
 Units = Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]
-Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Name = Line(120, min_length=1)
 Label = Line(60)
 Day = Annotated[StrictStr, Field(max_length=10), AfterValidator(_iso_day)]
@@ -187,13 +195,13 @@ class Propose(Input):
 
 class Counter(Input):
     negotiation_id: Id
-    base_version: Annotated[StrictInt, Field(ge=1, le=2**31)]
+    base_version: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
     terms: TermsInput
 
 
 class Accept(Input):
     negotiation_id: Id
-    version: Annotated[StrictInt, Field(ge=1, le=2**31)]
+    version: Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 class NegotiationRef(Input):

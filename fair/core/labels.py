@@ -30,6 +30,11 @@ THINGS = {
     "appointment": N_("meeting"),
     "device": N_("device"),
     "session": N_("sign-in"),
+    "credential": N_("join card"),
+    "announcement": N_("announcement"),
+    "venue": N_("venue"),
+    "delivery": N_("delivery"),
+    "resident_rating": N_("rating"),
 }
 
 # What pydantic found wrong with a field, by its error type.
@@ -52,6 +57,7 @@ INPUT_PROBLEMS = {
     "enum": N_("is not one of the allowed values"),
     "text_characters": N_("holds control or invisible characters"),
     "markup": N_("may not hold < or >"),
+    "day_range": N_("must be a day from 2000 to 2099"),
 }
 INVALID = N_("is not valid")
 

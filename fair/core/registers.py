@@ -159,6 +159,14 @@ def _values(fields: tuple[Heading, ...], columns: list[int | None], cells: list[
     return values
 
 
+PAST_ANY_LIMIT = 10**15  # more than any amount in fen or any count the fair takes: the model calls it too large
+
+
+def _bounded(number: Decimal) -> int:
+    """A whole number as an int, but no bigger than needed to be refused: "1e9999999" would take minutes."""
+    return int(max(-PAST_ANY_LIMIT, min(number, PAST_ANY_LIMIT)))
+
+
 def _read(f: Heading, cell: Cell, text: str) -> Any:
     if f.kind == "money":
         try:
@@ -167,10 +175,12 @@ def _read(f: Heading, cell: Cell, text: str) -> Any:
             raise RowError(
                 N_("%(column_label)s is not an amount: %(text)s."), column_label=f.header, text=text
             ) from None
-        fen = yuan * 100
-        if fen != fen.to_integral_value() or fen < 0:
+        if not yuan.is_finite() or yuan < 0:
             raise RowError(N_("%(column_label)s is not an amount: %(text)s."), column_label=f.header, text=text)
-        return int(fen)
+        fen = yuan.min(Decimal(PAST_ANY_LIMIT)) * 100  # (1e9999999 × 100 overflows the decimal context)
+        if fen != fen.to_integral_value():
+            raise RowError(N_("%(column_label)s is not an amount: %(text)s."), column_label=f.header, text=text)
+        return _bounded(fen)
     if f.kind == "int":
         try:
             number = Decimal(text)
@@ -178,9 +188,9 @@ def _read(f: Heading, cell: Cell, text: str) -> Any:
             raise RowError(
                 N_("%(column_label)s is not a whole number: %(text)s."), column_label=f.header, text=text
             ) from None
-        if number != number.to_integral_value():
+        if not number.is_finite() or number != number.to_integral_value():
             raise RowError(N_("%(column_label)s is not a whole number: %(text)s."), column_label=f.header, text=text)
-        return int(number)
+        return _bounded(number)
     if f.kind == "bool":
         if isinstance(cell, bool):
             return cell

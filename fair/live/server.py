@@ -40,7 +40,7 @@ from fair.auth import authenticate
 from fair.core import COMMANDS, Actor, Code, FairError, Role, access, audit, execute, queries, reports, sessions
 from fair.core.access import DevicePolicy
 from fair.core.errors import N_, UNAVAILABLE_MSGID
-from fair.core.inputs import Input, parse
+from fair.core.inputs import MAX_ID, Input, parse
 from fair.core.visibility import rooms_of
 from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
@@ -204,7 +204,7 @@ class Live:
         if not await self.limits.sync(connection.sender):
             return await self._wave_off(sid, connection)
         since = data.get("since") if isinstance(data, dict) else None
-        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= 2**62):
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_ID):
             error = FairError(Code.invalid_input, N_("since is the last sequence number applied, or null."))
             return _refusal(error, connection.locale)
         try:
