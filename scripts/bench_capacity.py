@@ -76,7 +76,8 @@ def main() -> None:
     v, r = args.viewers, args.orders
 
     def line(what: str, arithmetic: str, value: float, unit: str) -> float:
-        print(f"{what:34} {arithmetic:64} = {value:10.2f} {unit}")
+        shown = f"{value:10,.0f}" if unit in ("workers", "screens") else f"{value:10.2f}"
+        print(f"{what:34} {arithmetic:64} = {shown} {unit}")
         return value
 
     print(f"# from {args.results} (medians of {bench['repeats']} repeats; {boards} boards; workers at {rate:g}/s)")
