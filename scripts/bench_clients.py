@@ -4,8 +4,11 @@ They speak Engine.IO 4 / Socket.IO 5 over a plain websocket (the ``websockets``
 library) rather than through python-socketio's client, so that hundreds of
 them fit on the one core the clients get, and the figures measure the servers.
 
-    python scripts/bench_clients.py listen  URL app|reference COUNT OUT.json
-    python scripts/bench_clients.py drive   URL app|reference PLAN.json OUT.json
+    python scripts/bench_clients.py listen  URL[,URL…] app|reference COUNT OUT.json
+    python scripts/bench_clients.py drive   URL[,URL…] app|reference PLAN.json OUT.json
+
+With several URLs (one port per worker), the boards, tablets and booths
+alternate between them, as nginx's ``least_conn`` spreads long connections.
 
 ``listen`` connects COUNT boards, prints "ready", and on SIGTERM writes, for
 every order number, the time the last of its boards saw the tally count it.
@@ -111,7 +114,11 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
 
         return on_event
 
-    sockets = [Socket(url, on_event=counter(index) if kind == "count" else board()) for index in range(count)]
+    urls = url.split(",")
+    sockets = [
+        Socket(urls[index % len(urls)], on_event=counter(index) if kind == "count" else board())
+        for index in range(count)
+    ]
 
     refused: list[str] = []  # the boards whose sync was refused: they never join a room, so never converge
 
@@ -144,9 +151,13 @@ async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
     # Request ids are the server's idempotency keys: a later session on the same fair (the same devices) that
     # reused them would be answered with the earlier session's orders, and place none.
     run = uuid.uuid4().hex[:8]
+    urls = url.split(",")
     if kind == "app":
-        tablets = [Socket(url, {"token": token}) for token in plan["tablets"]]
-        booths = {supplier: Socket(url, {"token": token}) for supplier, token in plan["booths"].items()}
+        tablets = [Socket(urls[i % len(urls)], {"token": token}) for i, token in enumerate(plan["tablets"])]
+        booths = {
+            supplier: Socket(urls[(i + 1) % len(urls)], {"token": token})
+            for i, (supplier, token) in enumerate(plan["booths"].items())
+        }
         for socket in [*tablets, *booths.values()]:
             await socket.connect()
         offerings = plan["offerings"]  # [offering id, supplier id]
@@ -173,7 +184,7 @@ async def drive(url: str, kind: str, plan_file: str, out: str) -> None:
             number = accepted["data"]["order"]["order"]["id"] if accepted["ok"] else accepted["error"]["code"]
             results.append([step, sent, answered, number])
     else:
-        senders = [Socket(url) for _ in range(8)]
+        senders = [Socket(urls[i % len(urls)]) for i in range(8)]
         for socket in senders:
             await socket.connect()
         turns = itertools.count()
