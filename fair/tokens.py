@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -41,8 +42,15 @@ CODE_LENGTH = 8
 
 
 def normal_code(typed: str) -> str:
-    """A typed code as printed: capitals, the dash in the middle, whatever spaces or case were typed."""
-    signs = "".join(sign for sign in typed.upper() if sign.isalnum())[: CODE_LENGTH + 1]
+    """A typed code as printed: capitals, the dash in the middle, whatever spaces or case were typed.
+
+    NFKC first, so that a Chinese keyboard's full-width ``ＡＢ２３`` counts as
+    typed; then only ASCII letters and digits, the only signs a code holds
+    (``"ª".isalnum()`` is true, and a non-ASCII string cannot be compared in
+    constant time).
+    """
+    folded = unicodedata.normalize("NFKC", typed).upper()
+    signs = "".join(sign for sign in folded if sign.isascii() and sign.isalnum())[: CODE_LENGTH + 1]
     return f"{signs[:4]}-{signs[4:]}"
 
 

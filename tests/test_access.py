@@ -63,6 +63,19 @@ async def test_joining_asks_who_before_it_signs_in_and_needs_the_csrf_token(hall
         assert tablet.status_code == 200
 
 
+async def test_a_typed_code_may_be_full_width_and_odd_signs_are_refused_not_an_error(hall: Hall):
+    """A Chinese keyboard types ``ＡＢ２３``; the fuzzer typed ``¨2000ª\x9f…`` and got a 500 (hmac on non-ASCII)."""
+    code = hall.tokens.join_code(hall.credentials["library"])
+    full_width = "".join(chr(ord(sign) + 0xFEE0) if sign != "-" else "－" for sign in code)
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        await http.get("/join")
+        csrf = http.cookies["csrftoken"]
+        odd = await http.post("/join", data={"code": "¨2000ª\x9f\x05´J÷®", "csrftoken": csrf})
+        assert odd.status_code == 403 and "没有与此登录码对应的卡片" in odd.text, odd.text[:300]
+        asked = await http.post("/join", data={"code": full_width, "csrftoken": csrf})
+        assert asked.status_code == 200 and "以“玄武区图书馆”的身份登录？" in asked.text
+
+
 async def test_a_card_enrols_a_device_whose_session_is_not_the_card(hall: Hall):
     """Finding 6: the session cookie was the card's token, a permanent bearer credential."""
     card = hall.card("centre")
