@@ -231,7 +231,7 @@ async def test_a_revoked_card_and_an_ended_session_close_their_screens_on_every_
     _, device_id = workers.devices["library"]
     ended = await organiser.call("device.sign_out", {"device_id": device_id})
     assert ended["ok"], ended
-    for screen in signed_out:  # a sign-out is not in the log: the workers' channel carries it
+    for screen in signed_out:  # its event is for the history: the workers' channel sends the screens away
         await disconnected(screen)
     assert staying.client.connected
     reply = await staying.client.call("sync", {"since": staying.cursor}, timeout=10)

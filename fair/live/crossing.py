@@ -9,10 +9,11 @@ is connected to.  Two things still have to cross:
   run a publishing cycle now instead of at their next poll (up to
   ``POLL_SECONDS`` later).  A nudge carries nothing but its sender: a lost or
   late one costs latency, never an event.  Commits in a burst make one nudge.
-- **"This session ended."**  A sign-out is not an event of the log (the
-  session's rows change, nobody's view does), so the screens of the ended
-  session are sent away by a message to every worker.  (A revoked card *is*
-  an event: every worker sees it in the log.)
+- **"This session ended."**  A sign-out from the screen itself (``/logout``)
+  is no event of the log, and the console's sign-outs are events for the
+  history only (the organiser's room, no screen's view changes), so the
+  screens of an ended session are sent away by a message to every worker.
+  (A revoked card is an event every worker acts on: it reads it in the log.)
 
 python-socketio's ``AsyncRedisManager`` would also carry every room's
 broadcast through Redis, which the log already brings to each worker: the
