@@ -28,8 +28,8 @@ async def create(db: Database, username: str, password: str, *, must_change_pass
         "created_at": utcnow(),
     }
 
-    def write(session) -> int:
-        return session.connection().execute(insert(OrganiserAccount).returning(OrganiserAccount.id), row).scalar_one()
+    def write(connection) -> int:
+        return connection.execute(insert(OrganiserAccount).returning(OrganiserAccount.id), row).scalar_one()
 
     return await db.transact(write)
 
@@ -57,8 +57,8 @@ async def must_change_password(db: Database, account_id: int) -> bool:
 async def set_password(db: Database, account_id: int, password: str) -> None:
     password_hash = await asyncio.to_thread(_hasher.hash, password)
 
-    def write(session) -> None:
-        session.connection().execute(
+    def write(connection) -> None:
+        connection.execute(
             update(OrganiserAccount)
             .where(OrganiserAccount.id == account_id)
             .values(password_hash=password_hash, must_change_password=False)

@@ -1,9 +1,11 @@
 """The database: one way to write, one way to read.
 
-``transact(work)`` runs ``work(session)`` as one write transaction: it commits
-if ``work`` returns and rolls back if it raises.  The fair's rules are plain
-synchronous functions over a SQLModel ``Session``, so a whole command costs one
-hand-off between the event loop and the database, not one per statement:
+``transact(work)`` runs ``work(connection)`` as one write transaction: it
+commits if ``work`` returns and rolls back if it raises.  The fair's rules are
+plain synchronous functions over a SQLAlchemy Core ``Connection`` (no ORM
+session: its unit of work is not part of the write path, and its bookkeeping
+cost a tenth of an order's CPU), so a whole command costs one hand-off between
+the event loop and the database, not one per statement:
 
 - on SQLite, a single writer thread owns the only write connection (SQLite
   has one writer anyway) and starts every transaction with ``BEGIN
@@ -12,7 +14,7 @@ hand-off between the event loop and the database, not one per statement:
   statement, about 0.45 ms each time on this machine kind, against 0.1 ms for
   the statement itself (``docs/performance.md``);
 - on PostgreSQL, async SQLAlchemy over asyncpg runs the same function with
-  ``AsyncSession.run_sync``, at READ COMMITTED; the core guards every check
+  ``AsyncConnection.run_sync``, at READ COMMITTED; the core guards every check
   with a conditional update and takes row locks in a fixed order.
 
 ``read()`` is an async snapshot for everything else (screens, the tally,
@@ -42,12 +44,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_TIMEOUT = 4.0  # seconds; FAIR_DATABASE_TIMEOUT_MS
@@ -110,16 +111,14 @@ class Database:
             _sqlite_pragmas(self.engine.sync_engine, begin="DEFERRED", busy_ms=int(timeout * 1000))
             self._writer = SQLiteWriter(self.url, echo=echo, timeout=timeout)
 
-    async def transact(self, work: Callable[[Session], T]) -> T:
+    async def transact(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in one write transaction, committed when it returns; ``Unavailable`` if it cannot."""
         try:
             if self._writer is not None:
                 result = await self._writer.run(work)
             else:
-                async with self.engine.connect() as connection:
-                    session = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
-                    async with session, session.begin():
-                        result = await session.run_sync(work)
+                async with self.engine.connect() as connection, connection.begin():
+                    result = await connection.run_sync(work)
         except Exception as error:
             if unavailable(error):
                 raise Unavailable(error) from error
@@ -201,17 +200,17 @@ class SQLiteWriter:
         self._engine: Engine = create_engine(url.set(drivername="sqlite"), echo=echo, poolclass=StaticPool)
         _sqlite_pragmas(self._engine, begin="IMMEDIATE", busy_ms=int(timeout * 1000))
 
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Connection], T]) -> T:
         queued = time.monotonic()
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work, queued)
 
-    def _transaction(self, work: Callable[[Session], T], queued: float) -> T:
+    def _transaction(self, work: Callable[[Connection], T], queued: float) -> T:
         began = time.monotonic()
         if self._stalling and began - queued > self.timeout:
             raise Stalled(f"queued over {self.timeout:g} s behind a stalled SQLite write")
         try:
-            with Session(self._engine, expire_on_commit=False, autoflush=False) as session, session.begin():
-                result = work(session)
+            with self._engine.connect() as connection, connection.begin():
+                result = work(connection)
         except Exception as error:
             self._stalling = unavailable(error) or time.monotonic() - began >= self.timeout
             raise

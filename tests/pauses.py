@@ -1,7 +1,7 @@
 """Interleavings on demand: hold one transaction at a chosen statement while others commit.
 
 On PostgreSQL a command's transaction runs in a greenlet of the event loop
-(``AsyncSession.run_sync``), so a SQLAlchemy ``before_cursor_execute`` hook can
+(``AsyncConnection.run_sync``), so a SQLAlchemy ``before_cursor_execute`` hook can
 await there: the transaction stops just before the statement, holding what it
 has locked, while the test runs other commands to their commit.  A pause is
 aimed at one party of the race by a label that the racing task carries in a

@@ -123,7 +123,7 @@ async def test_a_closed_fair_reopens_within_its_window_only(fairground: Fairgrou
     await g.do(g.organiser, "fair.close")
     late = dt.datetime.now(dt.UTC) - corrections.REOPEN_WITHIN - dt.timedelta(minutes=1)
     await g.db.transact(
-        lambda session: session.execute(update(Fair).where(Fair.id == g.fair_id).values(closed_at=late))
+        lambda connection: connection.execute(update(Fair).where(Fair.id == g.fair_id).values(closed_at=late))
     )
     with pytest.raises(FairError) as too_late:
         await g.do(g.organiser, "fair.reopen", {"reason": "太晚了"})

@@ -134,7 +134,7 @@ async def test_sync_reads_outside_the_publishers_lock(hall: Hall, monkeypatch):
     await tablet.disconnect()
 
 
-async def test_the_public_resync_replays_nothing_and_is_read_once_per_published_sequence_number(hall: Hall, monkeypatch):
+async def test_the_public_resync_replays_nothing_and_is_read_once_per_published_seq(hall: Hall, monkeypatch):
     """Finding 2: a public sync {since: 0} replayed up to 500 events, for anybody, as often as asked."""
     from fair.live import server
 

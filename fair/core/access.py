@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field, StrictInt
-from sqlalchemy import bindparam, func, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.actors import Actor, Role
@@ -165,8 +165,7 @@ async def enrol(
     card at once cannot both take it, and a revoke waits for (or is seen by) the enrolment.
     """
 
-    def work(session: Session) -> Actor:
-        connection = session.connection()
+    def work(connection: Connection) -> Actor:
         now = utcnow()
         credential = (
             connection.execute(select(Credential.__table__).where(Credential.id == credential_id).with_for_update())
@@ -208,8 +207,8 @@ async def enrol(
 async def leave(db: Database, token_hash: str) -> int | None:
     """A device signs itself out (its browser signs out, or joins with another card): its id, if it was in."""
 
-    def work(session: Session) -> int | None:
-        ended = session.connection().execute(
+    def work(connection: Connection) -> int | None:
+        ended = connection.execute(
             update(DeviceSession)
             .where(DeviceSession.token_hash == token_hash, DeviceSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())

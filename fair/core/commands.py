@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, UNAVAILABLE_MSGID, Code, FairError
@@ -73,8 +73,8 @@ class Tx:
     fair_states: tuple[str, ...] | None = None  # the fair's states this change needs at commit, if any
 
     @classmethod
-    def begin(cls, session: Session, actor: Actor) -> Tx:
-        return cls(session.connection(), actor, utcnow(), actor.fair_id)
+    def begin(cls, connection: Connection, actor: Actor) -> Tx:
+        return cls(connection, actor, utcnow(), actor.fair_id)
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
         self.pending.append((type, payload))
@@ -153,8 +153,8 @@ async def _execute(db: Database, actor: Actor, name: str, payload: Any, request_
     data = parse(spec.input, payload)
     fingerprint = _fingerprint(name, data)
 
-    def attempt(session: Session) -> dict[str, Any]:
-        tx = Tx.begin(session, actor)
+    def attempt(connection: Connection) -> dict[str, Any]:
+        tx = Tx.begin(connection, actor)
         _require_valid_credential(tx)
         result = spec.handler(tx, data)
         _append(tx)
@@ -184,7 +184,7 @@ SIMULTANEOUS = FairError(
 )
 
 
-async def _transact(db: Database, work: Callable[[Session], Any]) -> Any:
+async def _transact(db: Database, work: Callable[[Connection], Any]) -> Any:
     """``db.transact(work)``, run again when it lost a race that wrote nothing (``Retry``, a deadlock)."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -212,8 +212,8 @@ async def follow_up(db: Database, fair_id: int, work: FollowUp) -> None:
     a crash, does no harm.
     """
 
-    def run(session: Session) -> None:
-        tx = Tx.begin(session, Actor.system(fair_id))
+    def run(connection: Connection) -> None:
+        tx = Tx.begin(connection, Actor.system(fair_id))
         work(tx)
         _append(tx)
 
@@ -223,8 +223,8 @@ async def follow_up(db: Database, fair_id: int, work: FollowUp) -> None:
 async def _record_refusal(
     db: Database, actor: Actor, name: str, request_id: str, fingerprint: str, refusal: FairError
 ) -> Outcome:
-    def note(session: Session) -> None:
-        tx = Tx.begin(session, actor)
+    def note(connection: Connection) -> None:
+        tx = Tx.begin(connection, actor)
         if isinstance(refusal, Refusal):
             refusal.after(tx)
         _append(tx)

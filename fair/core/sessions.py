@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import Connection, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair.core.actors import Actor, Role
@@ -51,7 +50,7 @@ def end_session(tx: Tx, data: SessionRef) -> dict[str, Any]:
 async def open_session(db: Database, account_id: int, token_hash: str, *, label: str, address: str) -> int:
     """Record a sign-in; its id."""
 
-    def work(session: Session) -> int:
+    def work(connection: Connection) -> int:
         now = utcnow()
         row = {
             "account_id": account_id,
@@ -62,7 +61,7 @@ async def open_session(db: Database, account_id: int, token_hash: str, *, label:
             "expires_at": now + dt.timedelta(hours=ORGANISER_SESSION_HOURS),
         }
         statement = OrganiserSession.__table__.insert().returning(OrganiserSession.id)
-        return session.connection().execute(statement, row).scalar_one()
+        return connection.execute(statement, row).scalar_one()
 
     return await db.transact(work)
 
@@ -70,8 +69,8 @@ async def open_session(db: Database, account_id: int, token_hash: str, *, label:
 async def close_session(db: Database, token_hash: str) -> int | None:
     """Sign out: the session of this token ends now; its id, or None if there was none open."""
 
-    def work(session: Session) -> int | None:
-        ended = session.connection().execute(
+    def work(connection: Connection) -> int | None:
+        ended = connection.execute(
             update(OrganiserSession)
             .where(OrganiserSession.token_hash == token_hash, OrganiserSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
