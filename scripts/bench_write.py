@@ -15,15 +15,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import statistics
 import sys
 import time
+import uuid
+from contextlib import asynccontextmanager
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,6 +37,37 @@ from fair.live.publisher import Publisher  # noqa: E402
 from tests.fairground import Fairground  # noqa: E402
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]")
+POSTGRES_ADMIN = os.environ.get("FAIR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class NoPostgres(RuntimeError):
+    """No PostgreSQL answers at the admin URL: its figures are skipped, not the bench."""
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@asynccontextmanager
+async def throwaway_postgres(admin_url: str = POSTGRES_ADMIN):
+    """A database of the session's own in the local PostgreSQL (as tests/conftest.py's), dropped afterwards."""
+    import asyncpg
+
+    admin_url = make_url(admin_url)
+    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise NoPostgres(f"no PostgreSQL answers at {admin_url}: {error}") from error
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin, name, admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
 
 
 class Bench:
