@@ -7,6 +7,11 @@
   its own ``BEGIN IMMEDIATE … COMMIT`` at ``synchronous=FULL``, with fresh ids,
   sequence numbers and request ids for each order.  The floor checks that
   every conditional update matched and that each replayed order was written.
+- ``write_path_postgres``: the same on a throw-away database of the local
+  PostgreSQL: the core through async SQLAlchemy and asyncpg, against the
+  statements SQLAlchemy gave asyncpg, replayed on one asyncpg connection, a
+  READ COMMITTED transaction a command; with the CPU of the server's backends
+  for each (``python scripts/bench_write.py write-postgres``).
 - ``publisher_cost``: the publisher's cycle (read the new events, carry the
   tally) after one order, in a fair of 100 orders and of 10,000, against
   ``tally.snapshot``, the recount each cycle used to make.
