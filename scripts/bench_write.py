@@ -221,7 +221,8 @@ class AsyncpgReplay:
 
     The statements are SQLAlchemy's asyncpg SQL (``$n`` placeholders, with its casts) and the parameters
     what SQLAlchemy handed the driver (JSON as text, times as datetimes); ``fetch`` and ``executemany`` use
-    asyncpg's own cache of prepared statements, as SQLAlchemy uses its own."""
+    asyncpg's own cache of prepared statements, as SQLAlchemy uses its own.  The transactions begin as
+    SQLAlchemy's do, at the server's default isolation (READ COMMITTED, which the core is written for)."""
 
     def __init__(self, connection, captured: list[list]) -> None:
         self.connection, self.plan, self.step = connection, _plan(captured), 0
@@ -230,7 +231,7 @@ class AsyncpgReplay:
     async def order(self) -> None:
         self.step += 1
         for transaction in self.plan:
-            async with self.connection.transaction(isolation="read_committed"):
+            async with self.connection.transaction():  # a plain BEGIN, as SQLAlchemy's: READ COMMITTED
                 for sql, a, b, many in transaction:
                     params = _params(a, b, self.step)
                     if many:
