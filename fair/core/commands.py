@@ -48,6 +48,7 @@ from sqlalchemy import Connection, Executable, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col
 
+from fair import direct
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, UNAVAILABLE_MSGID, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
@@ -80,7 +81,7 @@ class Tx:
         self.pending.append((type, payload))
 
     def run(self, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None):
-        return self.connection.execute(statement, params)
+        return direct.run(self.connection, statement, params)
 
 
 Handler = Callable[[Tx, Any], dict[str, Any]]

@@ -1,0 +1,97 @@
+"""The write path's statements straight on SQLite's cursor (``fair.direct``) read and fail as SQLAlchemy would."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound
+
+from fair import direct, migrate
+from fair.db import Database
+from fair.models import Event, Fair, RequestRecord, utcnow
+from tests.fairground import Fairground
+from tests.test_tally import random_day
+
+
+@pytest.fixture
+async def ground(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}")
+    await migrate.upgrade(db)
+    g = Fairground(db)
+    await g.build()
+    yield g
+    await db.dispose()
+
+
+async def test_every_read_of_a_random_day_equals_sqlalchemy_s_own(ground, monkeypatch):
+    """Each SELECT the commands run, run again through ``Connection.execute``: the same rows, keys and values."""
+    real, compared = direct.run, []
+
+    def shadowed(connection, statement, params=None):
+        result = real(connection, statement, params)
+        if statement.is_select:
+            expected = connection.execute(statement, params).all()
+            assert [tuple(row) for row in result] == [tuple(row) for row in expected], statement
+            assert [row._mapping for row in result] == [dict(row._mapping) for row in expected], statement
+            compared.append(str(statement))
+        return result
+
+    monkeypatch.setattr(direct, "run", shadowed)
+    await random_day(ground, random.Random(7), moves=80)
+    assert len(compared) > 100 and len(set(compared)) >= 5, (len(compared), len(set(compared)))
+    prepared = [shape for shape in direct._shapes.values() if shape is not None]
+    assert any(shape.expanding for shape in prepared), "no IN list went the direct way"
+    assert any(shape.row is None for shape in prepared) and any(shape.row for shape in prepared)
+
+
+async def test_a_duplicate_is_sqlalchemy_s_integrity_error_and_a_result_answers_as_sqlalchemy_s(ground):
+    """``commands`` tells a replayed request id by SQLAlchemy's IntegrityError; handlers use one(), first()…"""
+    row = {
+        "party": "t",
+        "request_id": "r",
+        "command": "c",
+        "fingerprint": "f",
+        "outcome": {"ok": True, "data": {"时间": "今天"}},
+        "created_at": utcnow(),
+    }
+
+    def work(connection):
+        direct.run(connection, insert(RequestRecord), row)
+        with pytest.raises(IntegrityError) as duplicate:
+            direct.run(connection, insert(RequestRecord), row)
+        assert "UNIQUE" in str(duplicate.value.orig)
+        read = direct.run(
+            connection, select(RequestRecord.outcome, RequestRecord.created_at).where(RequestRecord.party == "t")
+        )
+        assert read.one().outcome == row["outcome"] and read.scalar_one() == row["outcome"]
+        assert read.one().created_at == row["created_at"]  # a time in UTC, as it went in
+        nothing = direct.run(connection, select(Fair.id).where(Fair.id == -1))
+        assert nothing.first() is None and nothing.scalar_one_or_none() is None
+        with pytest.raises(NoResultFound):
+            nothing.one()
+        events = direct.run(connection, select(Event.seq).order_by(Event.seq))
+        with pytest.raises(MultipleResultsFound):
+            events.one()
+        assert events.scalars().all() == sorted(events.scalars().all())
+        raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        await ground.db.transact(work)
+
+
+async def test_with_a_cursor_listener_every_statement_goes_through_sqlalchemy(ground):
+    """tests/pauses.py and scripts/bench_write.py listen to the cursor: the direct path must step aside for them."""
+    seen = []
+    engine = ground.db._writer._engine
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        await ground.order(ground.centre, ground.bookseller, ground.books)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert any(statement.startswith("INSERT INTO purchase_order") for statement in seen)
