@@ -51,6 +51,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fair import direct
+
 DEFAULT_TIMEOUT = 4.0  # seconds; FAIR_DATABASE_TIMEOUT_MS
 SETUP_LOCK = 0x6661_6972  # "fair": the advisory lock of the workers' start (Database.exclusively)
 T = TypeVar("T")
@@ -196,9 +198,11 @@ class SQLiteWriter:
         self.timeout = timeout
         self._stalling = False  # the last transaction run took the timeout or more, or met a lock
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fair-sqlite-writer")
-        # One connection, made and used only by the writer thread.
+        # One connection, made and used only by the writer thread, and kept open between transactions:
+        # checking it out of a pool and back cost a fifth of an order's CPU (py-spy, scripts/bench_write.py).
         self._engine: Engine = create_engine(url.set(drivername="sqlite"), echo=echo, poolclass=StaticPool)
-        _sqlite_pragmas(self._engine, begin="IMMEDIATE", busy_ms=int(timeout * 1000))
+        self._connection: Connection | None = None
+        _sqlite_pragmas(self._engine, begin="IMMEDIATE", busy_ms=int(timeout * 1000), on_driver=True)
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         queued = time.monotonic()
@@ -209,16 +213,30 @@ class SQLiteWriter:
         if self._stalling and began - queued > self.timeout:
             raise Stalled(f"queued over {self.timeout:g} s behind a stalled SQLite write")
         try:
-            with self._engine.connect() as connection, connection.begin():
-                result = work(connection)
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            with self._connection.begin():
+                result = work(self._connection)
         except Exception as error:
+            if isinstance(error, sa.DBAPIError):  # the driver failed: the next transaction gets a fresh connection
+                self._disconnect()
             self._stalling = unavailable(error) or time.monotonic() - began >= self.timeout
             raise
         self._stalling = time.monotonic() - began >= self.timeout
         return result
 
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sa.DBAPIError):
+                self._connection.close()
+            self._connection = None
+
+    def _close(self) -> None:
+        self._disconnect()
+        self._engine.dispose()
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._close)
         self._thread.shutdown()
 
 
@@ -232,7 +250,7 @@ def _private_database(path: Path) -> None:
             file.chmod(0o600)
 
 
-def _sqlite_pragmas(engine: Engine, *, begin: str, busy_ms: int) -> None:
+def _sqlite_pragmas(engine: Engine, *, begin: str, busy_ms: int, on_driver: bool = False) -> None:
     """Let SQLAlchemy, not the sqlite3 module, say BEGIN, so that we choose its kind.
 
     This is SQLAlchemy's documented recipe for SQLite transactions (the driver's
@@ -254,4 +272,7 @@ def _sqlite_pragmas(engine: Engine, *, begin: str, busy_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql(f"BEGIN {begin}")
+        if on_driver:  # the writer's thread: straight on sqlite3 (fair.direct)
+            direct.plain(connection, f"BEGIN {begin}")
+        else:
+            connection.exec_driver_sql(f"BEGIN {begin}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Executable
@@ -104,43 +104,117 @@ class Prepared:
     sql: str
     names: tuple[str, ...]  # the parameters, in the order of the SQL's placeholders
     binds: dict[str, Callable[[Any], Any]]
-    expanding: bool  # an ``IN`` list of values: its SQL depends on how many
+    expanding: tuple[str, ...]  # the parameters that are ``IN`` lists: the SQL depends on their lengths
     row: type[Row] | None  # None: the statement returns no rows
     readers: tuple[Callable[[Any], Any] | None, ...]
+    expansions: dict[tuple[int, ...], tuple[str, tuple[str, ...], dict]] = field(default_factory=dict)
 
-    def parameters(self, values: dict[str, Any] | None, extracted: Sequence) -> tuple[str, tuple]:
-        """The SQL to send and its parameters, in order; an ``IN`` list's SQL is rendered for its length."""
-        compiled = self.compiled
-        given = compiled.construct_params(values, escape_names=False, extracted_parameters=extracted)
+    def parameters(
+        self, values: dict[str, Any] | None, extracted: Sequence, filling: Filling | None = None
+    ) -> tuple[str, tuple]:
+        """The SQL to send and its parameters, in order."""
+        if filling is None:
+            given = self.compiled.construct_params(values, escape_names=False, extracted_parameters=extracted)
+        else:
+            given = filling.fill(values)
         sql, names, binds = self.sql, self.names, self.binds
-        if self.expanding:  # as SQLAlchemy does it: one placeholder per item, each with its bind processor
-            expanded = compiled._process_parameters_for_postcompile(given)
-            sql, names, binds = expanded.statement, expanded.positiontup, {**binds, **expanded.processors}
+        if self.expanding:
+            sql, names, binds = self._expand(given)
         return sql, tuple(binds[name](given[name]) if name in binds else given[name] for name in names)
+
+    def _expand(self, given: dict[str, Any]) -> tuple[str, tuple[str, ...], dict]:
+        """Each ``IN`` list as one placeholder per item, named as SQLAlchemy names them (``states_1``, …).
+
+        SQLAlchemy renders the SQL anew for every execution; it depends only on the lists' lengths, so
+        it is rendered once per length and kept.
+        """
+        lengths = tuple(len(given[name]) for name in self.expanding)
+        known = self.expansions.get(lengths)
+        if known is None:
+            expanded = self.compiled._process_parameters_for_postcompile(dict(given))
+            processors = {**self.binds, **expanded.processors}
+            known = self.expansions[lengths] = (expanded.statement, tuple(expanded.positiontup), processors)
+        for name in self.expanding:
+            given.update({f"{name}_{number}": value for number, value in enumerate(given.pop(name), 1)})
+        return known
 
     def read(self, raw: list[tuple]) -> list[Row]:
         row, readers = self.row, self.readers
         return [row(v if read is None else read(v) for read, v in zip(readers, each, strict=True)) for each in raw]
 
 
-_shapes: dict[tuple, Prepared | None] = {}  # None: a shape that must go through Connection.execute
+@dataclass(frozen=True, slots=True)
+class Filling:
+    """How one statement built once fills its parameters: what SQLAlchemy's ``construct_params`` works out
+    on every execution (its literals' values, which value given goes to which bound name), worked out once.
+    """
+
+    base: dict[str, Any]
+    targets: tuple[tuple[str, tuple[str, ...]], ...]  # a key given, and the bound names it fills
+
+    def fill(self, values: dict[str, Any] | None) -> dict[str, Any]:
+        given = self.base.copy()
+        for key, names in self.targets:
+            value = values[key]
+            for name in names:
+                given[name] = value
+        return given
+
+    @classmethod
+    def of(cls, prepared: Prepared, extracted: Sequence, keys: tuple[str, ...]) -> Filling | None:
+        """None where SQLAlchemy decides per execution: a value computed by a callable, a value missing."""
+        compiled, targets = prepared.compiled, {}
+        for bindparam, name in compiled.bind_names.items():
+            target = bindparam.key if bindparam.key in keys else name if name in keys else None
+            if bindparam.callable is not None or (target is None and bindparam.required):
+                return None
+            if target is not None:
+                targets.setdefault(target, []).append(name)
+        base = compiled.construct_params(escape_names=False, extracted_parameters=extracted, _check=False)
+        return cls(base, tuple((key, tuple(names)) for key, names in targets.items()))
+
+
+_shapes: dict[tuple, Prepared | None] = {}  # by cache key and parameter names; None: Connection.execute runs it
+_statements: dict[int, tuple[Executable, Any, dict]] = {}  # by id: the statement, its cache key, its shapes seen
+
+
+def available(connection: Connection) -> bool:
+    """Whether ``run`` may serve this connection's transaction: SQLite, and nobody listening to its cursor."""
+    return connection.dialect.name == "sqlite" and not _listened(connection)
 
 
 def run(connection: Connection, statement: Executable, params: Params = None) -> Any:
-    """``connection.execute(statement, params)``, straight on SQLite's cursor where that is the same."""
-    if connection.dialect.name != "sqlite" or _listened(connection):
-        return connection.execute(statement, params)
-    key = statement._generate_cache_key()
-    if key is None:
-        return connection.execute(statement, params)
+    """``connection.execute(statement, params)``, straight on SQLite's cursor where that is the same.
+
+    Only for a connection that is ``available``; statements this cannot run the same way go to
+    ``connection.execute``.
+    """
     many = isinstance(params, list) and len(params) > 1
     first = (params[0] if params else None) if isinstance(params, list) else params
-    shape = (key.key, tuple(sorted(first)) if first else (), many)
-    prepared = _shapes.get(shape, False)
-    if prepared is False:
-        prepared = _shapes[shape] = _prepare(connection, statement, key, shape[1], many)
-        if len(_shapes) > MAX_SHAPES:
-            _shapes.clear()
+    # A statement built once (most of the core's) is known by identity: no cache key to compute or hash.
+    known = _statements.get(id(statement))
+    if known is None or known[0] is not statement:
+        key = statement._generate_cache_key()
+        if key is None:
+            return connection.execute(statement, params)
+        known = _statements[id(statement)] = (statement, key, {})
+        if len(_statements) > MAX_SHAPES:  # statements built per call come and go
+            _statements.clear()
+    _, key, shapes = known
+    asked = (tuple(first) if first else (), many)
+    seen = shapes.get(asked)
+    if seen is None:
+        shape = (key.key, tuple(sorted(asked[0])), many)
+        prepared = _shapes.get(shape, False)
+        if prepared is False:
+            prepared = _shapes[shape] = _prepare(connection, statement, key, shape[1], many)
+            if len(_shapes) > MAX_SHAPES:
+                _shapes.clear()
+        # Seen once, a statement may be one built per call: its filling is worked out when it comes again.
+        seen = shapes[asked] = (prepared, None)
+    elif seen[0] is not None and seen[1] is None:
+        seen = shapes[asked] = (seen[0], Filling.of(seen[0], key.bindparams, asked[0]) or False)
+    prepared, filling = seen[0], seen[1] or None
     if prepared is None:
         return connection.execute(statement, params)
     cursor = connection.connection.driver_connection.cursor()
@@ -148,10 +222,10 @@ def run(connection: Connection, statement: Executable, params: Params = None) ->
     sql = prepared.sql
     try:
         if many:
-            values = [prepared.parameters(each, key.bindparams)[1] for each in params]
+            values = [prepared.parameters(each, key.bindparams, filling)[1] for each in params]
             cursor.executemany(sql, values)
             return Result([], cursor.rowcount)
-        sql, values = prepared.parameters(first, key.bindparams)
+        sql, values = prepared.parameters(first, key.bindparams, filling)
         cursor.execute(sql, values)
         raw = cursor.fetchall() if cursor.description is not None else []
         return Result(prepared.read(raw) if prepared.row is not None else raw, cursor.rowcount)
@@ -159,6 +233,17 @@ def run(connection: Connection, statement: Executable, params: Params = None) ->
         raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=connection.dialect) from error
     finally:
         cursor.close()
+
+
+def plain(connection: Connection, sql: str) -> None:
+    """``connection.exec_driver_sql(sql)`` for a statement without parameters or rows (``BEGIN IMMEDIATE``)."""
+    if _listened(connection):
+        connection.exec_driver_sql(sql)
+        return
+    try:
+        connection.connection.driver_connection.execute(sql)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, (), error, sqlite3.Error, dialect=connection.dialect) from error
 
 
 def _listened(connection: Connection) -> bool:
@@ -174,6 +259,7 @@ def _prepare(connection: Connection, statement: Executable, key, keys: tuple, ma
         or compiled.update_prefetch
         or compiled.literal_execute_params  # values rendered into the SQL itself
         or (compiled.post_compile_params and many)
+        or any(param.type._is_tuple_type for param in compiled.post_compile_params)  # IN of tuples: named apart
         or compiled.schema_translate_map
         or not compiled.positional
     ):
@@ -184,6 +270,6 @@ def _prepare(connection: Connection, statement: Executable, key, keys: tuple, ma
         fields = tuple(column.keyname for column in columns)
         row = type("Row", (Row,), {"__slots__": (), "_fields": fields, "_index": {f: i for i, f in enumerate(fields)}})
     readers = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
-    expanding = bool(compiled.post_compile_params)
+    expanding = tuple(sorted(compiled.bind_names[param] for param in compiled.post_compile_params))
     names = tuple(compiled.positiontup)
     return Prepared(compiled, compiled.string, names, compiled._bind_processors, expanding, row, readers)

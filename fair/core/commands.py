@@ -72,16 +72,19 @@ class Tx:
     fair_id: int | None
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fair_states: tuple[str, ...] | None = None  # the fair's states this change needs at commit, if any
+    direct: bool = False  # statements straight on SQLite's cursor (``fair.direct``), decided once per transaction
 
     @classmethod
     def begin(cls, connection: Connection, actor: Actor) -> Tx:
-        return cls(connection, actor, utcnow(), actor.fair_id)
+        return cls(connection, actor, utcnow(), actor.fair_id, direct=direct.available(connection))
 
     def emit(self, type: str, payload: dict[str, Any]) -> None:
         self.pending.append((type, payload))
 
     def run(self, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None):
-        return direct.run(self.connection, statement, params)
+        if self.direct:
+            return direct.run(self.connection, statement, params)
+        return self.connection.execute(statement, params)
 
 
 Handler = Callable[[Tx, Any], dict[str, Any]]
@@ -304,6 +307,10 @@ async def _replay(db: Database, actor: Actor, request_id: str, fingerprint: str)
     raise FairError.from_record(row.outcome["error"])
 
 
+RECORD = insert(RequestRecord)
+APPEND = insert(Event)
+
+
 def _record(tx: Tx, request_id: str, name: str, fingerprint: str, outcome: dict) -> None:
     row = {
         "party": tx.actor.key,
@@ -313,7 +320,7 @@ def _record(tx: Tx, request_id: str, name: str, fingerprint: str, outcome: dict)
         "outcome": outcome,
         "created_at": tx.now,
     }
-    tx.run(insert(RequestRecord), row)
+    tx.run(RECORD, row)
 
 
 BUMP_SEQ = (
@@ -353,7 +360,7 @@ def _append(tx: Tx) -> None:
         }
         for index, (type, payload) in enumerate(tx.pending, start=1)
     ]
-    tx.run(insert(Event), rows)
+    tx.run(APPEND, rows)
 
 
 def _fingerprint(name: str, data: Input) -> str:

@@ -16,7 +16,7 @@ its booth, an offering by its booth and title.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -213,7 +213,7 @@ def _read(f: Heading, cell: Cell, text: str) -> Any:
 
 def _as(tx: Tx, actor: Actor) -> Tx:
     """The same transaction, acting for a supplier: its events are logged as the organiser's import."""
-    return Tx(tx.connection, actor, tx.now, tx.fair_id, tx.pending, tx.fair_states)
+    return replace(tx, actor=actor)
 
 
 def _run(tx: Tx, name: str, payload: dict[str, Any]) -> dict[str, Any]:
