@@ -92,9 +92,14 @@ async def listen(url: str, kind: str, count: int, out: str) -> None:
             nonlocal last
             event, data = json.loads(message[2:])
             if kind == "app":
-                if event != "live" or "tally" not in data:
+                if event != "live":
                     return
-                orders = data["tally"]["total"]["orders"]
+                if "tally" in data:
+                    orders = data["tally"]["total"]["orders"]
+                elif "orders" in data.get("tally_patch", {}).get("figures", {}).get("total", {}):
+                    orders = data["tally_patch"]["figures"]["total"]["orders"]  # a patch: the figures that changed
+                else:
+                    return
             else:
                 orders = data["orders"]
             for number in range(last + 1, orders + 1):

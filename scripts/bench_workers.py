@@ -120,7 +120,7 @@ def _arrival(board: TimedScreen, order_id: int) -> float:
 
 
 def _orders(message: dict) -> set[int]:
-    latest = message.get("tally", {}).get("latest", [])
+    latest = message.get("tally", {}).get("latest", []) + message.get("tally_patch", {}).get("latest", [])
     return {row["id"] for row in latest}
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import text
 
 from fair import migrate
 from fair.auth import enrol
-from fair.core import Actor, execute
+from fair.core import Actor, execute, tally
 from fair.core.access import DevicePolicy
 from fair.db import Database
 from fair.tokens import Tokens
@@ -318,12 +318,17 @@ class Screen:
         self.tally: dict | None = None
         self.syncs: Counter[str] = Counter()  # how each sync was answered: events, view, or an error code
         self.reply: dict | None = None  # the last sync's answer
+        self.held: list[dict] | None = None  # messages that came while a sync was asked: applied after it
+        self.refused_patches = 0  # tally patches to a tally older than their base: a message was lost
 
     def _live(self, message: dict) -> None:
-        if self.tally is None:  # not synced yet: the sync's answer brings this and more
+        if self.held is not None:
+            self.held.append(message)
             return
         if message.get("tally") and message["tally"]["seq"] >= self.tally["seq"]:
             self.tally = message["tally"]
+        if message.get("tally_patch") and not tally.patched(self.tally, message["tally_patch"]):
+            self.refused_patches += 1
         self.cursor = max(self.cursor or 0, message["upto"])
 
     async def join(self) -> None:
@@ -331,6 +336,7 @@ class Screen:
 
         A sync answered ``unavailable`` is asked again a little later, as the screens do.
         """
+        self.held = []
         for _ in range(SYNC_TRIES):
             code = await self._try_join()
             if code is None:
@@ -341,10 +347,13 @@ class Screen:
             raise ConnectionError(f"sync unavailable {SYNC_TRIES} times")
         data = self.reply["data"]
         self.syncs[data["mode"]] += 1
-        tally = data["view"]["tally"] if data["mode"] == "view" else data["tally"]
-        if self.tally is None or tally["seq"] >= self.tally["seq"]:
-            self.tally = tally
+        shown = data["view"]["tally"] if data["mode"] == "view" else data["tally"]
+        if self.tally is None or shown["seq"] >= self.tally["seq"]:
+            self.tally = shown
         self.cursor = max(self.cursor or 0, data["upto"])
+        held, self.held = self.held, None
+        for message in held:
+            self._live(message)
 
     async def _try_join(self) -> str | None:
         """Connect if need be and sync: None, or ``unavailable`` (a connect or sync refused for the database)."""

@@ -8,12 +8,13 @@ each event carries whole objects, so applying one is replacing or removing.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 from typing import Any
 
 import socketio
 
-from fair.core import queries
+from fair.core import queries, tally
 
 _request_ids = itertools.count(1)
 
@@ -84,6 +85,10 @@ class Screen:
                 self.applied.append(event["seq"])
         if "tally" in message and message["tally"]["seq"] >= self.view["tally"]["seq"]:
             self.view["tally"] = message["tally"]
+        if "tally_patch" in message:  # refused (a lost message), the tally stays behind: the truth checks see it
+            shown = copy.deepcopy(self.view["tally"])  # a new tally, as a whole one replaces the last
+            if tally.patched(shown, message["tally_patch"]):
+                self.view["tally"] = shown
         self.cursor = max(self.cursor, message["upto"])
         self.view["seq"] = self.cursor
 

@@ -94,11 +94,68 @@ def carry(tally: dict[str, Any], seq: int, type: str, payload: dict[str, Any]) -
         order["government_fen"],
         order["subsidy_fen"],
     )
-    latest = [public_order(order), *tally["latest"]]
-    latest.sort(key=lambda shown: shown["id"], reverse=True)  # as latest_orders: by order id, not by seq
-    tally["latest"] = latest[:LATEST]
+    tally["latest"] = _merged(tally["latest"], [public_order(order)])  # as latest_orders: by order id, not seq
     tally["seq"] = seq
     return True
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+    """What a screen showing ``before`` needs to show ``after``: the figures that changed, and the new orders.
+
+    A ``live`` message carries this (``tally_patch``) instead of the whole tally, a sixth of its size at
+    one order a cycle; None when ``after`` lost an order of ``before``'s ticker (a void), which only the
+    whole tally can say.
+    """
+    known = {order["id"] for order in before["latest"]}
+    added = [order for order in after["latest"] if order["id"] not in known]
+    if _merged(before["latest"], added) != after["latest"]:
+        return None
+    figures = _differences(before, after)
+    return {"from": before["seq"], "seq": after["seq"], "figures": figures, "latest": added, "keep": LATEST}
+
+
+def patched(tally: dict[str, Any], patch: dict[str, Any]) -> bool:
+    """``tally`` brought up to ``patch``, in place; False if it is older than the patch's base (sync again).
+
+    The patch's figures are values, not increments, and each changed figure is in it, so it applies to
+    any tally between its base and its own ``seq``; one at or past its ``seq`` has it already.
+    """
+    if tally["seq"] >= patch["seq"]:
+        return True
+    if tally["seq"] < patch["from"]:
+        return False
+    _overlay(tally, patch["figures"])
+    tally["latest"] = _merged(tally["latest"], patch["latest"], patch["keep"])
+    tally["seq"] = patch["seq"]
+    return True
+
+
+def _merged(latest: list[dict[str, Any]], added: list[dict[str, Any]], keep: int = LATEST) -> list[dict[str, Any]]:
+    """The ticker with ``added``: as ``carry`` keeps it, newest order id first, ``keep`` long."""
+    by_id = {order["id"]: order for order in latest} | {order["id"]: order for order in added}
+    return sorted(by_id.values(), key=lambda order: order["id"], reverse=True)[:keep]
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changed = {}
+    for key, value in after.items():
+        if key in ("seq", "latest"):
+            continue
+        if isinstance(value, dict):
+            inner = _differences(before.get(key, {}), value)
+            if inner:
+                changed[key] = inner
+        elif before.get(key) != value:
+            changed[key] = value
+    return changed
+
+
+def _overlay(tally: dict[str, Any], figures: dict[str, Any]) -> None:
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            _overlay(tally.setdefault(key, {}), value)
+        else:
+            tally[key] = value
 
 
 async def snapshot(session: AsyncSession, fair_id: int) -> dict[str, Any]:

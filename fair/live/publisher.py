@@ -12,7 +12,10 @@ The tally is read once, at start, and then carried forward over the events
 published (``fair.core.tally.carry``, microseconds an order), so a cycle
 costs the same at the first order of the day as at the ten-thousandth; an
 event that changes the tally in a way ``carry`` does not know is recounted
-from the cycle's own snapshot.  The database stays the truth: a screen that
+from the cycle's own snapshot.  Screens are sent what changed since the last
+tally they were told of (``tally_patch``, ``tally.changes``: a few hundred
+bytes an order instead of the whole tally's 6 KB), or the whole tally when a
+void took an order off the ticker.  The database stays the truth: a screen that
 syncs reads it, and each of several workers runs a publisher of its own over
 the same log, for its own screens (docs/deploy.md): a commit on another
 worker wakes this one through ``fair.live.crossing``, or else the poll finds
@@ -28,6 +31,7 @@ between the state it is given and the room it joins.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -79,6 +83,7 @@ class Publisher:
         async with self.db.read() as session:  # one snapshot: the tally belongs to the sequence number
             self.published = (await session.exec(select(Fair.last_seq).where(Fair.id == self.fair_id))).one()
             self.tally = await tally.snapshot(session, self.fair_id)
+        self.sent = copy.deepcopy(self.tally)  # the tally the screens were last told of: patches start from it
         self._task = asyncio.create_task(self._run(), name="fair-publisher")
 
     async def stop(self) -> None:
@@ -136,7 +141,7 @@ class Publisher:
             await self._send(events, fresh_tally)
             self.published = events[-1].seq
             if fresh_tally is not None:
-                self.tally = fresh_tally
+                self.tally, self.sent = fresh_tally, copy.deepcopy(fresh_tally)
         for event in events:
             await self.on_event(event)
 
@@ -158,6 +163,10 @@ class Publisher:
         upto = events[-1].seq
         routes = [(event, route(event.type, event.payload)) for event in events]
         occupied = self.sio.manager.rooms.get("/", {})
+        counted: dict[str, Any] = {}  # the tally's part of every message: what changed, or the whole
+        if fresh_tally is not None:
+            patch = tally.changes(self.sent, fresh_tally)
+            counted = {"tally": fresh_tally} if patch is None else {"tally_patch": patch}
 
         def message(room: str) -> dict[str, Any] | None:
             shown = []
@@ -165,9 +174,9 @@ class Publisher:
                 payload = r.for_room(room)
                 if payload is not None:
                     shown.append({"seq": event.seq, "type": event.type, "data": payload})
-            if not shown and fresh_tally is None:
+            if not shown and not counted:
                 return None
-            return {"upto": upto, "events": shown} | ({"tally": fresh_tally} if fresh_tally else {})
+            return {"upto": upto, "events": shown} | counted
 
         parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
         for room in (ORGANISER, *sorted(parties)):

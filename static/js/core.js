@@ -210,6 +210,27 @@ export function apply(view, event) {
   }
 }
 
+/**
+ * Bring a tally up to a `tally_patch` (the figures that changed, as values; the orders new on the ticker),
+ * in place, as fair/core/tally.py `patched` does. False when the tally is older than the patch's base: a message
+ * was missed, so sync again.
+ */
+export function patchTally(tally, patch) {
+  if (tally.seq >= patch.seq) return true;
+  if (tally.seq < patch.from) return false;
+  const overlay = (into, figures) => {
+    for (const [key, value] of Object.entries(figures)) {
+      if (value !== null && typeof value === "object") overlay((into[key] ??= {}), value);
+      else into[key] = value;
+    }
+  };
+  overlay(tally, patch.figures);
+  const byId = new Map([...tally.latest, ...patch.latest].map((order) => [order.id, order]));
+  tally.latest = [...byId.values()].sort((a, b) => b.id - a.id).slice(0, patch.keep);
+  tally.seq = patch.seq;
+  return true;
+}
+
 function deviceId() {
   let id = localStorage.getItem("fair.device");
   if (!id) {
@@ -358,8 +379,10 @@ export class Live {
     const shown = message.events.filter((event) => event.seq > this.cursor);
     for (const event of shown) this.note(event);
     if (message.tally && message.tally.seq >= this.view.tally.seq) this.view.tally = message.tally;
+    const behind = message.tally_patch && !patchTally(this.view.tally, message.tally_patch);
     this.cursor = Math.max(this.cursor, message.upto);
     if (announce) this.changed(shown);
+    if (behind) this.sync(); // a message was missed: the sync's answer brings the whole tally
   }
 
   changed(events) {
