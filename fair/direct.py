@@ -79,9 +79,6 @@ class Result:
             raise NoResultFound("No row was found when one was required")
         return self.one_or_none()
 
-    def scalar(self) -> Any:
-        return self.rows[0][0] if self.rows else None
-
     def scalar_one(self) -> Any:
         return self.one()[0]
 
