@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import socketio
 from asgi_csrf import asgi_csrf
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -22,7 +21,7 @@ from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
 from fair.db import Database, Unavailable
 from fair.limits import Limits
-from fair.live import Live
+from fair.live import Live, fanout
 from fair.live.crossing import Crossing
 from fair.middleware import shielded
 from fair.settings import ROOT, Settings, write_private
@@ -43,8 +42,8 @@ class FairApp:
     def __init__(self, asgi: Any, state: Any, live: Live) -> None:
         self.asgi, self.state, self.live = asgi, state, live
 
-    async def __call__(self, scope, receive, send) -> None:
-        await self.asgi(scope, receive, send)
+    def __call__(self, scope, receive, send) -> Awaitable[None]:
+        return self.asgi(scope, receive, send)  # no frame of its own, kept for a websocket's whole life
 
 
 def from_environment() -> FairApp:
@@ -134,7 +133,7 @@ def create_app(settings: Settings) -> FairApp:
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
     # Pages, scripts and JSON go out compressed; Engine.IO compresses what it sends itself.
-    asgi = socketio.ASGIApp(live.sio, other_asgi_app=GZipMiddleware(protected, minimum_size=512))
+    asgi = fanout.ASGIApp(live.sio, other_asgi_app=GZipMiddleware(protected, minimum_size=512))
     return FairApp(shielded(asgi, settings, limits), state, live)
 
 

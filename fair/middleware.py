@@ -72,6 +72,8 @@ UVICORN_OPTIONS = {
     # No permessage-deflate: a compressed frame is made per connection, a plain one once for a whole room
     # (fair.live.fanout); the hall's messages are small and its network local.
     "ws_per_message_deflate": False,
+    # Said, not guessed from the app: fair.app.FairApp answers each request without a coroutine of its own.
+    "interface": "asgi3",
 }
 
 
@@ -97,18 +99,25 @@ class Shield:
         self.allowed = settings.origins()
         self.hsts = f"max-age={settings.hsts_seconds}; includeSubDomains".encode() if settings.hsts_seconds else None
 
-    async def __call__(self, scope: dict, receive, send) -> None:
+    def __call__(self, scope: dict, receive, send) -> Awaitable[None]:
+        """Where the request goes, decided without a coroutine frame of its own: a screen's websocket runs
+        inside this call for hours, and every frame it leaves open is kept per connection."""
         if scope["type"] == "websocket":
             if scope["path"].startswith(SOCKETS):
-                refusal = await self._refuse_socket(scope)
-                if refusal is not None:
-                    await _deny_websocket(scope, receive, send, *refusal)
-                    return
-            await self.app(scope, receive, send)
-            return
+                return self._socket(scope, receive, send)
+            return self.app(scope, receive, send)
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _socket(self, scope: dict, receive, send) -> None:
+        refusal = await self._refuse_socket(scope)
+        if refusal is not None:
+            await _deny_websocket(scope, receive, send, *refusal)
             return
+        await self.app(scope, receive, send)
+
+    async def _http(self, scope: dict, receive, send) -> None:
         send = self._with_headers(scope, send)
         sockets = scope["path"].startswith(SOCKETS)
         if sockets:

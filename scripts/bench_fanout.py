@@ -28,7 +28,7 @@ import uvicorn
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 
 from fair.core import tally  # noqa: E402
-from fair.live import fanout  # noqa: E402
+from fair.live import fanout, websocket  # noqa: E402
 
 ROOM = "boards"
 MODE = sys.argv[1]
@@ -68,7 +68,7 @@ class Bare:
     async def broadcast(self, data: dict) -> int:
         text = fanout.encode_event("live", data)
         if MODE == "frame":
-            shared = fanout.frame(text.encode())
+            shared = websocket.frame(text.encode())
             for send in self.sends.values():
                 send.__self__.transport.write(shared)
         else:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import socketio
 
-from fair.live import fanout
+from fair.live import fanout, websocket
 from tests.servers import serving
 
 
@@ -59,14 +59,14 @@ async def test_every_kind_of_client_gets_every_message_in_order(size: int):
             expected = [21] if kind == "websocket" else list(range(1, 22))
             assert numbers == expected, kind
             assert all(len(m["text"]) == size for m in received if "text" in m)
-        direct = {eio_sid for eio_sid, s in sio.eio.sockets.items() if getattr(s, "fair_link", None)}
+        direct = {eio_sid for eio_sid, s in sio.eio.sockets.items() if isinstance(s, websocket.DirectSocket)}
         assert direct == {sio.manager.eio_sid_from_sid(clients["websocket"][0].get_sid(), "/")}
         for c, _ in clients.values():
             await c.disconnect()
 
 
 def test_a_frame_says_its_length_as_rfc_6455_does():
-    assert fanout.frame(b"hi") == b"\x81\x02hi"
-    assert fanout.frame(b"x" * 126)[:4] == b"\x81\x7e\x00\x7e"
-    assert fanout.frame(b"x" * 65_536)[:10] == b"\x81\x7f" + (65_536).to_bytes(8, "big")
+    assert websocket.frame(b"hi") == b"\x81\x02hi"
+    assert websocket.frame(b"x" * 126)[:4] == b"\x81\x7e\x00\x7e"
+    assert websocket.frame(b"x" * 65_536)[:10] == b"\x81\x7f" + (65_536).to_bytes(8, "big")
     assert fanout.encode_event("live", {"n": "一"}) == '42["live",{"n":"一"}]'
