@@ -40,7 +40,7 @@ class Settings:
     photos: Path = DATA / "photos"  # the venues' photos at check-in
     secret_key: str | None = None  # every key is derived from it; by default kept in data/secret.key
     organiser_password: str | None = None  # for the first organiser account; by default generated, changed at sign-in
-    live_interval_ms: int = 150  # the least time between two live messages to a screen while the hall is busy
+    live_interval_ms: int = 100  # the least time between two live messages to a screen while the hall is busy
     command_rate: float = 10.0  # events a second one device, organiser session or public address may send ...
     command_burst: int = 30  # ... and at once
     # Where the fair is reached: the URL the tablets use (printed on the cards), and more origins allowed to connect.
