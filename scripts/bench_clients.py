@@ -1,8 +1,11 @@
 """Client processes for scripts/bench: boards that listen, and tablets and booths that order.
 
-They speak Engine.IO 4 / Socket.IO 5 over a plain websocket (the ``websockets``
-library) rather than through python-socketio's client, so that hundreds of
-them fit on the one core the clients get, and the figures measure the servers.
+They speak Engine.IO 4 / Socket.IO 5 over a websocket written by hand (the
+client side of RFC 6455 on an asyncio protocol: every message is handled in
+the callback that reads it, with no task or queue per message) rather than
+through python-socketio's client or the ``websockets`` library, so that
+thousands of them fit on the one core the clients get, and the figures
+measure the servers.
 
     python scripts/bench_clients.py listen  URL[,URL…] app|reference COUNT OUT.json
     python scripts/bench_clients.py drive   URL[,URL…] app|reference PLAN.json OUT.json
@@ -17,60 +20,136 @@ at each rate, and writes when each confirmation was sent and answered.
 """
 
 import asyncio
+import base64
 import itertools
 import json
+import os
 import signal
+import struct
 import sys
 import time
 import uuid
+from urllib.parse import urlsplit
 
-import websockets
+
+def client_frame(text: str) -> bytes:
+    """A masked client-to-server text frame (RFC 6455 §5.2, §5.3)."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+    mask = os.urandom(4)
+    key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+    return head + mask + (int.from_bytes(payload, "big") ^ key).to_bytes(n, "big")
 
 
-class Socket:
+class Socket(asyncio.Protocol):
     """One Socket.IO connection: events, acks and Engine.IO pings, nothing more."""
 
     def __init__(self, url: str, auth: dict | None = None, on_event=None) -> None:
-        base = url.replace("http://", "ws://")
-        self.url = f"{base}/socket.io/?EIO=4&transport=websocket"
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
         self.auth, self.on_event = auth or {}, on_event
         self._acks: dict[int, asyncio.Future] = {}
         self._ids = itertools.count()
+        self._buffer = bytearray()
+        self._upgraded = False
 
     async def connect(self) -> None:
-        self.ws = await websockets.connect(self.url, max_size=None, compression=None, ping_interval=None)
-        await self.ws.recv()  # the Engine.IO open packet
-        await self.ws.send("40" + json.dumps(self.auth))
-        reply = await self.ws.recv()
-        if not reply.startswith("40"):
-            raise ConnectionError(reply)
-        self._reader = asyncio.create_task(self._read())
+        loop = asyncio.get_running_loop()
+        self._joined = loop.create_future()
+        await loop.create_connection(lambda: self, self.host, self.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.transport.write(
+            f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await self._joined  # the handshake, Engine.IO's open and Socket.IO's connect
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc) -> None:
+        if not self._joined.done():
+            self._joined.set_exception(ConnectionError("closed before joining"))
+        for future in self._acks.values():
+            if not future.done():
+                future.set_result({"ok": False, "error": {"code": "connection lost"}})
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        if not self._upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self._joined.set_exception(ConnectionError(bytes(buffer[:end]).decode("latin-1")))
+                self.transport.close()
+                return
+            del buffer[: end + 4]
+            self._upgraded = True
+        at = 0
+        while len(buffer) - at >= 2:
+            first, length = buffer[at], buffer[at + 1] & 0x7F
+            start = at + 2
+            if length == 126:
+                start += 2
+                length = int.from_bytes(buffer[at + 2 : start], "big")
+            elif length == 127:
+                start += 8
+                length = int.from_bytes(buffer[at + 2 : start], "big")
+            if len(buffer) < start + length:
+                break
+            payload = bytes(buffer[start : start + length])
+            at = start + length
+            opcode = first & 0x0F
+            if not first & 0x80 or opcode == 0:
+                raise ValueError("a fragmented message: the servers send each message in one frame")
+            if opcode == 1:
+                self._message(payload.decode())
+            elif opcode == 8:
+                self.transport.close()
+            elif opcode == 9:  # a websocket ping (the servers use Engine.IO's): answered all the same
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + b"\0\0\0\0" + payload)
+        del buffer[:at]
+
+    def _message(self, message: str) -> None:
+        if message == "2":
+            self.transport.write(client_frame("3"))
+        elif message.startswith("43"):
+            head, _, body = message[2:].partition("[")
+            future = self._acks.pop(int(head), None)
+            if future is not None and not future.done():  # an answer after its timeout is dropped
+                future.set_result(json.loads("[" + body)[0])
+        elif message.startswith("42"):
+            if self.on_event:
+                self.on_event(time.time(), message)
+        elif message.startswith("0"):
+            self.transport.write(client_frame("40" + json.dumps(self.auth)))
+        elif message.startswith("40"):
+            self._joined.set_result(None)
+        elif message.startswith("44") and not self._joined.done():
+            self._joined.set_exception(ConnectionError(message))
 
     async def call(self, event: str, data) -> dict:
         ack = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._acks[ack] = future
-        await self.ws.send(f"42{ack}" + json.dumps([event, data]))
+        self.transport.write(client_frame(f"42{ack}" + json.dumps([event, data])))
         try:
             return await asyncio.wait_for(future, 30)
         except TimeoutError:
             self._acks.pop(ack, None)
             return {"ok": False, "error": {"code": "no answer in 30 s"}}
 
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if message == "2":
-                await self.ws.send("3")
-            elif message.startswith("43"):
-                head, _, body = message[2:].partition("[")
-                future = self._acks.pop(int(head), None)
-                if future is not None and not future.done():  # an answer after its timeout is dropped
-                    future.set_result(json.loads("[" + body)[0])
-            elif message.startswith("42") and self.on_event:
-                self.on_event(time.time(), message)
-
     async def close(self) -> None:
-        await self.ws.close()
+        self.transport.close()
 
 
 async def listen(url: str, kind: str, count: int, out: str) -> None:
