@@ -75,6 +75,7 @@ async def test_a_screen_costs_one_task_and_no_queue():
         screens.append(first)
         sockets = [sio.eio.sockets[screen.eio_sid] for screen in screens]
         assert all(isinstance(socket, websocket.DirectSocket) and socket.queue is None for socket in sockets)
+        assert all(isinstance(socket.protocol.queue, websocket.Mailbox) for socket in sockets)
         for screen in screens:
             await screen.ws.close()
         await until(lambda: not sio.eio.sockets)
@@ -106,3 +107,19 @@ async def test_a_screen_sent_away_by_the_server_is_told_and_forgotten():
         await until(lambda: not client.connected)
         await until(lambda: eio_sid in gone and not sio.eio.sockets)
         await client.wait()  # the client's own tasks end: its connection is over, not hanging
+
+
+async def test_a_mailbox_hands_over_in_order_and_survives_a_cancelled_wait():
+    box = websocket.Mailbox()
+    box.put_nowait(1)
+    box.put_nowait(2)
+    assert [await box.get(), await box.get()] == [1, 2] and box.empty()
+    waiting = asyncio.create_task(box.get())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert box.waiter is None
+    later = asyncio.create_task(box.get())
+    await asyncio.sleep(0)
+    box.put_nowait(3)
+    assert await later == 3
