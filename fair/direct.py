@@ -1,4 +1,4 @@
-"""The write path's statements on SQLite, run straight on the driver's cursor.
+"""The write path's statements run straight on the driver: SQLite's cursor, or asyncpg through SQLAlchemy's adapter.
 
 A command runs about 17 Core statements.  ``Connection.execute`` spends most
 of a statement's CPU around the driver rather than in it: a cache key and a
@@ -11,6 +11,13 @@ and come out exactly as they would through SQLAlchemy (times in UTC, JSON,
 enums).  Its rows are tuples that answer by column name, in a result with the
 handful of methods the core uses.
 
+On PostgreSQL the statement goes to SQLAlchemy's asyncpg adapter as its
+cursor would send it (the adapter's lock, its lazy ``BEGIN`` at the
+connection's isolation level, its cache of prepared statements, its
+translation of asyncpg's errors), without the execution context and result
+around it; a driver error then goes through SQLAlchemy's own handling, which
+wraps it and invalidates a connection that was lost.
+
 Anything this does not know to do the same way goes through
 ``Connection.execute`` unchanged: another dialect, Python-side column
 defaults, values rendered into the SQL, and any connection with cursor-level event
@@ -22,6 +29,7 @@ locked" still reads as unavailable (``fair.db.unavailable``).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.util import await_
 
 Params = dict[str, Any] | list[dict[str, Any]] | None
 MAX_SHAPES = 2000  # statement shapes kept; the core has a few hundred, a runaway would not grow memory
@@ -176,12 +185,14 @@ _statements: dict[int, tuple[Executable, Any, dict]] = {}  # by id: the statemen
 
 
 def available(connection: Connection) -> bool:
-    """Whether ``run`` may serve this connection's transaction: SQLite, and nobody listening to its cursor."""
-    return connection.dialect.name == "sqlite" and not _listened(connection)
+    """Whether ``run`` may serve this connection's transaction: SQLite or asyncpg, nobody listening to its
+    cursor."""
+    dialect = connection.dialect
+    return (dialect.name == "sqlite" or dialect.driver == "asyncpg") and not _listened(connection)
 
 
 def run(connection: Connection, statement: Executable, params: Params = None) -> Any:
-    """``connection.execute(statement, params)``, straight on SQLite's cursor where that is the same.
+    """``connection.execute(statement, params)``, straight on the driver where that is the same.
 
     Only for a connection that is ``available``; statements this cannot run the same way go to
     ``connection.execute``.
@@ -198,10 +209,11 @@ def run(connection: Connection, statement: Executable, params: Params = None) ->
         if len(_statements) > MAX_SHAPES:  # statements built per call come and go
             _statements.clear()
     _, key, shapes = known
-    asked = (tuple(first) if first else (), many)
+    dialect = connection.dialect
+    asked = (tuple(first) if first else (), many, dialect.driver)  # SQL and processors are the driver's own
     seen = shapes.get(asked)
     if seen is None:
-        shape = (key.key, tuple(sorted(asked[0])), many)
+        shape = (key.key, tuple(sorted(asked[0])), many, dialect.driver)
         prepared = _shapes.get(shape, False)
         if prepared is False:
             prepared = _shapes[shape] = _prepare(connection, statement, key, shape[1], many)
@@ -214,6 +226,8 @@ def run(connection: Connection, statement: Executable, params: Params = None) ->
     prepared, filling = seen[0], seen[1] or None
     if prepared is None:
         return connection.execute(statement, params)
+    if dialect.driver == "asyncpg":
+        return _on_asyncpg(connection, prepared, key.bindparams, filling, first, params if many else None)
     cursor = connection.connection.driver_connection.cursor()
     values = None
     sql = prepared.sql
@@ -227,9 +241,55 @@ def run(connection: Connection, statement: Executable, params: Params = None) ->
         raw = cursor.fetchall() if cursor.description is not None else []
         return Result(prepared.read(raw) if prepared.row is not None else raw, cursor.rowcount)
     except sqlite3.Error as error:
-        raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=connection.dialect) from error
+        raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=dialect) from error
     finally:
         cursor.close()
+
+
+STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")  # asyncpg's status: how many rows
+
+
+def _on_asyncpg(
+    connection: Connection, prepared: Prepared, extracted: Sequence, filling: Filling | None, first, many
+) -> Result:
+    """The statement through SQLAlchemy's asyncpg adapter, as its cursor would run it (its lock, its lazy
+    ``BEGIN``, its cache of prepared statements), without the execution context and result around it."""
+    adapted = connection.connection.dbapi_connection
+    asof = connection.dialect._invalidate_schema_cache_asof
+    sql, values = prepared.sql, None
+    try:
+        if many is not None:
+            values = [prepared.parameters(each, extracted, filling)[1] for each in many]
+            await_(_asyncpg_many(adapted, sql, values))
+            return Result([], -1)  # as SQLAlchemy's cursor says after executemany
+        sql, values = prepared.parameters(first, extracted, filling)
+        raw, status = await_(_asyncpg_fetch(adapted, sql, values, asof))
+    except Exception as error:  # wrapped, and a lost connection invalidated, as Connection.execute does
+        connection._handle_dbapi_exception(error, sql, values, None, None)
+    counted = STATUS.match(status or "")
+    rows = prepared.read(raw) if prepared.row is not None else raw
+    return Result(rows, int(counted.group(1)) if counted else -1)
+
+
+async def _asyncpg_fetch(adapted: Any, sql: str, values: tuple, asof: float) -> tuple[list, str | None]:
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        try:
+            statement, _ = await adapted._prepare(sql, asof)
+            return await statement.fetch(*values), statement.get_statusmsg()
+        except Exception as error:
+            adapted._handle_exception(error)  # raises the adapter's DBAPI error
+
+
+async def _asyncpg_many(adapted: Any, sql: str, values: list) -> None:
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        try:
+            await adapted._connection.executemany(sql, values)
+        except Exception as error:
+            adapted._handle_exception(error)
 
 
 def plain(connection: Connection, sql: str) -> None:
