@@ -188,7 +188,7 @@ class Replay:
         self.connection.close()
 
 
-async def write_path(folder: Path, orders: int = 200) -> dict:
+async def write_path(folder: Path, orders: int = 600) -> dict:
     path = folder / "write.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     bench = Bench(db)
@@ -261,7 +261,7 @@ async def _timed(work, orders: int, admin, database: str) -> tuple[float, float]
     return spent / orders, server / orders
 
 
-async def write_path_postgres(admin_url: str = POSTGRES_ADMIN, orders: int = 200) -> dict:
+async def write_path_postgres(admin_url: str = POSTGRES_ADMIN, orders: int = 600) -> dict:
     """``write_path`` on a throw-away database of the local PostgreSQL, its floor through asyncpg.
 
     asyncpg runs in this process, so process CPU is the client's whole cost; the backends' CPU is the
