@@ -1,9 +1,14 @@
 """Interleavings on demand: hold one transaction at a chosen statement while others commit.
 
-On PostgreSQL a command's transaction runs in a greenlet of the event loop
-(``AsyncConnection.run_sync``), so a SQLAlchemy ``before_cursor_execute`` hook can
-await there: the transaction stops just before the statement, holding what it
-has locked, while the test runs other commands to their commit.  A pause is
+On PostgreSQL every statement of a command's transaction, whether it goes
+through SQLAlchemy's cursor or straight through ``fair.direct``, is prepared
+by SQLAlchemy's asyncpg adapter (``_prepare``, a coroutine run for the
+transaction's greenlet in the event loop), or, run for several rows, sent by
+asyncpg's ``executemany``.  A hook there can await: the
+transaction stops just before the statement, holding what it has locked,
+while the test runs other commands to their commit.  (A cursor-level listener
+would make ``fair.direct`` step aside, and the races would test a write path
+the fair does not run.)  A pause is
 aimed at one party of the race by a label that the racing task carries in a
 context variable (contexts flow into the greenlet), so that the same
 statement run by the other party goes through.
@@ -23,8 +28,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import event
-from sqlalchemy.util.concurrency import await_, in_greenlet
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 from fair.db import Database
 
@@ -66,39 +70,46 @@ class Pause:
         self._fired = False
 
     def __enter__(self) -> Pause:
-        _pauses_of(self.db).append(self)
+        _pauses.append(self)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self._release.set()
-        _pauses_of(self.db).remove(self)
+        _pauses.remove(self)
 
     def release(self) -> None:
         self._release.set()
 
-    def hold(self, statement: str) -> None:
+    async def hold(self, statement: str) -> None:
         if self._fired or racer.get() != self.label or not self.pattern.search(statement):
             return
         self._fired = True
         self.reached.set()
-        await_(self._release.wait())
+        await self._release.wait()
 
 
-def _pauses_of(db: Database) -> list[Pause]:
-    """The pauses set on ``db``, behind one hook installed once: SQLAlchemy's listener list may not
-    change while a held transaction is inside it."""
-    engine = db.engine.sync_engine
-    pauses = engine.__dict__.get("_test_pauses")
-    if pauses is None:
-        pauses = engine.__dict__["_test_pauses"] = []
+_pauses: list[Pause] = []  # the pauses set now; labels tell whose statement each is for
+_prepare = AsyncAdapt_asyncpg_connection._prepare
+_executemany = asyncpg.Connection.executemany
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _before(conn, cursor, statement, parameters, context, executemany) -> None:
-            if in_greenlet():
-                for pause in list(pauses):
-                    pause.hold(statement)
 
-    return pauses
+async def _held(statement: str) -> None:
+    for pause in list(_pauses):
+        await pause.hold(statement)
+
+
+async def _prepare_after_pauses(self, operation: str, invalidate_timestamp: float):
+    await _held(operation)
+    return await _prepare(self, operation, invalidate_timestamp)
+
+
+async def _executemany_after_pauses(self, command: str, args, *, timeout: float | None = None):
+    await _held(command)  # a statement run for several rows is not prepared through the adapter
+    return await _executemany(self, command, args, timeout=timeout)
+
+
+AsyncAdapt_asyncpg_connection._prepare = _prepare_after_pauses
+asyncpg.Connection.executemany = _executemany_after_pauses
 
 
 async def paused_or_done(pause: Pause, task: asyncio.Task) -> bool:

@@ -13,6 +13,7 @@ from fair import direct
 from fair.db import Database
 from fair.models import Event, Fair, RequestRecord, utcnow
 from tests.fairground import Fairground
+from tests.pauses import hold_then_race
 from tests.test_tally import random_day
 
 
@@ -93,3 +94,23 @@ async def test_with_a_cursor_listener_every_statement_goes_through_sqlalchemy(gr
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert any(statement.startswith("INSERT INTO purchase_order") for statement in seen)
+
+
+async def test_a_race_held_mid_transaction_runs_on_the_direct_path(ground, monkeypatch):
+    """tests/pauses.py holds a transaction between two statements (on PostgreSQL) without making the direct path
+    step aside: the races test the write path the fair runs."""
+    chosen = []
+    real = direct.available
+    monkeypatch.setattr(direct, "available", lambda connection: chosen.append(real(connection)) or chosen[-1])
+    g = ground
+    first, second = await hold_then_race(
+        g.db,
+        "first",
+        r"^INSERT INTO purchase_order",
+        g.order(g.centre, g.bookseller, g.books),
+        g.order(g.library, g.bookseller, g.books),
+    )
+    orders = [first["order"], second["order"]]
+    assert orders[0]["id"] != orders[1]["id"]
+    assert {order["team_id"] for order in orders} == {g.centre.party_id, g.library.party_id}
+    assert chosen and all(chosen), chosen
