@@ -76,8 +76,8 @@ async def emit(sio: socketio.AsyncServer, event: str, data: Any, room: str, skip
         if socket is None:
             continue
         if type(socket) is DirectSocket:
-            if not socket.closing and not socket.closed and (transport := socket.transport) is not None:
-                transport.write(shared)
+            if not socket.closing:
+                socket.write(shared)
         else:
             others.append(eio_sid)
         sent += 1

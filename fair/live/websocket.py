@@ -126,20 +126,14 @@ class DirectSocket(async_socket.AsyncSocket):
         self.early: list[bytes] | None = []  # frames sent before the websocket is accepted (the open packet)
         self.ping_timer: asyncio.TimerHandle | None = None
 
-    @property
-    def transport(self) -> Any:
-        """The transport to write frames on, or None once nothing more should be written."""
-        protocol = self.protocol
-        transport = protocol.transport
-        if self.early is not None or protocol.close_sent or protocol.disconnected or transport.is_closing():
-            return None
-        return transport
-
     def write(self, data: bytes) -> None:
+        """Write a frame now, keep it until the websocket is accepted, or drop it once the websocket is ending."""
         if self.early is not None:
             self.early.append(data)
-        elif (transport := self.transport) is not None:
-            transport.write(data)
+            return
+        protocol = self.protocol
+        if not (protocol.close_sent or protocol.disconnected or protocol.transport.is_closing()):
+            protocol.transport.write(data)
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if await self.check_ping_timeout():
