@@ -8,7 +8,7 @@ import socket
 import pytest
 from playwright.async_api import expect
 
-from tests.browsers import Screens, connected, shoot
+from tests.browsers import BOARD, Screens, connected, shoot
 from tests.conftest import open_hall, sqlite
 
 pytestmark = pytest.mark.browser
@@ -167,3 +167,23 @@ async def test_a_venue_card_printed_from_loopback_says_no_phone_can_open_it(scre
     await tablet.goto(f"{screens.hall.url}/deliveries/{delivery}/card")
     await expect(tablet.locator("[role=alert]")).to_contain_text("只有这台电脑能打开")
     await shoot(tablet, "venue-card-loopback-zh_CN")
+
+
+async def test_a_board_reached_by_the_hall_s_address_moves_when_an_order_is_confirmed(browser, tmp_path):
+    """A board on a browser of its own, reaching the server by the address the hall's devices use, is sent the
+    tally over its websocket as it is written to directly (fair.live.websocket)."""
+    address = lan_address()
+    if address is None:
+        pytest.skip("this machine has no network address but loopback")
+    async with open_hall(sqlite(tmp_path), address=address) as hall:
+        screens = Screens(hall, browser)
+        g = hall.ground
+        board = await screens.open("/board", viewport=BOARD)
+        assert hall.url.startswith(f"http://{address}:") and board.url.startswith(hall.url)
+        await connected(board)
+        await expect(board.locator("#tle strong")).to_have_text("0")
+        await g.order(g.library, g.troupe, g.lecture)
+        await expect(board.locator("#tle strong")).to_have_text("1")
+        await expect(board.locator("#ticker li").first).to_contain_text("玄武区图书馆 → 金陵越剧团")
+        await shoot(board, "board-by-the-hall-address")
+        assert screens.errors == []
