@@ -4,6 +4,7 @@ the team rates, the booth sees its score, and the bureau's supervision tab flags
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import expect
@@ -134,30 +135,38 @@ def lan_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venues_own_phone(browser, tmp_path):
-    """The fair served on the hall's network: the card carries the address the tablet used, and a phone (a browser
-    of its own) confirms and checks in through it; printed from loopback, the card warns that no phone can open it."""
+@pytest.fixture
+async def screens_by_address(browser, tmp_path) -> AsyncIterator[Screens]:
+    """The fair served on the hall's network, and screens that reach it by that address as the hall's devices do."""
     address = lan_address()
     if address is None:
         pytest.skip("this machine has no network address but loopback")
     async with open_hall(sqlite(tmp_path), address=address) as hall:
-        screens = Screens(hall, browser)
-        g = hall.ground
-        delivery = await a_delivery(g)
-        tablet = await screens.join("library")
-        await tablet.goto(f"{hall.url}/deliveries/{delivery}/card")
-        link = await tablet.locator("#venue-link").text_content()
-        assert link.startswith(f"{hall.url}/venue/") and not link.startswith("http://127.")
-        await expect(tablet.locator("[role=alert]")).to_have_count(0)
-        phone = await screens.open(link.removeprefix(hall.url), viewport=PHONE)
-        await phone.get_by_role("button", name="确认：场地已为此预留").click()
-        await expect(phone.locator("[role=status]")).to_have_text("谢谢：预约已确认。")
-        await phone.get_by_role("button", name="签到：活动已在此开始").click()
-        await expect(phone.locator("#venue-state")).to_have_text("进行中")
-        rating = await tablet.locator("#rating-link").text_content()
-        resident = await screens.open(rating.removeprefix(hall.url), viewport=PHONE)
-        await expect(resident.locator("form")).to_be_visible()
-        assert screens.errors == []
+        assert hall.url.startswith(f"http://{address}:")
+        yield Screens(hall, browser)
+
+
+async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venues_own_phone(screens_by_address):
+    """The fair served on the hall's network: the card carries the address the tablet used, and a phone (a browser
+    of its own) confirms and checks in through it; printed from loopback, the card warns that no phone can open it."""
+    screens = screens_by_address
+    hall = screens.hall
+    g = hall.ground
+    delivery = await a_delivery(g)
+    tablet = await screens.join("library")
+    await tablet.goto(f"{hall.url}/deliveries/{delivery}/card")
+    link = await tablet.locator("#venue-link").text_content()
+    assert link.startswith(f"{hall.url}/venue/") and not link.startswith("http://127.")
+    await expect(tablet.locator("[role=alert]")).to_have_count(0)
+    phone = await screens.open(link.removeprefix(hall.url), viewport=PHONE)
+    await phone.get_by_role("button", name="确认：场地已为此预留").click()
+    await expect(phone.locator("[role=status]")).to_have_text("谢谢：预约已确认。")
+    await phone.get_by_role("button", name="签到：活动已在此开始").click()
+    await expect(phone.locator("#venue-state")).to_have_text("进行中")
+    rating = await tablet.locator("#rating-link").text_content()
+    resident = await screens.open(rating.removeprefix(hall.url), viewport=PHONE)
+    await expect(resident.locator("form")).to_be_visible()
+    assert screens.errors == []
 
 
 async def test_a_venue_card_printed_from_loopback_says_no_phone_can_open_it(screens: Screens):
@@ -169,21 +178,17 @@ async def test_a_venue_card_printed_from_loopback_says_no_phone_can_open_it(scre
     await shoot(tablet, "venue-card-loopback-zh_CN")
 
 
-async def test_a_board_reached_by_the_hall_s_address_moves_when_an_order_is_confirmed(browser, tmp_path):
+async def test_a_board_reached_by_the_hall_s_address_moves_when_an_order_is_confirmed(screens_by_address):
     """A board on a browser of its own, reaching the server by the address the hall's devices use, is sent the
     tally over its websocket as it is written to directly (fair.live.websocket)."""
-    address = lan_address()
-    if address is None:
-        pytest.skip("this machine has no network address but loopback")
-    async with open_hall(sqlite(tmp_path), address=address) as hall:
-        screens = Screens(hall, browser)
-        g = hall.ground
-        board = await screens.open("/board", viewport=BOARD)
-        assert hall.url.startswith(f"http://{address}:") and board.url.startswith(hall.url)
-        await connected(board)
-        await expect(board.locator("#tle strong")).to_have_text("0")
-        await g.order(g.library, g.troupe, g.lecture)
-        await expect(board.locator("#tle strong")).to_have_text("1")
-        await expect(board.locator("#ticker li").first).to_contain_text("玄武区图书馆 → 金陵越剧团")
-        await shoot(board, "board-by-the-hall-address")
-        assert screens.errors == []
+    screens = screens_by_address
+    g = screens.hall.ground
+    board = await screens.open("/board", viewport=BOARD)
+    assert board.url.startswith(screens.hall.url)
+    await connected(board)
+    await expect(board.locator("#tle strong")).to_have_text("0")
+    await g.order(g.library, g.troupe, g.lecture)
+    await expect(board.locator("#tle strong")).to_have_text("1")
+    await expect(board.locator("#ticker li").first).to_contain_text("玄武区图书馆 → 金陵越剧团")
+    await shoot(board, "board-by-the-hall-address")
+    assert screens.errors == []

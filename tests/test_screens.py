@@ -586,6 +586,26 @@ async def test_a_negotiation_is_a_thread_on_both_screens(screens: Screens):
     await assert_the_page_holds_the_servers_view(screens.hall, booth, Actor.supplier(g.fair_id, g.troupe.party_id))
 
 
+async def test_a_thread_opened_just_as_an_event_redraws_the_card_stays_open(screens: Screens):
+    """A tap on "Conversation" and a redraw in the same moment: the thread the buyer opened is the one shown."""
+    g = screens.hall.ground
+    await g.propose(g.library, g.lecture, quantity=2)
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.locator("[data-tab=negotiations]").click()
+    # The click toggles the card now; its toggle event comes a task later, after this redraw replaced the card.
+    await tablet.evaluate(
+        """() => {
+            document.querySelector(".negotiation .thread summary").click();
+            document.getElementById("filters").dispatchEvent(new Event("input"));
+        }"""
+    )
+    await expect(tablet.locator(".negotiation .thread")).to_have_attribute("open", "")
+    await expect(tablet.locator(".negotiation input[name=say]")).to_be_visible()
+    await tablet.locator("#filters").dispatch_event("input")  # and later redraws keep it open
+    await expect(tablet.locator(".negotiation input[name=say]")).to_be_visible()
+
+
 async def test_a_reload_without_network_opens_the_screen_with_its_pending_actions(screens: Screens):
     """The service worker kept the page and its files: no browser error page in a hall whose Wi-Fi dropped."""
     g = screens.hall.ground

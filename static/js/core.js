@@ -76,6 +76,23 @@ export function el(name, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * A <details> whose open state outlives the redraws live events make: `kept` holds the keys of those open.
+ * Its toggle event comes a task after the tap; if an event redrew the screen meanwhile, the tap landed on
+ * the element replaced, and the one now shown under the same key is made to match it.
+ */
+export function keptOpen(kept, key, attrs, ...children) {
+  const details = el("details", { ...attrs, open: kept.has(key), dataset: { ...attrs.dataset, kept: key },
+    ontoggle: () => {
+      if (details.open) kept.add(key);
+      else kept.delete(key);
+      if (details.isConnected) return;
+      const shown = document.querySelector(`details.${attrs.class}[data-kept="${key}"]`);
+      if (shown) shown.open = details.open;
+    } }, ...children);
+  return details;
+}
+
 /** Replace a container's content. */
 export function fill(container, ...children) {
   container.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));

@@ -1,7 +1,7 @@
 // After the fair: the deliveries of the orders, on the team's tablet and at the booth.
 // The team keeps its venues, schedules each performance or shipment at one, and moves it along
 // (confirmed for the venue, delivered, rated); either side may reschedule or report a miss, with a reason.
-import { clockOf, dayOf, el, money, statementLinks, t, toast, when } from "./core.js";
+import { clockOf, dayOf, el, keptOpen, money, statementLinks, t, toast, when } from "./core.js";
 
 export const deliveryState = (state) => ({
   scheduled: t("scheduled"), confirmed: t("confirmed by the venue"), under_way: t("under way"),
@@ -19,8 +19,7 @@ function venueCalendar(view, venue) {
   const booked = view.deliveries.filter((d) => d.venue_id === venue.id && (HOLDING.includes(d.state) || TOOK_PLACE.includes(d.state)));
   const days = new Map();
   for (const d of booked) days.set(dayOf(d.starts_at), [...(days.get(dayOf(d.starts_at)) || []), d]);
-  const calendar = el("details", { class: "venue-calendar", dataset: { venue: venue.id }, open: openCalendars.has(venue.id),
-    ontoggle: () => (calendar.open ? openCalendars.add(venue.id) : openCalendars.delete(venue.id)) },
+  return keptOpen(openCalendars, venue.id, { class: "venue-calendar", dataset: { venue: venue.id } },
     el("summary", {}, el("strong", {}, venue.name), ` ${venue.address} ${venue.contact} · `,
       t("%(count)s bookings", { count: booked.length })),
     booked.length ? el("dl", { class: "calendar" }, [...days].map(([day, list]) => [
@@ -28,7 +27,6 @@ function venueCalendar(view, venue) {
       list.map((d) => el("dd", { class: `state-${d.state}` }, `${clockOf(d.starts_at)}–${clockOf(d.ends_at)} `,
         el("strong", {}, d.offering_title), ` · ${d.supplier_name} · `, deliveryState(d.state))),
     ])) : el("p", { class: "muted" }, t("Nothing booked here yet.")));
-  return calendar;
 }
 
 /** A booth's ratings: their average and how many there are, or null before the first. */

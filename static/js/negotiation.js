@@ -1,5 +1,5 @@
 // A negotiation as a card, seen from one side (the team's tablet or the supplier's booth).
-import { el, fill, money, noted, stateName, t, when } from "./core.js";
+import { el, fill, keptOpen, money, noted, stateName, t, when } from "./core.js";
 
 const OPEN = ["open", "proposed", "countered"];
 // What the screen keeps across redraws (events redraw the cards): which threads are open, and unsent words.
@@ -23,8 +23,7 @@ function thread(n, side, act) {
     dataset: { say: n.id },
     "aria-label": t("Message to %(other)s", { other: side === "team" ? n.supplier_name : n.team_name }),
     oninput: (event) => drafts.set(n.id, event.target.value) });
-  const details = el("details", { class: "thread", open: opened.has(n.id),
-    ontoggle: (event) => (event.target.open ? opened.add(n.id) : opened.delete(n.id)) },
+  return keptOpen(opened, n.id, { class: "thread" },
     el("summary", {}, t("Conversation (%(count)s)", { count: items.length })),
     el("ol", { class: "plain" }, items.map((item) => item.node)),
     el("form", { class: "say", onsubmit: async (event) => {
@@ -37,7 +36,6 @@ function thread(n, side, act) {
         text.value = "";
       }
     } }, text, el("button", { type: "submit" }, t("Send"))));
-  return details;
 }
 
 /**
