@@ -118,6 +118,44 @@ async def test_syncing_again_neither_rewinds_the_cursor_nor_doubles_the_messages
     await tablet.disconnect()
 
 
+async def test_a_screen_gone_while_its_sync_is_read_is_answered_and_subscribed_nowhere(hall: Hall, monkeypatch):
+    """A tablet reloaded (or out of Wi-Fi) while the server read its catch-up: the sync ends cleanly, and the
+    gone connection is put in no room (entering one raised, in a task nobody awaited)."""
+    live = hall.app.state.live
+    board = await hall.screen(None)  # another screen stays connected throughout
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    catch_up = live._catch_up
+
+    async def held(*args):
+        reading.set()
+        await go_on.wait()
+        return await catch_up(*args)
+
+    monkeypatch.setattr(live, "_catch_up", held)
+    tablet = socketio.AsyncClient(reconnection=False)
+    await tablet.connect(hall.url, auth={"token": hall.token("library")}, transports=["websocket"], wait_timeout=5)
+    sid = tablet.get_sid()
+    syncing = asyncio.create_task(live._sync(sid, {"since": None}))
+    await reading.wait()
+    await tablet.disconnect()
+    for _ in range(500):  # bounded: the server hears the close
+        if sid not in live.connections:
+            break
+        await asyncio.sleep(0.01)
+    assert sid not in live.connections
+    go_on.set()
+    reply = await syncing
+    assert reply["ok"], reply
+    assert all(sid not in members for members in live.sio.manager.rooms["/"].values())
+    monkeypatch.undo()
+    again = await hall.screen("library")  # the tablet back: synced and subscribed as ever
+    await hall.ground.propose(hall.ground.library, hall.ground.lecture, quantity=1)
+    await converged(hall.app, again, hall.ground.library)
+    await converged(hall.app, board, Actor.public(hall.ground.fair_id))
+    for screen in (again, board):
+        await screen.disconnect()
+
+
 async def test_odd_auth_and_cursors_get_answers_not_crashes(hall: Hall):
     client = socketio.AsyncClient(reconnection=False)
     await client.connect(hall.url, auth={"locale": 5, "token": None}, transports=["websocket"])

@@ -224,6 +224,8 @@ class Live:
                 if last:  # cycles kept overtaking the reads: read holding the lock, as a last resort
                     reply = await self._catch_up(connection.actor, since, reply)
                 if last or self.publisher.published <= reply["upto"]:
+                    if not self.sio.manager.is_connected(sid, "/"):  # gone while its sync was read
+                        return {"ok": True, "data": reply}  # (an answer nobody receives)
                     # Every event after `upto` goes out in a later cycle, which this screen will be in.
                     for room in rooms_of(connection.actor):
                         await self.sio.enter_room(sid, room)
