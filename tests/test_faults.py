@@ -20,6 +20,7 @@ generously; the times seen are printed (``pytest -s``).
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import statistics
 import time
@@ -30,9 +31,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import expect
 from sqlalchemy import event, text
 
 from fair.settings import Settings, SettingsError
+from tests.browsers import Screens, connected
 from tests.conftest import Hall, _plain_dsn, open_hall, postgres_database, sqlite
 from tests.crashes import Pair, Server, Storm, books, build_fair, crash_rounds, within
 
@@ -212,6 +215,47 @@ async def answered_through(hall: Hall, stall, what: str, *, expect_unavailable: 
     for screen in (team, booth, board):
         await screen.disconnect()
     return seen
+
+
+@pytest.mark.browser
+async def test_a_tablet_sends_a_command_answered_unavailable_again_until_it_goes_through(browser, tmp_path):
+    """The buyer taps "accept" while the database is locked: the page keeps the action pending, sends it again
+    with the same request id when it is answered ``unavailable``, and once the lock is gone the order is made,
+    once, without the buyer doing anything."""
+    async with open_hall(sqlite(tmp_path), database_timeout_ms=STALL_TIMEOUT_MS) as hall:
+        g = hall.ground
+        negotiation = await g.propose(g.library, g.books, quantity=10)
+        terms = {"quantity": 10, "unit_price_fen": 2_800}
+        await g.do(
+            g.bookseller,
+            "negotiation.counter",
+            {"negotiation_id": negotiation["id"], "base_version": 1, "terms": terms},
+        )
+        screens = Screens(hall, browser)
+        tablet = await screens.join("library")
+        sent, answers = [], []
+
+        def watch(socket) -> None:
+            socket.on("framesent", lambda frame: sent.append(frame) if "negotiation.accept" in frame else None)
+            socket.on("framereceived", lambda frame: answers.append(frame) if '"ok"' in frame else None)
+
+        tablet.on("websocket", watch)
+        await tablet.reload()  # its websocket, watched from the start
+        await connected(tablet)
+        await tablet.locator("[data-tab=negotiations]").click()
+        async with held_lock(hall):
+            await tablet.locator(".negotiation").get_by_role("button", name="接受并确认成交").click()
+            await within(lambda: any('"unavailable"' in frame for frame in answers), "an unavailable answer", 30)
+            await expect(tablet.locator("#pending")).to_contain_text("接受：送书下乡少儿读物")
+            assert (await g.state())["purchase_order"] == []
+        await expect(tablet.locator("#pending")).to_be_hidden(timeout=30_000)
+        await tablet.locator("[data-tab=orders]").click()
+        await expect(tablet.locator("#orders tbody tr")).to_have_count(1)
+        await expect(tablet.locator("#orders tbody tr")).to_contain_text("送书下乡少儿读物")
+        assert len((await g.state())["purchase_order"]) == 1
+        request_ids = {re.search(r'"request_id":"([^"]+)"', frame).group(1) for frame in sent}
+        assert len(sent) >= 2 and len(request_ids) == 1, sent
+        assert screens.errors == []
 
 
 RESENDS, RESEND_PAUSE = 10, 0.5  # bounded; the screens wait 2 s between two sends
