@@ -17,7 +17,7 @@ from contextlib import suppress
 
 from fair.core.commands import follow_up
 from fair.core.queues import skip_late
-from fair.db import Database
+from fair.db import Database, Unavailable
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 10.0
@@ -46,5 +46,7 @@ class Timers:
             await asyncio.sleep(self.every)
             try:
                 await self.tick()
+            except Unavailable as error:  # a stalled database, said in one line as the commands say it
+                log.warning("skipping late teams: the database is unavailable (%s); again in %s s", error, self.every)
             except Exception:  # a failed run must not stop the next; the log has it
                 log.exception("skipping late teams failed; trying again in %s s", self.every)

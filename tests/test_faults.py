@@ -20,6 +20,7 @@ generously; the times seen are printed (``pytest -s``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 import statistics
@@ -34,7 +35,9 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import event, text
 
+from fair.db import Unavailable
 from fair.settings import Settings, SettingsError
+from fair.timers import Timers
 from tests.browsers import Screens, connected
 from tests.conftest import Hall, _plain_dsn, open_hall, postgres_database, sqlite
 from tests.crashes import Pair, Server, Storm, books, build_fair, crash_rounds, within
@@ -256,6 +259,25 @@ async def test_a_tablet_sends_a_command_answered_unavailable_again_until_it_goes
         request_ids = {re.search(r'"request_id":"([^"]+)"', frame).group(1) for frame in sent}
         assert len(sent) >= 2 and len(request_ids) == 1, sent
         assert screens.errors == []
+
+
+async def test_the_clock_meets_a_stalled_database_with_one_line_and_runs_again(caplog):
+    """The queues' timer during a stall: a warning line, as the commands give, not a traceback; the next run
+    comes as ever."""
+    timers, runs = Timers(db=None, fair_id=1, every=0), []
+
+    async def stalled(now=None) -> None:
+        runs.append(now)
+        raise Unavailable(sqlite3.OperationalError("database is locked"))
+
+    timers.tick = stalled
+    timers.start()
+    await within(lambda: len(runs) >= 2, "the timer running again", 10)
+    await timers.stop()
+    lines = [record for record in caplog.records if record.name == "fair.timers"]
+    assert lines, "the stall went unsaid"
+    assert all(line.levelno == logging.WARNING and line.exc_info is None for line in lines)
+    assert "database is locked" in lines[0].getMessage()
 
 
 RESENDS, RESEND_PAUSE = 10, 0.5  # bounded; the screens wait 2 s between two sends
