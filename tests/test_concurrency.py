@@ -95,6 +95,27 @@ async def test_closing_never_deadlocks_with_an_accept_in_flight(fairground: Fair
     await assert_events_tell_the_truth(db, screens_of(g), before)
 
 
+async def test_a_write_cancelled_mid_transaction_commits_nothing_and_gives_its_connection_back(fairground: Fairground):
+    """A task cancelled while its transaction is open (a server stopping, say): rolled back, the connection back
+    in the pool, and the next write goes through."""
+    g, db = fairground, fairground.db
+    if db.is_sqlite:
+        pytest.skip("SQLite's writer thread runs a transaction to its end: it cannot be cancelled mid-way")
+    negotiation = await g.propose(g.library, g.lecture)
+    with Pause(db, "accept", r"^INSERT INTO event") as held:
+        accepting = race("accept", settle(g, g.troupe, "negotiation.accept", accept_payload(negotiation)))
+        assert await paused_or_done(held, accepting)  # the order written, its events not yet
+        accepting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await accepting
+    assert db.engine.pool.checkedout() == 0
+    state = await g.state()
+    assert state["purchase_order"] == [] and [n["state"] for n in state["negotiation"]] == ["proposed"]
+    accepted = await settle(g, g.troupe, "negotiation.accept", accept_payload(negotiation))
+    assert not isinstance(accepted, FairError), accepted
+    assert len((await g.state())["purchase_order"]) == 1
+
+
 async def test_a_deadlock_is_retried_not_shown_as_an_error(fairground: Fairground):
     """Make a real deadlock with a second connection: the command loses it, is run again, and succeeds."""
     g, db = fairground, fairground.db
