@@ -264,7 +264,7 @@ async def test_a_tablet_sends_a_command_answered_unavailable_again_until_it_goes
 async def test_the_clock_meets_a_stalled_database_with_one_line_and_runs_again(caplog):
     """The queues' timer during a stall: a warning line, as the commands give, not a traceback; the next run
     comes as ever."""
-    timers, runs = Timers(db=None, fair_id=1, every=0), []
+    timers, runs = Timers(db=None, fair_id=1, every=0.001), []
 
     async def stalled(now=None) -> None:
         runs.append(now)

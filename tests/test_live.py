@@ -138,11 +138,15 @@ async def test_a_screen_gone_while_its_sync_is_read_is_answered_and_subscribed_n
     syncing = asyncio.create_task(live._sync(sid, {"since": None}))
     await reading.wait()
     await tablet.disconnect()
+
+    def gone() -> bool:
+        return sid not in live.connections and not live.sio.manager.is_connected(sid, "/")
+
     for _ in range(500):  # bounded: the server hears the close
-        if sid not in live.connections:
+        if gone():
             break
         await asyncio.sleep(0.01)
-    assert sid not in live.connections
+    assert gone()
     go_on.set()
     reply = await syncing
     assert reply["ok"], reply

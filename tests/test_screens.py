@@ -586,24 +586,39 @@ async def test_a_negotiation_is_a_thread_on_both_screens(screens: Screens):
     await assert_the_page_holds_the_servers_view(screens.hall, booth, Actor.supplier(g.fair_id, g.troupe.party_id))
 
 
-async def test_a_thread_opened_just_as_an_event_redraws_the_card_stays_open(screens: Screens):
-    """A tap on "Conversation" and a redraw in the same moment: the thread the buyer opened is the one shown."""
+async def test_a_thread_opened_or_closed_just_as_events_redraw_the_card_stays_so(screens: Screens):
+    """A tap on "Conversation" and redraws in the same moment: the thread is as the buyer left it, open or closed."""
     g = screens.hall.ground
     await g.propose(g.library, g.lecture, quantity=2)
     tablet = await screens.join("library")
     await connected(tablet)
     await tablet.locator("[data-tab=negotiations]").click()
     # The click toggles the card now; its toggle event comes a task later, after this redraw replaced the card.
-    await tablet.evaluate(
-        """() => {
-            document.querySelector(".negotiation .thread summary").click();
-            document.getElementById("filters").dispatchEvent(new Event("input"));
-        }"""
-    )
+    tap_and_redraw = """() => {
+        document.querySelector(".negotiation .thread summary").click();
+        document.getElementById("filters").dispatchEvent(new Event("input"));
+    }"""
+    await tablet.evaluate(tap_and_redraw)
     await expect(tablet.locator(".negotiation .thread")).to_have_attribute("open", "")
     await expect(tablet.locator(".negotiation input[name=say]")).to_be_visible()
     await tablet.locator("#filters").dispatch_event("input")  # and later redraws keep it open
     await expect(tablet.locator(".negotiation input[name=say]")).to_be_visible()
+    await tablet.evaluate(tap_and_redraw)  # closed the same way, it stays closed
+    await expect(tablet.locator(".negotiation .thread")).not_to_have_attribute("open", "")
+    await tablet.locator("#filters").dispatch_event("input")
+    await expect(tablet.locator(".negotiation input[name=say]")).to_be_hidden()
+    await tablet.evaluate(tap_and_redraw)  # open again; then two redraws and a tap to close, in one task:
+    await expect(tablet.locator(".negotiation input[name=say]")).to_be_visible()
+    await tablet.evaluate(
+        """() => {
+            const filters = document.getElementById("filters");
+            filters.dispatchEvent(new Event("input"));  // a card built open, replaced before its own toggle
+            filters.dispatchEvent(new Event("input"));
+            document.querySelector(".negotiation .thread summary").click();
+        }"""
+    )
+    await tablet.locator("#filters").dispatch_event("input")
+    await expect(tablet.locator(".negotiation input[name=say]")).to_be_hidden()
 
 
 async def test_a_reload_without_network_opens_the_screen_with_its_pending_actions(screens: Screens):

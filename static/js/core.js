@@ -79,16 +79,21 @@ export function el(name, attrs = {}, ...children) {
 /**
  * A <details> whose open state outlives the redraws live events make: `kept` holds the keys of those open.
  * Its toggle event comes a task after the tap; if an event redrew the screen meanwhile, the tap landed on
- * the element replaced, and the one now shown under the same key is made to match it.
+ * the element replaced, and the one now shown under the same key is made to match it.  A replaced element's
+ * toggle that only says how it was built (one built open queues a toggle of its own) changes nothing.
  */
 export function keptOpen(kept, key, attrs, ...children) {
-  const details = el("details", { ...attrs, open: kept.has(key), dataset: { ...attrs.dataset, kept: key },
+  const built = kept.has(key);
+  const classes = attrs.class.split(/\s+/);
+  const details = el("details", { ...attrs, open: built, dataset: { ...attrs.dataset, kept: key },
     ontoggle: () => {
+      if (!details.isConnected && details.open === built) return;
       if (details.open) kept.add(key);
       else kept.delete(key);
       if (details.isConnected) return;
-      const shown = document.querySelector(`details.${attrs.class}[data-kept="${key}"]`);
-      if (shown) shown.open = details.open;
+      for (const shown of document.querySelectorAll(`details[data-kept="${CSS.escape(String(key))}"]`)) {
+        if (classes.every((name) => shown.classList.contains(name))) shown.open = details.open;
+      }
     } }, ...children);
   return details;
 }
