@@ -272,24 +272,27 @@ def _on_asyncpg(
 
 
 async def _asyncpg_fetch(adapted: Any, sql: str, values: tuple, asof: float) -> tuple[list, str | None]:
-    async with adapted._execute_mutex:
-        if adapted._transaction is None:
-            await adapted._start_transaction()
-        try:
-            statement, _ = await adapted._prepare(sql, asof)
-            return await statement.fetch(*values), statement.get_statusmsg()
-        except Exception as error:
-            adapted._handle_exception(error)  # raises the adapter's DBAPI error
+    async def fetch() -> tuple[list, str | None]:
+        statement, _ = await adapted._prepare(sql, asof)
+        return await statement.fetch(*values), statement.get_statusmsg()
+
+    return await _in_adapter(adapted, fetch)
 
 
 async def _asyncpg_many(adapted: Any, sql: str, values: list) -> None:
+    return await _in_adapter(adapted, lambda: adapted._connection.executemany(sql, values))
+
+
+async def _in_adapter(adapted: Any, call: Callable[[], Any]) -> Any:
+    """``call()`` as the adapter's cursor runs a statement: under its lock, in its transaction (begun lazily at
+    the connection's isolation level), its errors raised as the adapter's DBAPI errors."""
     async with adapted._execute_mutex:
         if adapted._transaction is None:
             await adapted._start_transaction()
         try:
-            await adapted._connection.executemany(sql, values)
+            return await call()
         except Exception as error:
-            adapted._handle_exception(error)
+            adapted._handle_exception(error)  # raises
 
 
 def plain(connection: Connection, sql: str) -> None:
