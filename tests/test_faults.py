@@ -38,7 +38,7 @@ from sqlalchemy import event, text
 from fair.db import Unavailable
 from fair.settings import Settings, SettingsError
 from fair.timers import Timers
-from tests.browsers import Screens, connected
+from tests.browsers import Screens, connected, shoot
 from tests.conftest import Hall, _plain_dsn, open_hall, postgres_database, sqlite
 from tests.crashes import Pair, Server, Storm, books, build_fair, crash_rounds, within
 
@@ -250,6 +250,7 @@ async def test_a_tablet_sends_a_command_answered_unavailable_again_until_it_goes
             await tablet.locator(".negotiation").get_by_role("button", name="接受并确认成交").click()
             await within(lambda: any('"unavailable"' in frame for frame in answers), "an unavailable answer", 30)
             await expect(tablet.locator("#pending")).to_contain_text("接受：送书下乡少儿读物")
+            await shoot(tablet, "tablet-accept-pending-unavailable")
             assert (await g.state())["purchase_order"] == []
         await expect(tablet.locator("#pending")).to_be_hidden(timeout=30_000)
         await tablet.locator("[data-tab=orders]").click()
