@@ -81,7 +81,7 @@ async def test_a_duplicate_is_sqlalchemy_s_integrity_error_and_a_result_answers_
 
 
 async def test_with_a_cursor_listener_every_statement_goes_through_sqlalchemy(ground):
-    """tests/pauses.py and scripts/bench_write.py listen to the cursor: the direct path must step aside for them."""
+    """scripts/bench_write.py listens to the cursor to capture statements: the direct path must step aside for it."""
     seen = []
     engine = ground.db._writer._engine if ground.db._writer else ground.db.engine.sync_engine
 
