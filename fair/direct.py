@@ -20,9 +20,10 @@ wraps it and invalidates a connection that was lost.
 
 Anything this does not know to do the same way goes through
 ``Connection.execute`` unchanged: another dialect, Python-side column
-defaults, values rendered into the SQL, and any connection with cursor-level event
-listeners (the benchmark that captures statements; ``tests/pauses.py`` holds
-a transaction in the adapter instead, so that the races run this path).  Driver errors are wrapped as SQLAlchemy wraps them, so an
+defaults, values rendered into the SQL, and any connection with cursor-level
+event listeners (the benchmark that captures statements; ``tests/pauses.py``
+holds a transaction in the adapter instead, so that the races run this
+path).  Driver errors are wrapped as SQLAlchemy wraps them, so an
 ``IntegrityError`` still tells a replayed request id, and "database is
 locked" still reads as unavailable (``fair.db.unavailable``).
 """
