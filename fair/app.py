@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
-from fair import accounts, confirmations, demo, downloads, migrate, pages, photos, uploads, venues
+from fair import accounts, confirmations, demo, downloads, migrate, pages, phones, photos, uploads, venues
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
@@ -113,6 +113,7 @@ def create_app(settings: Settings) -> FairApp:
             *downloads.routes,
             *uploads.routes,
             *venues.routes,
+            *phones.routes,
             *confirmations.routes,
             *photos.routes,
             *static,

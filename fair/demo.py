@@ -22,6 +22,7 @@ from fair.core import Actor, FairError, execute, queries
 from fair.core.tally import TRAINING_LECTURE_EXHIBITION
 from fair.db import Database
 from fair.models import CITY, Fair
+from fair.sms import confirmed_resident
 
 
 async def current_fair_id(db: Database) -> int | None:
@@ -60,11 +61,16 @@ async def load(db: Database, path: Path) -> int:
 
 
 async def _residents_wish(db: Database, fair_id: int, wishes: list[dict]) -> None:
-    """Residents submit the demo's wishes and support them from their phones; the organiser moderates them."""
+    """Residents submit the demo's wishes and support them from their phones; the organiser moderates them.
+
+    Every author and supporter is a resident who confirmed a number of their own (demo numbers, 139… for
+    authors and 138… for supporters, through the outbox as a person would), so each count is of people.
+    """
     organiser = Actor.organiser(fair_id)
     ids: list[int] = []
+    supporters: dict[int, Actor] = {}
     for index, entry in enumerate(wishes):
-        author = Actor.resident(fair_id, f"demo-author-{index}")
+        author = await confirmed_resident(db, fair_id, f"139{index:08d}")
         wish = {key: entry[key] for key in ("district", "street", "category", "audience", "text")}
         submitted = await execute(db, author, "wish.submit", wish, f"demo-wish-{index}")
         ids.append(wish_id := submitted.data["wish"]["id"])
@@ -76,7 +82,9 @@ async def _residents_wish(db: Database, fair_id: int, wishes: list[dict]) -> Non
             decision = {"wish_id": wish_id, "decision": "reject", "reason": entry["reason"]}
         await execute(db, organiser, "wish.moderate", decision, f"demo-moderate-{index}")
         for number in range(entry.get("supports", 0)):
-            supporter = Actor.resident(fair_id, f"demo-resident-{number}")
+            if number not in supporters:
+                supporters[number] = await confirmed_resident(db, fair_id, f"138{number:08d}")
+            supporter = supporters[number]
             await execute(db, supporter, "wish.support", {"wish_id": wish_id}, f"demo-support-{index}")
         if status == "merged":
             merge = {"wish_id": wish_id, "decision": "merge", "into": ids[entry["merge_into"]]}

@@ -13,9 +13,14 @@ a client can make the server do is bounded here, before the work is done:
 - **sync** draws from a small bucket of its own as well: it is the one read
   that costs milliseconds (a view, or hundreds of events); so do the other
   reads (recommendations, coverage), from the same bucket.
-- **Residents' wishes** (submitting, supporting) draw from a bucket per
-  address as well: a new phone is a new cookie, so what stops one person
-  from supporting a wish a thousand times is the address.
+- **Residents** (``resident``): what a resident does draws from a bucket per
+  address and kind, each its own setting: wishes and supports (``wish``),
+  seats (``seat``), ratings and check-ins at an event (``rating``), and
+  codes sent to phones (``code``).  One person counts once because the core
+  counts confirmed phones (``fair.core.residents``), not because of these;
+  they only keep one address from flooding the moderators or the text
+  gateway, so they are sized for a venue's Wi-Fi with forty phones behind
+  one address.  With Redis they are ``strict``: refused while Redis is away.
 - **Connections:** a rate of new ones per address (checked on the handshake,
   before Engine.IO makes a session), and how many may be open at once, per
   address and per session (a card's device, an organiser's sign-in).
@@ -60,6 +65,18 @@ MAX_DEPTH = 8  # levels of objects and lists in one envelope
 MAX_WIRE_DEPTH = MAX_DEPTH + 2  # levels in a whole frame (the event's array around the envelope, and some slack)
 
 SESSION_CONNECTIONS = 20  # sockets one device session or sign-in may have open at once (a few tabs, reconnects)
+# What residents do, by the kind of limit it draws on (``Limits.resident``); the settings are ``<kind>_rate/_burst``.
+RESIDENT = {
+    "wish.submit": "wish",
+    "wish.support": "wish",
+    "signup.take": "seat",
+    "signup.cancel": "seat",
+    "rating.submit": "rating",
+    "presence.check_in": "rating",
+    "resident.ask_code": "code",
+    "resident.confirm": "code",
+}
+RESIDENT_KINDS = frozenset(RESIDENT.values())
 VERIFYING = 2  # argon2 verifications at once
 VERIFY_QUEUE = 8  # sign-ins waiting for one; more are refused at once
 
@@ -67,8 +84,10 @@ VERIFY_QUEUE = 8  # sign-ins waiting for one; more are refused at once
 class Store(Protocol):
     """Where the counters live: this process's memory, or one store shared by several workers."""
 
-    async def take(self, key: str, rate: float, burst: float, now: float) -> bool:
-        """Take one token from the bucket ``key`` (``rate`` a second, ``burst`` at most); False if empty."""
+    async def take(self, key: str, rate: float, burst: float, now: float, *, strict: bool = False) -> bool:
+        """Take one token from the bucket ``key`` (``rate`` a second, ``burst`` at most); False if empty.
+
+        ``strict``: a shared store that cannot be asked refuses rather than counting in one worker."""
 
     async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
         """``take`` from each of ``buckets`` (key, rate, burst), in one go: one round trip to a shared store."""
@@ -93,7 +112,7 @@ class MemoryStore:
     forget_after: float = 3600.0
     _sweep_at: int = 10_000
 
-    async def take(self, key: str, rate: float, burst: float, now: float) -> bool:
+    async def take(self, key: str, rate: float, burst: float, now: float, *, strict: bool = False) -> bool:
         tokens, when = self.buckets.get(key, (burst, now))
         tokens = min(burst, tokens + (now - when) * rate)
         taken = tokens >= 1
@@ -171,8 +190,7 @@ class Limits:
         connect_burst: int,
         sync_rate: float = 2.0,
         sync_burst: int = 10,
-        wish_rate: float,
-        wish_burst: int,
+        residents: dict[str, tuple[float, int]],
         store: Store | None = None,
         clock=time.monotonic,
     ) -> None:
@@ -181,7 +199,7 @@ class Limits:
         self.connections_per_address = connections_per_address
         self.connect_rate, self.connect_burst = connect_rate, connect_burst
         self.sync_rate, self.sync_burst = sync_rate, sync_burst
-        self.wish_rate, self.wish_burst = wish_rate, wish_burst
+        self.residents = residents  # kind -> (rate, burst) per address
         self.store: Store = store or MemoryStore()
         self.clock = clock
         self._verifying = asyncio.Semaphore(VERIFYING)
@@ -197,8 +215,9 @@ class Limits:
             connections_per_address=settings.connections_per_address,
             connect_rate=settings.connect_rate,
             connect_burst=settings.connect_burst,
-            wish_rate=settings.wish_rate,
-            wish_burst=settings.wish_burst,
+            residents={
+                kind: (getattr(settings, f"{kind}_rate"), getattr(settings, f"{kind}_burst")) for kind in RESIDENT_KINDS
+            },
             **options,
         )
 
@@ -218,10 +237,10 @@ class Limits:
     async def sync(self, sender: str) -> bool:
         return await self.store.take(f"sync:{sender}", self.sync_rate, self.sync_burst, self.clock())
 
-    async def wish(self, address: str) -> bool:
-        """A resident submits or supports a wish from ``address`` (by default a few dozen at once, then one every
-        two seconds)."""
-        return await self.store.take(f"wish:{address}", self.wish_rate, self.wish_burst, self.clock())
+    async def resident(self, kind: str, address: str) -> bool:
+        """A resident's ``kind`` of action (``RESIDENT``) from ``address``; refused, too, while Redis is away."""
+        rate, burst = self.residents[kind]
+        return await self.store.take(f"{kind}:{address}", rate, burst, self.clock(), strict=True)
 
     async def handshake(self, address: str) -> bool:
         """A new connection's handshake from ``address``: refused before any socket is made when too fast."""

@@ -12,6 +12,7 @@ has no time zone type, stores them as naive UTC (see ``UTCDateTime``).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import StrEnum
 from typing import Any
 
@@ -136,6 +137,7 @@ class Fair(SQLModel, table=True):
     subsidy_pool_fen: int = Field(default=0, sa_type=BigInteger)
     subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
     queue_grace_minutes: int = 3  # a team called at a booth's queue that does not come is skipped after this
+    seats_per_resident: int = 1  # seats one resident may take at one event (a grandmother and her grandson: 2)
     last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
     closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last closed: reopen is brief
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -387,25 +389,25 @@ class Wish(SQLModel, table=True):
     audience: str
     text: str
     status: str = WishStatus.pending
-    supports: int = 0  # residents' supports, the author's included; merged duplicates add theirs
+    supports: int = 0  # distinct residents (confirmed phones) who support it, the author included; a recount
     answers: int = 0  # confirmed orders that answer it
     reason: str = ""  # why it was rejected
     merged_into: int | None = Field(default=None, foreign_key="wish.id")
     device: str  # a hash of the author's device key: for the per-device limits, never shown
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)  # a confirmed author
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     moderated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class WishSupport(SQLModel, table=True):
-    """One resident's support for a wish on one day: a device supports a wish at most once a day."""
+    """One resident's support for a wish: a person (a confirmed phone) supports a wish once, ever."""
 
     __tablename__ = "wish_support"
-    __table_args__ = (UniqueConstraint("wish_id", "device", "day"),)
+    __table_args__ = (UniqueConstraint("wish_id", "resident_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     wish_id: int = Field(foreign_key="wish.id", index=True)
-    device: str
-    day: dt.date  # the day in Asia/Shanghai
+    resident_id: int = Field(foreign_key="resident.id", index=True)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -610,6 +612,8 @@ class Delivery(SQLModel, table=True):
     comment: str = ""
     seats: int = 0  # residents who may sign up for it; 0: no sign-up
     taken: int = 0  # seats signed up for, never above ``seats``
+    waiting: int = 0  # seats asked for on the waiting list, handed out in turn as seats come back
+    presence_secret: str = Field(default_factory=lambda: secrets.token_hex(16))  # seeds the code shown at the event
     stream_url: str = ""  # a live stream of the event, shown on its public page
     photo: str = ""  # the file name of the venue's photo at check-in, under the photos folder (fair.settings)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -617,21 +621,30 @@ class Delivery(SQLModel, table=True):
 
 
 class ResidentRating(SQLModel, table=True):
-    """A resident's rating of a delivery they attended, from the QR code shown at the event; moderated."""
+    """A resident's rating of a delivery they were shown to attend (``Presence``); moderated; one per person.
+
+    Rows from before residents confirmed their phones have no ``resident_id``: they are kept for the
+    record and counted nowhere (an unproven rating never moves a booth's score).
+    """
 
     __tablename__ = "resident_rating"
-    __table_args__ = (UniqueConstraint("delivery_id", "device"),)
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "device"),
+        UniqueConstraint("delivery_id", "resident_id", name="uq_resident_rating_resident"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     fair_id: int = Field(foreign_key="fair.id", index=True)
     delivery_id: int = Field(foreign_key="delivery.id", index=True)
     supplier_id: int = Field(foreign_key="supplier.id", index=True)
-    device: str  # the resident's phone, as the core knows it (never shown)
+    device: str | None = None  # before residents confirmed their phones: a cookie's hash; never written now
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
     rating: int
     comment: str = ""
     status: str = WishStatus.pending  # pending, approved or rejected, as wishes are
     reason: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # a changed rating: when
 
 
 class Payment(SQLModel, table=True):
@@ -648,13 +661,78 @@ class Payment(SQLModel, table=True):
 
 
 class Signup(SQLModel, table=True):
-    """A resident's seat at a delivered event: one per phone, within the seats the team opened."""
+    """A resident's seats at a delivered event, or their place on its waiting list: one row per person.
 
-    __table_args__ = (UniqueConstraint("delivery_id", "device"),)
+    Rows from before residents confirmed their phones have no ``resident_id``: their seats stay taken.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "device"),
+        UniqueConstraint("delivery_id", "resident_id", name="uq_signup_resident"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)  # also the order of the waiting list
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    device: str | None = None  # before residents confirmed their phones: a cookie's hash; never written now
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    seats: int = 1  # seats this resident holds or waits for, at most the fair's ``seats_per_resident``
+    waiting: bool = False  # on the waiting list: seated in turn when seats come back
+    name: str = ""  # how the venue may greet them, if they say
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Resident(SQLModel, table=True):
+    """A resident: one person, known by a mobile number confirmed with a one-time code (``fair.core.residents``).
+
+    Residents are the platform's, not one fair's: next spring the same phone is the same person.
+    The number is kept to send codes to and shown only masked.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # the last confirmation
+
+
+class PhoneCode(SQLModel, table=True):
+    """A one-time code sent to a mobile number: kept as a salted hash, with its tries and its end."""
+
+    __tablename__ = "phone_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(index=True)
+    digest: str  # sha256 of the salt and the code
+    salt: str
+    tries: int = 0  # wrong codes typed against it
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TextMessage(SQLModel, table=True):
+    """The outbox of text messages (短信) to residents' phones, written in the transaction that decides them.
+
+    A gateway adapter sends what is here (``fair.sms``); the demo's adapter sends nothing and the
+    console's Residents tab shows the messages instead, saying so.
+    """
+
+    __tablename__ = "text_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(index=True)
+    text: str
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Presence(SQLModel, table=True):
+    """A resident was at an event: their phone typed or scanned the code shown there while it ran."""
+
+    __table_args__ = (UniqueConstraint("delivery_id", "resident_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     fair_id: int = Field(foreign_key="fair.id", index=True)
     delivery_id: int = Field(foreign_key="delivery.id", index=True)
-    device: str  # the resident's phone, as the core knows it (never shown)
-    name: str = ""  # how the venue may greet them, if they say
+    resident_id: int = Field(foreign_key="resident.id", index=True)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

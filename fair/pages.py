@@ -41,8 +41,8 @@ from fair.core.labels import CATEGORY_NAMES
 from fair.core.views import fair_view
 from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, translations
 from fair.limits import retry_after
-from fair.live.server import RESIDENT_COOKIE, SESSION_COOKIE
-from fair.models import AUDIENCES, DISTRICTS, Category, Fair
+from fair.live.server import SESSION_COOKIE
+from fair.models import Category, Fair
 from fair.settings import DATA, MIN_PASSWORD, ROOT
 from fair.tokens import normal_code
 
@@ -464,37 +464,9 @@ def join_link(request: Request, credential_id: int) -> str:
     return f"{public_base(request)}/join#{request.app.state.tokens.card(credential_id)}"
 
 
-async def wishes(request: Request) -> Response:
-    """The residents' page (点单): wishes for their street, and support for their neighbours'.
-
-    No sign-in: a phone gets a signed cookie of its own the first time, by
-    which the fair tells one phone's support from another's (``fair.tokens``).
-    """
-    response = render(
-        request,
-        "wishes.html",
-        role="resident",
-        live=True,
-        districts=DISTRICTS,
-        categories=list(Category),
-        audiences=AUDIENCES,
-    )
-    if request.app.state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE)) is None:
-        response.set_cookie(
-            RESIDENT_COOKIE,
-            request.app.state.tokens.new_resident(),
-            max_age=400 * 86400,
-            httponly=True,
-            samesite="lax",
-            secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
-        )
-    return response
-
-
 routes = [
     Route("/", home),
     Route("/sw.js", service_worker),
-    Route("/wishes", wishes),
     Route("/join", join, methods=["GET", "POST"]),
     Route("/tablet", screen(Role.team, "tablet.html")),
     Route("/booth", screen(Role.supplier, "booth.html")),

@@ -59,8 +59,16 @@ class Settings:
     connections_per_address: int = 300  # sockets open at once from one address
     connect_rate: float = 10.0  # new sockets a second from one address ...
     connect_burst: int = 200  # ... and at once (a hall reconnecting after a Wi-Fi drop)
-    wish_rate: float = 0.5  # residents' wishes and supports a second from one address ...
-    wish_burst: int = 30  # ... and at once
+    # Residents' actions from one address (fair.limits RESIDENT), sized for a venue's Wi-Fi: forty phones behind
+    # one address each support a few wishes, take a seat, check in and rate, and confirm their numbers.
+    wish_rate: float = 0.5  # wishes and supports a second from one address ...
+    wish_burst: int = 120  # ... and at once
+    seat_rate: float = 0.5  # seats taken or given back a second ...
+    seat_burst: int = 80  # ... and at once
+    rating_rate: float = 0.5  # check-ins at an event and ratings a second ...
+    rating_burst: int = 120  # ... and at once
+    code_rate: float = 0.1  # text messages asked for and codes typed back a second (one every ten seconds) ...
+    code_burst: int = 80  # ... and at once (each phone asks once and types once)
     # Several workers (docs/deploy.md): each a process serving its own screens, all one fair through PostgreSQL,
     # with Redis for what crosses workers (limits, sign-outs, "a commit was made" nudges).
     workers: int = 1  # processes `run.py` starts; more than one needs PostgreSQL and redis_url
@@ -97,6 +105,12 @@ class Settings:
             connect_burst=config("CONNECT_BURST", cast=int, default=d.connect_burst),
             wish_rate=config("WISH_RATE", cast=float, default=d.wish_rate),
             wish_burst=config("WISH_BURST", cast=int, default=d.wish_burst),
+            seat_rate=config("SEAT_RATE", cast=float, default=d.seat_rate),
+            seat_burst=config("SEAT_BURST", cast=int, default=d.seat_burst),
+            rating_rate=config("RATING_RATE", cast=float, default=d.rating_rate),
+            rating_burst=config("RATING_BURST", cast=int, default=d.rating_burst),
+            code_rate=config("CODE_RATE", cast=float, default=d.code_rate),
+            code_burst=config("CODE_BURST", cast=int, default=d.code_burst),
             workers=config("WORKERS", cast=int, default=d.workers),
             redis_url=config("REDIS_URL", default=None) or None,
             redis_prefix=config("REDIS_PREFIX", default=d.redis_prefix),

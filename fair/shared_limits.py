@@ -17,7 +17,9 @@ event's buckets together) and atomic however many workers ask at once:
 
 When Redis does not answer, the worker counts in its own memory meanwhile
 (``degraded``) and logs it once: limits per worker are looser, never a hall
-that cannot sign in.  It asks Redis again only every ``RETRY_SECONDS`` (and
+that cannot sign in.  The residents' limits are the exception (``strict``):
+a support or a rating given cannot be taken back, so while Redis is away
+they are refused rather than counted per worker.  It asks Redis again only every ``RETRY_SECONDS`` (and
 at each heartbeat), so an unreachable Redis does not make every event wait
 for a connection timeout.
 """
@@ -150,8 +152,18 @@ class RedisStore:
     def _key(self, key: str) -> str:
         return f"{self.prefix}:limits:{key}"
 
-    async def take(self, key: str, rate: float, burst: float, now: float) -> bool:
-        return (await self.take_each([(key, rate, burst)], now))[0]
+    async def take(self, key: str, rate: float, burst: float, now: float, *, strict: bool = False) -> bool:
+        if not strict:
+            return (await self.take_each([(key, rate, burst)], now))[0]
+        if self._alone():
+            return False
+        try:
+            taken = await self._take(keys=[self._key(key)], args=[now, rate, burst])
+        except (RedisError, OSError) as error:
+            self._lost(error)
+            return False
+        self._back()
+        return bool(taken[0])
 
     async def take_each(self, buckets: list[tuple[str, float, float]], now: float) -> list[bool]:
         if self._alone():

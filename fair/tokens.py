@@ -15,9 +15,11 @@ another:
 - ``code``: the short code printed under each card's QR code, to type where
   a camera cannot scan (``XXXX-XXXX``, 31 signs without 0/O/1/I/L: about 40
   bits, and every wrong try makes the address wait longer).
-- ``resident``: signs the cookie that tells one resident's phone from
-  another on the wishes page, and keys the hash under which the core knows
-  it (a wish's author, a support): the cookie itself is kept nowhere.
+- ``resident``: signs the cookie that tells one phone's browser from
+  another (a random name, hashed into the key under which the core counts an
+  unconfirmed phone's wishes) and, once the phone has confirmed its number
+  (``fair.core.residents``), names the resident it belongs to.  A cookie is
+  not a person: only the resident it names is, and only the core makes one.
 - ``venue`` and ``rating``: sign a delivery's id into the links of its venue
   card (``fair.venues``): the venue's contact confirms and checks in with
   one, the audience rates the event with the other, and neither serves
@@ -95,6 +97,15 @@ class SignedId:
             return None
 
 
+@dataclass(frozen=True)
+class ResidentCookie:
+    """What a residents' cookie says: the browser's random name, its key for the core, and the resident."""
+
+    name: str
+    key: str  # the core's key for this browser (a keyed hash of ``name``): an unconfirmed phone's wishes
+    resident_id: int | None  # the person, once the number is confirmed on this phone
+
+
 class Tokens:
     def __init__(self, secret_key: str) -> None:
         self._card = SignedId(secret_key, "card", "c")
@@ -117,21 +128,30 @@ class Tokens:
             signs.append(CODE_SIGNS[sign])
         return "".join(signs[:4]) + "-" + "".join(signs[4:])
 
-    def new_resident(self) -> str:
-        """A new resident's cookie: a random name for a phone, signed so that only the fair hands them out."""
-        return self._resident.dumps(secrets.token_urlsafe(16))
+    def new_resident(self, phone: ResidentCookie | None = None, resident_id: int | None = None) -> str:
+        """A residents' cookie: ``phone``'s name (a new random one if None), and the resident it is confirmed as.
 
-    def read_resident(self, token: object) -> str | None:
-        """The key under which the core knows a resident's phone, or None for a cookie the fair did not sign."""
-        if not isinstance(token, str) or len(token) > 100:
+        Signed so that only the fair hands them out; the resident id in it was
+        put there by the fair after the core confirmed the number.
+        """
+        name = phone.name if phone is not None else secrets.token_urlsafe(16)
+        return self._resident.dumps([name, resident_id] if resident_id is not None else name)
+
+    def read_resident(self, token: object) -> ResidentCookie | None:
+        """The phone a residents' cookie names, or None for a cookie the fair did not sign."""
+        if not isinstance(token, str) or len(token) > 120:
             return None
         try:
-            name = self._resident.loads(token)
+            signed = self._resident.loads(token)
         except BadData:
             return None
-        if not isinstance(name, str):
+        resident_id = None
+        if isinstance(signed, list) and len(signed) == 2 and isinstance(signed[1], int):
+            signed, resident_id = signed
+        if not isinstance(signed, str):
             return None
-        return hmac.new(self._resident_key, name.encode(), hashlib.sha256).hexdigest()[:32]
+        key = hmac.new(self._resident_key, signed.encode(), hashlib.sha256).hexdigest()[:32]
+        return ResidentCookie(signed, key, resident_id)
 
     def card(self, credential_id: int) -> str:
         """The token printed on a join card."""

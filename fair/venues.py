@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fair.core import Actor, FairError, Role, deliveries, execute, queries, signups
+from fair.core import Actor, FairError, Role, deliveries, execute, presence, queries, signups
 from fair.core.errors import N_, Code
-from fair.live.server import RESIDENT_COOKIE
-from fair.models import Delivery
+from fair.live.server import TOO_MANY_RESIDENTS
+from fair.models import Delivery, Fair, utcnow
 from fair.pages import (
     address_of,
     caller,
@@ -35,6 +35,7 @@ from fair.pages import (
     refusal_page,
     render,
 )
+from fair.phones import actor_of, keep, resident_of
 
 NOT_A_LINK = N_("This link is not a venue link of this fair. Ask the team for its delivery card again.")
 STEPS = {"scheduled": "delivery.confirm", "confirmed": "delivery.check_in"}
@@ -103,30 +104,41 @@ def _qr(link: str) -> Markup:
 
 
 async def rate(request: Request) -> Response:
-    """The audience's QR code at an event: a rating from 1 to 5 from a phone, once, moderated before it counts."""
+    """The audience's QR code at an event: the code shown there proves the phone was there, then 1 to 5 stars.
+
+    Only a confirmed resident (``/phone``) rates; the core refuses anyone not recorded at the event,
+    so a link passed around is worth nothing without the code of the moment.
+    """
     state = request.app.state
-    delivery_id = state.tokens.read_rating_link(request.path_params["token"])
+    token = request.path_params["token"]
+    delivery_id = state.tokens.read_rating_link(token)
     delivery = None if delivery_id is None else await _delivery(request, delivery_id)
     if delivery is None:
         return refusal_page(request, FairError(Code.forbidden, NOT_A_LINK))
-    phone = state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE))
+    me = resident_of(request)
+    code = request.query_params.get("code", "")[:6]
     done = error = None
-    if request.method == "POST" and phone is not None:
+    if request.method == "POST" and me is not None:
         form = await form_of(request)
-        if not await state.limits.wish(address_of(request)):
-            error = FairError(Code.rate_limited, N_("Too many at once from this network. Try again in a minute."))
+        code = form.get("code", "").strip()[:20]
+        if not await state.limits.resident("rating", address_of(request)):
+            error = TOO_MANY_RESIDENTS
         else:
             payload = {
                 "delivery_id": delivery_id,
                 "rating": _whole(form.get("rating")),
                 "comment": form.get("comment", ""),
             }
-            resident = Actor.resident(state.fair_id, phone)
+            if code:
+                payload["code"] = code
             try:
-                await execute(state.db, resident, "rating.submit", payload, f"rate-{delivery_id}")
+                await execute(state.db, actor_of(request, me), "rating.submit", payload, _request_id("rate"))
                 done = True
             except FairError as refused:
                 error = refused
+    async with state.db.read() as session:
+        mine = await queries.rating_of(session, delivery_id, me.resident_id if me else None)
+        summary = await queries.rating_summary(session, delivery_id)
     response = render(
         request,
         "rate.html",
@@ -134,8 +146,13 @@ async def rate(request: Request) -> Response:
         done=done,
         error=error.message(locale_of(request)) if error else None,
         state_labels=deliveries.STATES,
+        confirmed=me is not None and me.resident_id is not None,
+        mine=mine,
+        summary=summary,
+        code=code if code.isdigit() else "",
+        here=f"{request.url.path}?code={code}" if code.isdigit() else request.url.path,
     )
-    return _with_resident_cookie(request, response, phone)
+    return keep(request, response, me)
 
 
 def _whole(text: str | None) -> int | str:
@@ -143,22 +160,24 @@ def _whole(text: str | None) -> int | str:
 
 
 async def event(request: Request) -> Response:
-    """An event's public page: what, where and when, its live stream, and a seat to take or give back."""
+    """An event's public page: what, where and when, its live stream, its ratings, and seats to take or give back."""
     state = request.app.state
     delivery_id = path_id(request, "delivery_id")
-    phone = state.tokens.read_resident(request.cookies.get(RESIDENT_COOKIE))
+    me = resident_of(request)
     done = error = None
-    if request.method == "POST" and phone is not None and await _delivery(request, delivery_id) is not None:
+    if request.method == "POST" and me is not None and await _delivery(request, delivery_id) is not None:
         form = await form_of(request)
         step = {"take": "signup.take", "cancel": "signup.cancel"}.get(form.get("step", ""))
         if step is None:
             return RedirectResponse(request.url.path, status_code=303)
-        if not await state.limits.wish(address_of(request)):
-            error = FairError(Code.rate_limited, N_("Too many at once from this network. Try again in a minute."))
+        if not await state.limits.resident("seat", address_of(request)):
+            error = TOO_MANY_RESIDENTS
         else:
-            payload = {"delivery_id": delivery_id} | ({"name": form.get("name", "")} if step == "signup.take" else {})
+            payload = {"delivery_id": delivery_id}
+            if step == "signup.take":
+                payload |= {"name": form.get("name", ""), "seats": _whole(form.get("seats", "1"))}
             try:
-                await execute(state.db, Actor.resident(state.fair_id, phone), step, payload, _request_id())
+                await execute(state.db, actor_of(request, me), step, payload, _request_id("seat"))
                 done = step
             except FairError as refused:
                 error = refused
@@ -166,40 +185,59 @@ async def event(request: Request) -> Response:
     if delivery is None:
         return refusal_page(request, FairError(Code.not_found, N_("There is no such event.")), 404)
     async with state.db.read() as session:
-        seat = phone is not None and await queries.has_seat(session, delivery_id, phone)
+        mine = await queries.signup_of(session, delivery_id, me.resident_id if me else None)
+        summary = await queries.rating_summary(session, delivery_id)
+        most = (await session.get(Fair, state.fair_id)).seats_per_resident
     response = render(
         request,
         "event.html",
-        event=signups.public_event(delivery, seat),
+        event=signups.public_event(delivery, mine),
         done=done,
         error=error.message(locale_of(request)) if error else None,
         state_labels=deliveries.STATES,
+        confirmed=me is not None and me.resident_id is not None,
+        summary=summary,
+        most=most,
     )
-    return _with_resident_cookie(request, response, phone)
+    return keep(request, response, me)
 
 
-def _request_id() -> str:
-    """Each tap is a request of its own: taking a seat after giving it back is a new change."""
-    return f"seat-{secrets.token_hex(8)}"
+async def code(request: Request) -> Response:
+    """The screen at the event: the code residents type (or scan) to show they are there; it changes by itself.
+
+    Opened from the venue's link, so whoever holds the venue card can put it on a screen at the door.
+    """
+    state = request.app.state
+    delivery_id = state.tokens.read_venue_link(request.path_params["token"])
+    async with state.db.read() as session:
+        row = None if delivery_id is None else await session.get(Delivery, delivery_id)
+    if row is None or row.fair_id != state.fair_id:
+        return refusal_page(request, FairError(Code.forbidden, NOT_A_LINK))
+    delivery = await _delivery(request, delivery_id)
+    shown = presence.current_code(row, utcnow())
+    link = qr = None
+    if shown is not None:
+        link = f"{public_base(request)}/rate/{state.tokens.rating_link(delivery_id)}?code={shown['code']}"
+        qr = _qr(link)
+    return render(
+        request,
+        "presence_code.html",
+        delivery=delivery,
+        shown=shown,
+        link=link,
+        qr=qr,
+        refresh=presence.refresh_seconds(utcnow()),
+    )
 
 
-def _with_resident_cookie(request: Request, response: Response, phone: str | None) -> Response:
-    """A phone that has no residents' cookie yet gets one: by it the fair tells one phone from another."""
-    if phone is None:
-        state = request.app.state
-        response.set_cookie(
-            RESIDENT_COOKIE,
-            state.tokens.new_resident(),
-            max_age=400 * 86400,
-            httponly=True,
-            samesite="lax",
-            secure=state.settings.secure_cookies or request.url.scheme == "https",
-        )
-    return response
+def _request_id(kind: str) -> str:
+    """Each tap is a request of its own: taking a seat after giving it back, rating again, is a new change."""
+    return f"{kind}-{secrets.token_hex(8)}"
 
 
 routes = [
     Route("/events/{delivery_id}", event, methods=["GET", "POST"]),
+    Route("/venue/{token}/code", code),
     Route("/rate/{token}", rate, methods=["GET", "POST"]),
     Route("/venue/{token}", venue, methods=["GET", "POST"]),
     Route("/deliveries/{delivery_id}/card", card),

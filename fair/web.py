@@ -29,6 +29,8 @@ STATUS = {
     Code.forbidden: 403,
     Code.not_a_party: 403,
     Code.rate_limited: 429,
+    Code.unconfirmed: 403,
+    Code.no_proof: 403,
     Code.unavailable: 503,
 }
 

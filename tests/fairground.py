@@ -10,9 +10,30 @@ from sqlmodel import select
 
 from fair.core import Actor, execute
 from fair.db import Database
-from fair.models import Event, Fair, Negotiation, Offering, OfferingDate, Order, Supplier, Team, Terms
+from fair.models import (
+    Delivery,
+    Event,
+    Fair,
+    Negotiation,
+    Offering,
+    OfferingDate,
+    Order,
+    Presence,
+    Resident,
+    ResidentRating,
+    Signup,
+    Supplier,
+    Team,
+    Terms,
+    Wish,
+    WishSupport,
+)
+from fair.sms import confirmed_resident
 
-DOMAIN_TABLES = (Fair, Supplier, Team, Offering, OfferingDate, Negotiation, Terms, Order, Event)
+DOMAIN_TABLES = (
+    Fair, Supplier, Team, Offering, OfferingDate, Negotiation, Terms, Order, Event,
+    Delivery, Wish, WishSupport, Signup, ResidentRating, Presence, Resident,
+)  # fmt: skip
 _request_ids = itertools.count(1)
 
 
@@ -25,6 +46,19 @@ class Fairground:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.resident_ids: dict[str, int] = {}  # phone labels ("phone-1") confirmed as residents
+
+    async def confirm(self, *labels: str) -> None:
+        """Confirm a mobile number for each phone label, as a person would (ask, read the outbox, type it)."""
+        for label in labels:
+            if label not in self.resident_ids:
+                number = f"137{len(self.resident_ids) + 1:08d}"
+                actor = await confirmed_resident(self.db, self.fair_id, number, device=label)
+                self.resident_ids[label] = actor.resident_id
+
+    def resident(self, label: str = "phone-1") -> Actor:
+        """The phone ``label``: the resident it confirmed (``confirm``), or an unconfirmed phone."""
+        return Actor.resident(self.fair_id, label, self.resident_ids.get(label))
 
     async def do(self, actor: Actor, command: str, payload: Any = None, request_id: str | None = None) -> dict:
         outcome = await execute(

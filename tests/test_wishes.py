@@ -1,4 +1,4 @@
-"""Residents' wishes: submitted, moderated, supported once a day per device, merged, and answered by orders."""
+"""Residents' wishes: submitted, moderated, supported once per person, merged, and answered by orders."""
 
 from __future__ import annotations
 
@@ -17,8 +17,13 @@ WISH = {
 }
 
 
+@pytest.fixture(autouse=True)
+async def phones(fairground: Fairground) -> None:
+    await fairground.confirm("phone-1", "phone-2", "phone-3")
+
+
 def resident(g: Fairground, phone: str = "phone-1") -> Actor:
-    return Actor.resident(g.fair_id, phone)
+    return g.resident(phone)
 
 
 def everyone(g: Fairground) -> list[Actor]:
@@ -54,15 +59,30 @@ async def test_a_wish_is_public_only_once_approved(fairground: Fairground):
     await assert_events_tell_the_truth(g.db, everyone(g), before)
 
 
-async def test_one_support_per_device_per_day(fairground: Fairground):
+async def test_one_support_per_person_per_wish_ever(fairground: Fairground):
     g = fairground
     wish = await approved_wish(g)
-    await refused(g.do(resident(g), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)  # the author
+    await refused(g.do(resident(g), "wish.support", {"wish_id": wish["id"]}), Code.duplicate)  # the author
     supported = await g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]})
     assert supported["wish"]["supports"] == 2
-    error = await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)
-    assert error.message("zh_CN") == "您今天已经支持过这条需求。"
+    error = await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.duplicate)
+    assert error.message("zh_CN") == "您已经支持过这条需求：每人只计一次。"
+    # The same person on another browser (a fresh cookie) is the same resident: still once.
+    elsewhere = Actor.resident(g.fair_id, "a-fresh-cookie", g.resident_ids["phone-2"])
+    await refused(g.do(elsewhere, "wish.support", {"wish_id": wish["id"]}), Code.duplicate)
     assert (await g.do(resident(g, "phone-3"), "wish.support", {"wish_id": wish["id"]}))["wish"]["supports"] == 3
+
+
+async def test_a_phone_without_a_confirmed_number_may_wish_but_not_support(fairground: Fairground):
+    g = fairground
+    wish = await approved_wish(g)
+    stranger = Actor.resident(g.fair_id, "no-number")
+    before = await g.state()
+    error = await refused(g.do(stranger, "wish.support", {"wish_id": wish["id"]}), Code.unconfirmed)
+    assert "手机号" in error.message("zh_CN")
+    assert await g.state() == before
+    submitted = (await g.do(stranger, "wish.submit", WISH | {"text": "希望有周末亲子活动"}))["wish"]
+    assert (submitted["status"], submitted["supports"]) == ("pending", 0)  # nobody proven stands behind it yet
 
 
 async def test_a_pending_or_rejected_wish_cannot_be_supported(fairground: Fairground):
@@ -77,12 +97,16 @@ async def test_a_pending_or_rejected_wish_cannot_be_supported(fairground: Fairgr
     await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}), Code.invalid_state)
 
 
-async def test_a_device_sends_at_most_five_wishes_a_day(fairground: Fairground):
+@pytest.mark.parametrize("confirmed", [True, False])
+async def test_a_resident_or_a_device_sends_at_most_five_wishes_a_day(fairground: Fairground, confirmed: bool):
     g = fairground
+    author = resident(g) if confirmed else Actor.resident(g.fair_id, "no-number")
     for number in range(5):
-        await g.do(resident(g), "wish.submit", WISH | {"text": f"第{number}个愿望"})
+        await g.do(author, "wish.submit", WISH | {"text": f"第{number}个愿望"})
     before = await g.state()
-    await refused(g.do(resident(g), "wish.submit", WISH | {"text": "第六个愿望"}), Code.rate_limited)
+    await refused(g.do(author, "wish.submit", WISH | {"text": "第六个愿望"}), Code.rate_limited)
+    if confirmed:  # the person, on a fresh cookie, is still the person
+        await refused(g.do(Actor.resident(g.fair_id, "fresh", author.resident_id), "wish.submit", WISH), Code.rate_limited)
     assert await g.state() == before
     await g.do(resident(g, "phone-2"), "wish.submit", WISH)
 
@@ -114,10 +138,10 @@ async def test_text_is_kept_in_one_normal_form(fairground: Fairground):
     assert wish["text"] == "Café 讲座"
 
 
-async def test_merging_a_duplicate_adds_its_supports_and_sends_supporters_to_the_original(fairground: Fairground):
+async def test_merging_a_duplicate_brings_its_supporters_to_the_original_each_counted_once(fairground: Fairground):
     g = fairground
     before = await views(g.db, everyone(g))
-    original = await approved_wish(g)
+    original = await approved_wish(g)  # phone-1 wrote (and so supports) both
     duplicate = await approved_wish(g, text="想听老年养生讲座")
     await g.do(resident(g, "phone-2"), "wish.support", {"wish_id": duplicate["id"]})
     merged = await g.do(
@@ -126,9 +150,10 @@ async def test_merging_a_duplicate_adds_its_supports_and_sends_supporters_to_the
     assert (merged["wish"]["status"], merged["wish"]["merged_into"]) == ("merged", original["id"])
     shown = await views(g.db, everyone(g))
     public = shown[resident(g, "phone-2").key]["wishes"]
-    assert [(w["id"], w["supports"]) for w in public] == [(original["id"], 3)]
+    assert [(w["id"], w["supports"]) for w in public] == [(original["id"], 2)]  # phone-1 and phone-2, not 1 + 2
     supported = await g.do(resident(g, "phone-3"), "wish.support", {"wish_id": duplicate["id"]})
-    assert (supported["wish"]["id"], supported["wish"]["supports"]) == (original["id"], 4)
+    assert (supported["wish"]["id"], supported["wish"]["supports"]) == (original["id"], 3)
+    await refused(g.do(resident(g, "phone-2"), "wish.support", {"wish_id": original["id"]}), Code.duplicate)
     await refused(
         g.do(g.organiser, "wish.moderate", {"wish_id": original["id"], "decision": "merge", "into": original["id"]}),
         Code.invalid_input,

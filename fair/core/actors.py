@@ -16,7 +16,7 @@ class Role(StrEnum):
     supplier = "supplier"
     team = "team"
     public = "public"  # the read-only board and citizens watching online
-    resident = "resident"  # a citizen's phone on the wishes page: may submit and support wishes
+    resident = "resident"  # a citizen's phone: wishes; supports, seats and ratings once its number is confirmed
     system = "system"  # the fair itself, finishing what a command started (see ``fair.core.commands.Command.then``)
 
 
@@ -30,6 +30,7 @@ class Actor:
     # sign-in; None only for actors the server makes itself (the demo loader, the command line, tests).
     session_id: int | None = field(default=None, compare=False)
     resident_key: str | None = None  # a resident's device, as a hash of its signed cookie
+    resident_id: int | None = None  # the person, once the phone's number is confirmed (``fair.core.residents``)
 
     @classmethod
     def organiser(cls, fair_id: int | None = None) -> Actor:
@@ -48,8 +49,8 @@ class Actor:
         return cls(Role.public, fair_id)
 
     @classmethod
-    def resident(cls, fair_id: int, key: str) -> Actor:
-        return cls(Role.resident, fair_id, resident_key=key)
+    def resident(cls, fair_id: int, key: str, resident_id: int | None = None) -> Actor:
+        return cls(Role.resident, fair_id, resident_key=key, resident_id=resident_id)
 
     @classmethod
     def system(cls, fair_id: int) -> Actor:
@@ -57,7 +58,12 @@ class Actor:
 
     @property
     def key(self) -> str:
-        """A stable name for logs and request records: "team:12", "organiser", "resident:3f2a…"."""
+        """A stable name for logs and request records: "team:12", "organiser", "resident:p7", "resident:3f2a…".
+
+        A confirmed resident is the person on every phone and browser: one name, one set of request ids.
+        """
+        if self.resident_id is not None:
+            return f"{self.role}:p{self.resident_id}"
         if self.resident_key is not None:
             return f"{self.role}:{self.resident_key}"
         return str(self.role) if self.party_id is None else f"{self.role}:{self.party_id}"

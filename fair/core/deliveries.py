@@ -153,6 +153,7 @@ def delivery_view(delivery: Any, order: Any, venue: Any, team_name: str, supplie
         "comment": delivery.comment,
         "seats": delivery.seats,
         "taken": delivery.taken,
+        "waiting": delivery.waiting,
         "stream_url": delivery.stream_url,
         "photo": bool(delivery.photo),
     }

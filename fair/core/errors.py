@@ -31,6 +31,9 @@ class Code(StrEnum):
     schedule_conflict = "schedule_conflict"  # the team has another meeting at that time
     request_conflict = "request_conflict"  # a request id reused for a different command
     rate_limited = "rate_limited"  # too many commands from one connection (the live adapter)
+    unconfirmed = "unconfirmed"  # a resident whose mobile number is not confirmed: may read and wish, no more
+    duplicate = "duplicate"  # a resident's second support of a wish, second seat, or the like: counted once
+    no_proof = "no_proof"  # a rating from a phone that was not shown to be at the event
     unavailable = "unavailable"  # the database did not answer in time; send the same request id again later
     internal_error = "internal_error"  # a bug on the server; the command may not have run
 

@@ -18,7 +18,17 @@ import re
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from fair.core.errors import N_, Code, FairError
@@ -53,6 +63,30 @@ def _unique(values: list) -> list:
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
+EMOJI_JOINER = "\u200d"  # ZWJ: joins emoji into one (👨‍👩‍👧, ❤️‍🔥); refused anywhere else
+VARIATION_SELECTORS = frozenset("\ufe0e\ufe0f")
+TAG_BASE = "\U0001f3f4"  # the black flag that tag characters (U+E0020–E007F) turn into a region's flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿)
+
+
+def _emoji_part(char: str) -> bool:
+    """A character an emoji sequence is built of: a symbol, a skin tone, a variation selector."""
+    return unicodedata.category(char) in ("So", "Sk") or char in VARIATION_SELECTORS
+
+
+def _in_emoji(value: str, index: int) -> bool:
+    """Whether the format character at ``index`` belongs to an emoji sequence phones type, as Unicode defines them
+    (UTS #51): a joiner between two emoji, or the tags of a subdivision flag."""
+    char = value[index]
+    if char == EMOJI_JOINER:
+        return 0 < index < len(value) - 1 and _emoji_part(value[index - 1]) and _emoji_part(value[index + 1])
+    if "\U000e0020" <= char <= "\U000e007f":
+        start = index
+        while start > 0 and "\U000e0020" <= value[start - 1] <= "\U000e007f":
+            start -= 1
+        return start > 0 and value[start - 1] == TAG_BASE
+    return False
+
+
 def _clean(multiline: bool):
     def check(value: str) -> str:
         value = unicodedata.normalize("NFC", value)
@@ -60,11 +94,16 @@ def _clean(multiline: bool):
             value = value.replace("\r\n", "\n")
         if value.isprintable():  # the common case, checked in C: no control, format or separator character
             return value
-        for char in value:
+        for index, char in enumerate(value):
             if (char in "\n\t" and multiline) or char == " ":
                 continue
-            if unicodedata.category(char) in REFUSED_CATEGORIES:
-                raise PydanticCustomError("text_characters", "text holds control or invisible characters")
+            if unicodedata.category(char) in REFUSED_CATEGORIES and not _in_emoji(value, index):
+                name = unicodedata.name(char, "") or unicodedata.category(char)
+                raise PydanticCustomError(
+                    "text_characters",
+                    "text holds {character} at position {position}",
+                    {"character": f"U+{ord(char):04X} {name}", "position": index + 1},
+                )
         return value
 
     return AfterValidator(check)
@@ -220,6 +259,11 @@ def ResidentText(max_length: int, min_length: int) -> Any:  # noqa: N802  (a typ
     return Annotated[Line(max_length, min_length), AfterValidator(_no_markup)]
 
 
+# A one-time code as a phone shows it (a text message's, or the one shown at an event); blanks around it are fine.
+SixDigits = Annotated[
+    StrictStr, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v), Field(pattern=r"^\d{6}$")
+]
+
 Audience = Annotated[StrictStr, Field(pattern="^(" + "|".join(AUDIENCES) + ")$")]
 
 
@@ -299,6 +343,13 @@ def parse(model: type[InputT], payload: Any) -> InputT:
         first = error.errors(include_url=False, include_input=False)[0]
         problem = INPUT_PROBLEMS.get(first["type"], INVALID)
         named = next((FIELDS[part] for part in reversed(first["loc"]) if part in FIELDS), None)
+        if first["type"] == "text_characters":  # which character, and where: the person can find and delete it
+            raise FairError(
+                Code.invalid_input,
+                N_("%(field_label)s holds a character that cannot be shown: %(character)s, at position %(position)s."),
+                field_label=named or INVALID_TEXT,
+                **first["ctx"],
+            ) from None
         if named is not None:  # a field a person filled in, named in words
             raise FairError(
                 Code.invalid_input, N_("%(field_label)s %(problem_label)s."), field_label=named, problem_label=problem
@@ -308,6 +359,8 @@ def parse(model: type[InputT], payload: Any) -> InputT:
             Code.invalid_input, N_("The field %(field)s %(problem_label)s."), field=field, problem_label=problem
         ) from None
 
+
+INVALID_TEXT = N_("The text")
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 

@@ -70,6 +70,7 @@ from fair.models import (
     Venue,
     Wish,
     WishStatus,
+    WishSupport,
     utcnow,
 )
 
@@ -193,6 +194,7 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
             "fair": public_fair(fair_view(fair_row)),
             "announcements": await notices(session, actor),
             "wishes": await wishes(session, actor),
+            "mine": await residents_own(session, actor),
         }
     shown |= {
         "fair": fair_view(fair_row),
@@ -223,6 +225,21 @@ async def view(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         shown["credentials"] = [credential_view(c) for c in credentials]
         shown["resident_ratings"] = await resident_ratings(session, actor)
     return shown
+
+
+async def residents_own(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """What a phone's own resident has done: whether the number is confirmed, and the wishes they support.
+
+    The phone's own business, so it is read afresh on every sync and kept current by the acks, not by events.
+    """
+    if actor.resident_id is None:
+        return {"confirmed": False, "supported": []}
+    rows = await session.exec(
+        select(WishSupport.wish_id)
+        .join(Wish, Wish.id == WishSupport.wish_id)
+        .where(Wish.fair_id == actor.fair_id, WishSupport.resident_id == actor.resident_id)
+    )
+    return {"confirmed": True, "supported": sorted(rows.all())}
 
 
 async def wishes(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
@@ -290,9 +307,49 @@ async def resident_ratings(session: AsyncSession, actor: Actor) -> list[dict[str
     return [rating_view(*row) for row in rows]
 
 
-async def has_seat(session: AsyncSession, delivery_id: int, device: str) -> bool:
-    taken = await session.exec(select(Signup.id).where(Signup.delivery_id == delivery_id, Signup.device == device))
-    return taken.first() is not None
+async def rating_of(session: AsyncSession, delivery_id: int, resident_id: int | None) -> dict[str, Any] | None:
+    """A resident's own rating of an event, to show and change; None if they have not rated it."""
+    if resident_id is None:
+        return None
+    mine = await session.exec(
+        select(ResidentRating).where(
+            ResidentRating.delivery_id == delivery_id, ResidentRating.resident_id == resident_id
+        )
+    )
+    rating = mine.first()
+    return None if rating is None else {"rating": rating.rating, "comment": rating.comment, "status": rating.status}
+
+
+async def rating_summary(session: AsyncSession, delivery_id: int) -> dict[str, Any]:
+    """ "N 人评价 · 平均 x.x": the residents who rated an event, proven and approved, and their average."""
+    count, total = (
+        await session.exec(
+            select(func.count(), func.coalesce(func.sum(ResidentRating.rating), 0)).where(
+                ResidentRating.delivery_id == delivery_id,
+                ResidentRating.status == WishStatus.approved,
+                col(ResidentRating.resident_id).is_not(None),
+            )
+        )
+    ).one()
+    return {"count": count, "average": round(total / count, 1) if count else None}
+
+
+async def signup_of(session: AsyncSession, delivery_id: int, resident_id: int | None) -> dict[str, Any] | None:
+    """A resident's seats at an event, or their place on its waiting list (1 is next); None if neither."""
+    if resident_id is None:
+        return None
+    mine = (
+        await session.exec(select(Signup).where(Signup.delivery_id == delivery_id, Signup.resident_id == resident_id))
+    ).first()
+    if mine is None:
+        return None
+    place = None
+    if mine.waiting:
+        ahead = select(func.count()).where(
+            Signup.delivery_id == delivery_id, col(Signup.waiting).is_(True), Signup.id < mine.id
+        )
+        place = (await session.exec(ahead)).one() + 1
+    return {"seats": mine.seats, "waiting": mine.waiting, "place": place, "name": mine.name}
 
 
 async def venues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

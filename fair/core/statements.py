@@ -14,6 +14,7 @@ delivered; the rest of the delivered value is owed.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.reports import Column, Table, share
+from fair.i18n import SHANGHAI
 from fair.models import Delivery, DeliveryState, Order, ResidentRating, Supplier, Team, WishStatus
 
 DELIVERED = (DeliveryState.delivered, DeliveryState.evaluated)
@@ -165,7 +167,8 @@ def as_table(shown: Statement) -> Table:
 async def vetting(session: AsyncSession, actor: Actor) -> Table:
     """Every booth's record after the fair, kept for next year's vetting: its ratings and how its deliveries went.
 
-    Residents' ratings count once an organiser has approved them.
+    Residents' ratings count once an organiser has approved them, and only proven ones: from a confirmed
+    resident recorded at the event (``fair.core.presence``); how many, and from when to when.
     """
     if actor.role != Role.organiser:
         raise FairError(Code.forbidden, N_("Your role may not do this."))
@@ -183,6 +186,8 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
             Column(N_("Comments")),
             Column(N_("Residents' ratings"), "int"),
             Column(N_("Residents' average")),
+            Column(N_("Residents' ratings from")),
+            Column(N_("Residents' ratings to")),
         ],
     )
     suppliers = await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id).order_by(Supplier.booth))
@@ -195,11 +200,15 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
     for delivery in made:
         by_booth.setdefault(delivery.supplier_id, []).append(delivery)
     heard: dict[int, list[int]] = {}
-    approved = select(ResidentRating.supplier_id, ResidentRating.rating).where(
-        ResidentRating.fair_id == actor.fair_id, ResidentRating.status == WishStatus.approved
+    when: dict[int, list[dt.datetime]] = {}
+    approved = select(ResidentRating.supplier_id, ResidentRating.rating, ResidentRating.updated_at).where(
+        ResidentRating.fair_id == actor.fair_id,
+        ResidentRating.status == WishStatus.approved,
+        col(ResidentRating.resident_id).is_not(None),  # proven: a rating from before phones were confirmed is not
     )
-    for supplier_id, rating in await session.exec(approved):
+    for supplier_id, rating, updated_at in await session.exec(approved):
         heard.setdefault(supplier_id, []).append(rating)
+        when.setdefault(supplier_id, []).append(updated_at)
     for supplier in suppliers.all():
         done = by_booth.get(supplier.id, [])
         residents = heard.get(supplier.id, [])
@@ -217,6 +226,12 @@ async def vetting(session: AsyncSession, actor: Actor) -> Table:
                 "；".join(d.comment for d in done if d.comment) or None,
                 len(residents),
                 f"{sum(residents) / len(residents):.2f}" if residents else None,
+                _day(min(when[supplier.id])) if residents else None,
+                _day(max(when[supplier.id])) if residents else None,
             ]
         )
     return table
+
+
+def _day(moment: dt.datetime) -> str:
+    return moment.astimezone(SHANGHAI).date().isoformat()

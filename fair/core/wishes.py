@@ -1,11 +1,15 @@
 """Residents' wishes (需求意向): what citizens ask for, moderated, supported, and answered by orders.
 
 群众点单、政府买单.  A resident picks a district and street, a category and an
-audience, and writes a short wish, or supports a wish already there: once a
-day per device (a signed cookie, hashed; the adapter adds a limit per
-address).  A wish is public once an organiser approves it; duplicates are
-merged into one (their supports add up) and the rest may be rejected with a
-reason.  Teams see the wishes beside the offerings, and terms may name the
+audience, and writes a short wish, or supports a wish already there.  A
+support is a person's (a confirmed phone, ``fair.core.residents``), once per
+wish, ever: ``supports`` is the number of distinct residents behind a wish,
+and a test recounts it from ``WishSupport``.  A phone with no confirmed
+number may still write a wish (it goes to an organiser like every wish) but
+not support one; its wishes are counted per device and the adapter limits
+them per address.  A wish is public once an organiser approves it;
+duplicates are merged into one (their supporters join it, each counted
+once) and the rest may be rejected with a reason.  Teams see the wishes beside the offerings, and terms may name the
 wish they answer: when such terms become an order, the wish shows who
 answered it and with what, live, on the public page.
 
@@ -18,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, select, update
 from sqlmodel import col
 
 from fair.core.actors import Role
@@ -26,25 +30,30 @@ from fair.core.commands import Tx, command
 from fair.core.errors import N_, Code, FairError
 from fair.core.guards import current_fair
 from fair.core.inputs import ModerateWish, SubmitWish, WishRef
+from fair.core.residents import require_resident
 from fair.core.rows import Row, get, insert_row, labelled, new, returned, unpack
 from fair.core.views import answer_view, wish_view
 from fair.i18n import SHANGHAI
 from fair.models import CITY, Order, Supplier, Team, Wish, WishStatus, WishSupport
 
-WISHES_A_DAY = 5  # a device may submit this many wishes a day; more is a flood, not a neighbourhood's voice
+WISHES_A_DAY = 5  # a resident (or a device) may submit this many a day; more is a flood, not a neighbourhood's voice
 
-SUPPORTED_TODAY = select(WishSupport.id).where(
-    WishSupport.wish_id == bindparam("wish_id"),
-    WishSupport.device == bindparam("device"),
-    WishSupport.day == bindparam("day"),
+SUPPORTED = select(WishSupport.id).where(
+    WishSupport.wish_id == bindparam("wish_id"), WishSupport.resident_id == bindparam("resident_id")
 )
-SUBMITTED_TODAY = select(func.count()).where(
+SUBMITTED_BY_DEVICE = select(func.count()).where(
     Wish.fair_id == bindparam("fair_id"), Wish.device == bindparam("device"), Wish.created_at >= bindparam("since")
 )
-ADD_SUPPORT = (
+SUBMITTED_BY_RESIDENT = select(func.count()).where(
+    Wish.fair_id == bindparam("fair_id"),
+    Wish.resident_id == bindparam("resident_id"),
+    Wish.created_at >= bindparam("since"),
+)
+SUPPORTERS = select(func.count()).where(WishSupport.wish_id == bindparam("wish_id")).scalar_subquery()
+RECOUNT = (  # supports are a recount of the wish's supporters, under the wish's lock: never a sum that can drift
     update(Wish)
     .where(Wish.id == bindparam("wish_id"), Wish.status == WishStatus.approved)
-    .values(supports=Wish.supports + bindparam("count"))
+    .values(supports=SUPPORTERS)
     .returning(Wish.__table__)
 )
 TAKE_ANSWER = (
@@ -71,35 +80,50 @@ def today(now: dt.datetime) -> dt.date:
 
 @command("wish.submit", SubmitWish, Role.resident)
 def submit(tx: Tx, data: SubmitWish) -> dict[str, Any]:
-    """A resident's wish, waiting for an organiser; its author supports it."""
+    """A resident's wish, waiting for an organiser; its author supports it if their number is confirmed."""
     fair = current_fair(tx)
-    device = tx.actor.resident_key
+    device, resident_id = tx.actor.resident_key, tx.actor.resident_id
     midnight = dt.datetime.combine(today(tx.now), dt.time(), SHANGHAI)
-    submitted = tx.run(SUBMITTED_TODAY, {"fair_id": fair.id, "device": device, "since": midnight}).scalar_one()
-    if submitted >= WISHES_A_DAY:
+    if resident_id is None:
+        submitted = tx.run(SUBMITTED_BY_DEVICE, {"fair_id": fair.id, "device": device, "since": midnight})
+    else:
+        submitted = tx.run(SUBMITTED_BY_RESIDENT, {"fair_id": fair.id, "resident_id": resident_id, "since": midnight})
+    if submitted.scalar_one() >= WISHES_A_DAY:
         raise FairError(
             Code.rate_limited, N_("You have sent %(count)s wishes today: that is the most."), count=WISHES_A_DAY
         )
+    supports = 0 if resident_id is None else 1
     wish = insert_row(
-        tx, Wish, new(Wish, fair_id=fair.id, supports=1, device=device, created_at=tx.now, **data.model_dump())
+        tx,
+        Wish,
+        new(
+            Wish,
+            fair_id=fair.id,
+            supports=supports,
+            device=device,
+            resident_id=resident_id,
+            created_at=tx.now,
+            **data.model_dump(),
+        ),
     )
-    insert_row(tx, WishSupport, new(WishSupport, wish_id=wish.id, device=device, day=today(tx.now), created_at=tx.now))
+    if resident_id is not None:
+        insert_row(tx, WishSupport, new(WishSupport, wish_id=wish.id, resident_id=resident_id, created_at=tx.now))
     return announce(tx, wish, was_public=False)
 
 
 @command("wish.support", WishRef, Role.resident)
 def support(tx: Tx, data: WishRef) -> dict[str, Any]:
-    """One more resident wants this: once a day per device.  A wish merged away is supported where it went."""
+    """One more person wants this: once per resident and wish.  A wish merged away is supported where it went."""
+    resident_id = require_resident(tx)
     wish = get(tx, Wish, data.wish_id)
     if wish.status == WishStatus.merged and wish.merged_into is not None:
         wish = get(tx, Wish, wish.merged_into)
     if wish.status != WishStatus.approved:
         raise FairError(Code.invalid_state, N_("This wish is not open for support."))
-    device, day = tx.actor.resident_key, today(tx.now)
-    if tx.run(SUPPORTED_TODAY, {"wish_id": wish.id, "device": device, "day": day}).first() is not None:
-        raise FairError(Code.invalid_state, N_("You have already supported this wish today."))
-    insert_row(tx, WishSupport, new(WishSupport, wish_id=wish.id, device=device, day=day, created_at=tx.now))
-    supported = returned(tx.run(ADD_SUPPORT, {"wish_id": wish.id, "count": 1}))
+    if tx.run(SUPPORTED, {"wish_id": wish.id, "resident_id": resident_id}).first() is not None:
+        raise FairError(Code.duplicate, N_("You support this wish already: each person counts once."))
+    insert_row(tx, WishSupport, new(WishSupport, wish_id=wish.id, resident_id=resident_id, created_at=tx.now))
+    supported = returned(tx.run(RECOUNT, {"wish_id": wish.id}))
     if supported is None:
         raise FairError(Code.invalid_state, N_("This wish is not open for support."))
     return announce(tx, supported, was_public=True)
@@ -136,7 +160,7 @@ def _reject(tx: Tx, wish: Row, reason: str) -> dict[str, Any]:
 
 
 def _merge(tx: Tx, wish: Row, into: int | None) -> dict[str, Any]:
-    """The duplicate ends as merged, and its supports are added to the wish it repeats, in one go."""
+    """The duplicate ends as merged, and its supporters join the wish it repeats, each counted once, in one go."""
     if into is None or into == wish.id:
         raise FairError(Code.invalid_input, N_("Choose another wish to merge this one into."))
     target = get(tx, Wish, into)
@@ -148,12 +172,23 @@ def _merge(tx: Tx, wish: Row, into: int | None) -> dict[str, Any]:
     merged = _move(tx, wish.id, moving, status=WishStatus.merged, merged_into=into, moderated_at=tx.now)
     if merged is None:
         raise _cannot(wish)
-    grown = returned(tx.run(ADD_SUPPORT, {"wish_id": into, "count": merged.supports}))
+    tx.run(JOIN_SUPPORTERS, {"source": wish.id, "target": into})
+    grown = returned(tx.run(RECOUNT, {"wish_id": into}))
     if grown is None:
         raise FairError(Code.invalid_state, N_("A wish can only be merged into an approved wish."))
     result = announce(tx, merged, was_public=wish.status == WishStatus.approved)
     announce(tx, grown, was_public=True)
     return result
+
+
+_HELD = WishSupport.__table__.alias("held")  # the target's supports, beside the duplicate's
+JOIN_SUPPORTERS = insert(WishSupport).from_select(  # the duplicate's supporters who do not support the target yet
+    ["wish_id", "resident_id", "created_at"],
+    select(bindparam("target", type_=Integer), WishSupport.resident_id, WishSupport.created_at).where(
+        WishSupport.wish_id == bindparam("source"),
+        ~exists().where(_HELD.c.wish_id == bindparam("target"), _HELD.c.resident_id == WishSupport.resident_id),
+    ),
+)
 
 
 def _move(tx: Tx, wish_id: int, sources: tuple[WishStatus, ...], **values: Any) -> Row | None:

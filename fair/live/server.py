@@ -44,7 +44,7 @@ from fair.core.inputs import MAX_ID, Input, parse
 from fair.core.visibility import rooms_of
 from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
-from fair.limits import MAX_MESSAGE_BYTES, Limits, within_budget
+from fair.limits import MAX_MESSAGE_BYTES, RESIDENT, Limits, within_budget
 from fair.live import fanout
 from fair.live.crossing import Crossing
 from fair.live.packets import MALFORMED, BoundedPacket
@@ -56,7 +56,6 @@ from fair.tokens import Tokens
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "fair_session"
 RESIDENT_COOKIE = "fair_resident"  # a phone on the wishes page (fair.pages sets it)
-RESIDENT_COMMANDS = frozenset({"wish.submit", "wish.support", "rating.submit", "signup.take", "signup.cancel"})
 RESYNC_LIMIT = 500  # a screen further behind than this gets a fresh view instead of the events
 ENVELOPE = frozenset({"request_id", "payload"})
 SYNC_ATTEMPTS = 3  # reads outside the lock before the last one is made holding it
@@ -65,6 +64,9 @@ SIGN_OUTS = {"device.sign_out": ("device", "device_id"), "organiser.sign_out": (
 
 FORBIDDEN = FairError(Code.forbidden, N_("Your role may not do this."))
 RATE_LIMITED = FairError(Code.rate_limited, N_("Too many requests: wait a moment."))
+TOO_MANY_RESIDENTS = FairError(  # an address's residents' limit (fair.limits RESIDENT), or Redis away
+    Code.rate_limited, N_("Too many at once from this network. Nothing was counted: try again in a minute.")
+)
 TOO_MANY_CONNECTIONS = FairError(Code.rate_limited, N_("Too many connections at once: close some screens."))
 ONE_ARGUMENT = FairError(Code.invalid_input, N_("An event takes one argument."))
 UNAVAILABLE = FairError(Code.unavailable, UNAVAILABLE_MSGID)
@@ -159,9 +161,9 @@ class Live:
         except Unavailable:
             raise _refused(UNAVAILABLE, locale) from None
         if actor.role == Role.public and auth.get("as") == "resident":
-            resident = self.tokens.read_resident(_cookie(environ, RESIDENT_COOKIE))
-            if resident is not None:  # a phone that opened the wishes page: it may wish and support
-                actor = Actor.resident(self.fair_id, resident)
+            phone = self.tokens.read_resident(_cookie(environ, RESIDENT_COOKIE))
+            if phone is not None:  # a phone that opened a residents' page: the core decides what it may do
+                actor = Actor.resident(self.fair_id, phone.key, phone.resident_id)
         # A session's limits outlive its connections.  The public has no session: each board draws on its own
         # bucket, and its address's bucket and connection quota bound how many boards one address may run.
         session = f"{actor.role}:{actor.session_id}" if actor.session_id is not None else None
@@ -313,9 +315,9 @@ class Live:
             connection, refusal = await self._admit(sid, extra)
             if connection is None:
                 return refusal
-            resident = connection.actor.role == Role.resident  # others are refused by the core, unlimited here
-            if name in RESIDENT_COMMANDS and resident and not await self.limits.wish(connection.address):
-                return await self._wave_off(sid, connection)
+            kind = RESIDENT.get(name) if connection.actor.role == Role.resident else None  # others: the core refuses
+            if kind is not None and not await self.limits.resident(kind, connection.address):
+                return _refusal(TOO_MANY_RESIDENTS, connection.locale)
             if not isinstance(data, dict) or not set(data) <= ENVELOPE or not within_budget(data):
                 error = FairError(
                     Code.invalid_input, N_("A command is an object {request_id, payload} of modest size.")

@@ -1,5 +1,5 @@
 // The residents' page, for a phone: make a wish for one's street, support the neighbours', see who answered.
-// No sign-in: the fair gave this phone a cookie of its own, and supports are counted once a day per phone.
+// No sign-in to read or wish; a support is a person's, once per wish, so it asks for a confirmed number (/phone).
 import { Live, categoryName, el, fill, refusal, t, toast, when } from "./core.js";
 
 const live = new Live({ as: "resident" });
@@ -7,17 +7,13 @@ const form = document.getElementById("wish-form");
 const filter = document.getElementById("district-filter");
 const errorBox = document.getElementById("wish-error");
 const MINE = "fair.my-wishes";
-const today = () => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
-const supportedKey = () => `fair.supported.${today()}`;
 const mine = () => JSON.parse(localStorage.getItem(MINE) || "[]");
-const supported = () => new Set(JSON.parse(localStorage.getItem(supportedKey()) || "[]"));
+// The wishes this phone's resident supports: read afresh on every sync (view.mine), added to by the acks.
+const supported = new Set();
+const confirmPage = () => `/phone?next=${encodeURIComponent("/wishes")}`;
 
 function remember(wish) {
   localStorage.setItem(MINE, JSON.stringify([{ id: wish.id, text: wish.text, at: wish.created_at }, ...mine()].slice(0, 20)));
-}
-
-function markSupported(id) {
-  localStorage.setItem(supportedKey(), JSON.stringify([...supported(), id]));
 }
 
 const counter = document.getElementById("text-count");
@@ -69,7 +65,11 @@ filter.addEventListener("change", () => live.view && render(live.view));
 async function support(wish, button) {
   button.disabled = true;
   const ack = await live.command("wish.support", { wish_id: wish.id }, t("Support: %(text)s", { text: wish.text.slice(0, 20) }));
-  if (ack.ok || (ack.error && ack.error.code === "invalid_state")) markSupported(wish.id);
+  if (ack.ok || (ack.error && ack.error.code === "duplicate")) supported.add(wish.id);
+  if (ack.error && ack.error.code === "unconfirmed") {
+    location.href = confirmPage(); // a person, once: the number first, then back here
+    return;
+  }
   if (ack.ok) toast(t("Thank you for your support."));
   else toast(refusal(ack), "error");
   render(live.view);
@@ -90,16 +90,16 @@ function wishCard(wish, alreadySupported) {
         ` · ${a.quantity} ${a.unit} · `, when(a.confirmed_at))))
       : null,
     el("div", { class: "support" },
-      el("strong", { class: "supports" }, t("%(count)s residents want this", { count: wish.supports })),
+      el("strong", { class: "supports" }, t("%(count)s people support this", { count: wish.supports })),
       el("button", { type: "button", class: alreadySupported ? "" : "primary", disabled: alreadySupported,
         "aria-label": t("Support this wish"), onclick: (event) => support(wish, event.currentTarget) },
-      alreadySupported ? t("Supported today") : t("Me too +1"))));
+      alreadySupported ? t("You support this") : t("Me too +1"))));
 }
 
 function render(view) {
   document.getElementById("fair-name").textContent = view.fair.name;
   streets(view);
-  const done = supported();
+  const done = supported;
   const shown = view.wishes.filter((w) => !filter.value || w.district === filter.value);
   fill(document.getElementById("wish-list"), shown.length
     ? shown.map((w) => wishCard(w, done.has(w.id)))
@@ -109,11 +109,15 @@ function render(view) {
   const published = new Map(view.wishes.map((w) => [w.id, w]));
   fill(document.getElementById("my-wishes"), own.map((w) => el("li", {}, w.text, " · ",
     published.has(w.id)
-      ? el("strong", {}, t("Public, %(count)s residents want it", { count: published.get(w.id).supports }))
+      ? el("strong", {}, t("Public, %(count)s people support it", { count: published.get(w.id).supports }))
       : el("span", { class: "muted" }, t("Waiting for the organisers, or not published")))));
 }
 
 live.watch((view, events) => {
+  if (view.mine) {
+    for (const id of view.mine.supported) supported.add(id);
+    document.getElementById("confirm-banner").hidden = view.mine.confirmed;
+  }
   render(view);
   for (const event of events || []) {
     const answered = event.type === "wish.updated" && event.data.wish.answers && event.data.wish.answers.length;
