@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fair.core import Actor, FairError, execute
+from fair import sms
+from fair.core import Actor, FairError, Role, execute, queries
 from fair.live.server import RESIDENT_COOKIE, TOO_MANY_RESIDENTS
 from fair.models import AUDIENCES, DISTRICTS, Category
-from fair.pages import address_of, form_of, locale_of, render
+from fair.pages import address_of, caller, form_of, locale_of, render
 from fair.tokens import ResidentCookie
 
 COOKIE_DAYS = 400  # the most browsers keep a cookie
@@ -129,4 +130,21 @@ async def wishes(request: Request) -> Response:
     return keep(request, response, me)
 
 
-routes = [Route("/phone", phone, methods=["GET", "POST"]), Route("/wishes", wishes)]
+async def console_residents(request: Request) -> Response:
+    """The organiser's view of the residents: how many, what they did, what was refused, and the text outbox.
+
+    No gateway sends the outbox here (``fair.sms``): this page is where the demo's codes can be read.
+    """
+    actor = await caller(request)
+    if actor is None or actor.role != Role.organiser:
+        return RedirectResponse("/login", status_code=303)
+    async with request.app.state.db.read() as session:
+        record = await queries.residents_record(session, actor)
+    return render(request, "residents.html", record=record, outbox=await sms.outbox(request.app.state.db))
+
+
+routes = [
+    Route("/phone", phone, methods=["GET", "POST"]),
+    Route("/wishes", wishes),
+    Route("/console/residents", console_residents),
+]

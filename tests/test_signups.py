@@ -1,10 +1,9 @@
 """Residents sign up for a delivered event: never overbooked (raced on the last seat, SQLite and PostgreSQL),
-one seat per phone, a seat given back frees it, and the public page shows the live stream."""
+seats per person, a waiting list served in turn when seats come back, and the public page shows the live stream."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from fair.core import Actor, Code, FairError
 from fair.models import Delivery, Signup
 from tests.conftest import Hall
 from tests.fairground import Fairground
+from tests.phones import confirm_number, csrf_of
 
 
 async def an_event(g: Fairground, seats: int, stream_url: str = "") -> int:
@@ -25,36 +25,51 @@ async def an_event(g: Fairground, seats: int, stream_url: str = "") -> int:
     return delivery
 
 
-async def test_the_last_seats_are_never_given_twice(fairground: Fairground):
+async def test_the_last_seats_are_never_given_twice_and_the_rest_wait_in_turn(fairground: Fairground):
     g = fairground
     event = await an_event(g, seats=3)
-    phones = [Actor.resident(g.fair_id, f"phone-{n}") for n in range(8)]
+    labels = [f"phone-{n}" for n in range(8)]
+    await g.confirm(*labels)
     outcomes = await asyncio.gather(
-        *(g.do(phone, "signup.take", {"delivery_id": event}) for phone in phones), return_exceptions=True
+        *(g.do(g.resident(label), "signup.take", {"delivery_id": event}) for label in labels)
     )
-    seated = [o for o in outcomes if isinstance(o, dict)]
-    refused = [o for o in outcomes if isinstance(o, FairError)]
-    assert len(seated) == 3 and len(refused) == 5, outcomes
-    assert {error.code for error in refused} == {Code.capacity_exhausted}
-    assert seated[-1]["delivery"]["taken"] <= 3
+    seated = [o for o in outcomes if not o["signup"]["waiting"]]
+    assert len(seated) == 3 and len(outcomes) == 8
     async with g.db.read() as session:
         held = await session.get(Delivery, event)
-        seats = (await session.exec(select(Signup).where(Signup.delivery_id == event))).all()
-    assert held.taken == len(seats) == 3
+        rows = (await session.exec(select(Signup).where(Signup.delivery_id == event).order_by(Signup.id))).all()
+    assert held.taken == sum(not r.waiting for r in rows) == 3 and held.waiting == sum(r.waiting for r in rows) == 5
+    first_waiting = next(r for r in rows if r.waiting)
+    leaving = next(label for label in labels if g.resident_ids[label] == rows[0].resident_id)
+    freed = await g.do(g.resident(leaving), "signup.cancel", {"delivery_id": event})
+    assert (freed["delivery"]["taken"], freed["delivery"]["waiting"]) == (3, 4)  # the seat went on at once
+    async with g.db.read() as session:
+        now_seated = await session.get(Signup, first_waiting.id)
+    assert now_seated.waiting is False  # to the first in the list, not to whoever asks next
 
 
-async def test_one_seat_per_phone_given_back_and_taken_again_and_seats_never_below_those_taken(fairground: Fairground):
+async def test_one_row_per_person_seats_given_back_and_taken_again_and_never_below_those_taken(fairground: Fairground):
     g = fairground
     event = await an_event(g, seats=2)
-    phone, other, third = (Actor.resident(g.fair_id, name) for name in ("a", "b", "c"))
+    await g.confirm("a", "b", "c")
+    phone, other, third = (g.resident(name) for name in ("a", "b", "c"))
+    before = await g.state()
+    with pytest.raises(FairError) as unconfirmed:
+        await g.do(Actor.resident(g.fair_id, "no-number"), "signup.take", {"delivery_id": event})
+    assert unconfirmed.value.code == Code.unconfirmed
+    with pytest.raises(FairError) as too_many:
+        await g.do(phone, "signup.take", {"delivery_id": event, "seats": 2})  # the fair allows one each
+    assert too_many.value.code == Code.invalid_input
+    assert await g.state() == before
     await g.do(phone, "signup.take", {"delivery_id": event, "name": "李阿姨"})
-    with pytest.raises(FairError) as twice:
-        await g.do(phone, "signup.take", {"delivery_id": event})
-    assert twice.value.code == Code.invalid_state
+    for again in (phone, Actor.resident(g.fair_id, "a fresh cookie", phone.resident_id)):
+        with pytest.raises(FairError) as twice:
+            await g.do(again, "signup.take", {"delivery_id": event})
+        assert twice.value.code == Code.duplicate
     await g.do(other, "signup.take", {"delivery_id": event})
-    with pytest.raises(FairError) as full:
-        await g.do(third, "signup.take", {"delivery_id": event})
-    assert full.value.code == Code.capacity_exhausted
+    waiting = await g.do(third, "signup.take", {"delivery_id": event})
+    assert waiting["signup"]["waiting"] and waiting["delivery"]["waiting"] == 1
+    await g.do(third, "signup.cancel", {"delivery_id": event})  # leaves the waiting list
     with pytest.raises(FairError) as fewer:
         await g.do(g.library, "delivery.open_signup", {"delivery_id": event, "seats": 1})
     assert fewer.value.code == Code.invalid_input
@@ -62,7 +77,7 @@ async def test_one_seat_per_phone_given_back_and_taken_again_and_seats_never_bel
     assert freed["delivery"]["taken"] == 1
     with pytest.raises(FairError):
         await g.do(other, "signup.cancel", {"delivery_id": event})  # no seat any more
-    await g.do(third, "signup.take", {"delivery_id": event})
+    assert (await g.do(third, "signup.take", {"delivery_id": event}))["signup"]["waiting"] is False
     for actor, code in ((g.troupe, Code.forbidden), (g.community, Code.not_a_party)):
         with pytest.raises(FairError) as refused:
             await g.do(actor, "delivery.open_signup", {"delivery_id": event, "seats": 50})
@@ -73,6 +88,19 @@ async def test_one_seat_per_phone_given_back_and_taken_again_and_seats_never_bel
         )
 
 
+async def test_more_seats_opened_go_to_the_waiting_list_and_a_grandmother_may_bring_a_grandson(fairground: Fairground):
+    g = fairground
+    await g.do(g.organiser, "fair.configure", {"seats_per_resident": 2})
+    event = await an_event(g, seats=1)
+    await g.confirm("granny", "neighbour")
+    first = await g.do(g.resident("granny"), "signup.take", {"delivery_id": event, "seats": 2})
+    assert first["signup"]["waiting"] and first["delivery"]["waiting"] == 2
+    second = await g.do(g.resident("neighbour"), "signup.take", {"delivery_id": event})
+    assert second["signup"]["waiting"]  # behind granny, although one seat is free
+    opened = await g.do(g.library, "delivery.open_signup", {"delivery_id": event, "seats": 3})
+    assert (opened["delivery"]["taken"], opened["delivery"]["waiting"]) == (3, 0)
+
+
 async def test_the_public_page_signs_a_phone_up_and_shows_the_stream_never_the_contact(hall: Hall):
     g = hall.ground
     event = await an_event(g, seats=1, stream_url="https://live.example.cn/room/12")
@@ -80,7 +108,11 @@ async def test_the_public_page_signs_a_phone_up_and_shows_the_stream_never_the_c
         page = await phone.get(f"/events/{event}")
         assert "越剧艺术漫谈" in page.text and "共 1 个座位，剩 1 个" in page.text
         assert 'href="https://live.example.cn/room/12"' in page.text and "王老师" not in page.text
-        token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+        assert 'id="confirm-phone"' in page.text  # seats are for people: the number first
+        confirmed = await confirm_number(phone, g.db, "13912345678", page)
+        assert confirmed.status_code == 303 and confirmed.headers["location"] == f"/events/{event}"
+        page = await phone.get(f"/events/{event}")
+        token = csrf_of(page)
         signed = await phone.post(f"/events/{event}", data={"csrftoken": token, "step": "take", "name": "李阿姨"})
         assert "已为您保留座位" in signed.text and "您已报名。" in signed.text
         back = await phone.post(f"/events/{event}", data={"csrftoken": token, "step": "cancel"})

@@ -59,6 +59,8 @@ from fair.models import (
     OfferingStatus,
     Order,
     QueueTicket,
+    RequestRecord,
+    Resident,
     ResidentRating,
     ShortlistItem,
     Signup,
@@ -305,6 +307,50 @@ async def resident_ratings(session: AsyncSession, actor: Actor) -> list[dict[str
         .order_by(desc(ResidentRating.id))
     )
     return [rating_view(*row) for row in rows]
+
+
+RESIDENT_COMMANDS = ("wish.submit", "wish.support", "signup.take", "rating.submit", "presence.check_in")
+
+
+async def residents_record(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """For the organiser: how many residents, what they did, and what was refused and why, recounted from rows.
+
+    Refusals are read from the request records (every refused command leaves one, and nothing else):
+    by command and code, so that duplicates (``duplicate``), phones without a confirmed number
+    (``unconfirmed``) and ratings without proof (``no_proof``) are counted apart.
+    """
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    residents = (await session.exec(select(func.count()).select_from(Resident))).one()
+    supports = (
+        await session.exec(
+            select(func.count(), func.count(func.distinct(WishSupport.resident_id)))
+            .join(Wish, Wish.id == WishSupport.wish_id)
+            .where(Wish.fair_id == actor.fair_id, Wish.status != WishStatus.merged)
+        )
+    ).one()
+    ratings = (
+        await session.exec(
+            select(func.count(), func.count(ResidentRating.resident_id)).where(ResidentRating.fair_id == actor.fair_id)
+        )
+    ).one()
+    refused: dict[tuple[str, str], int] = defaultdict(int)
+    records = await session.exec(
+        select(RequestRecord.command, RequestRecord.outcome).where(
+            col(RequestRecord.party).startswith("resident:"), col(RequestRecord.command).in_(RESIDENT_COMMANDS)
+        )
+    )
+    for command, outcome in records:
+        if not outcome.get("ok"):
+            refused[(command, outcome["error"]["code"])] += 1
+    return {
+        "residents": residents,
+        "supports": supports[0],
+        "supporters": supports[1],
+        "ratings": ratings[0],
+        "proven_ratings": ratings[1],
+        "refused": [{"command": c, "code": k, "count": n} for (c, k), n in sorted(refused.items())],
+    }
 
 
 async def rating_of(session: AsyncSession, delivery_id: int, resident_id: int | None) -> dict[str, Any] | None:

@@ -61,16 +61,16 @@ TAKE = (
     .where(
         Delivery.id == bindparam("delivery_id"),
         col(Delivery.state).in_(OPEN_FOR_SIGNUP),
-        Delivery.taken + bindparam("seats") <= Delivery.seats,
+        Delivery.taken + bindparam("asked") <= Delivery.seats,
         Delivery.waiting == 0,  # while anyone waits, a newcomer waits behind them
     )
-    .values(taken=Delivery.taken + bindparam("seats"))
+    .values(taken=Delivery.taken + bindparam("asked"))
     .returning(Delivery.__table__)
 )
 COUNT = (  # seats taken and waited for, by ``seats`` more (or fewer, negative), under the delivery's lock
     update(Delivery)
     .where(Delivery.id == bindparam("delivery_id"))
-    .values(taken=Delivery.taken + bindparam("taken"), waiting=Delivery.waiting + bindparam("waiting"))
+    .values(taken=Delivery.taken + bindparam("more_taken"), waiting=Delivery.waiting + bindparam("more_waiting"))
     .returning(Delivery.__table__)
 )
 LOCK = select(Delivery.__table__).where(Delivery.id == bindparam("delivery_id")).with_for_update()
@@ -122,12 +122,12 @@ def take(tx: Tx, data: TakeSeat) -> dict[str, Any]:
         if mine["waiting"]:
             raise FairError(Code.duplicate, N_("You are on the waiting list already."))
         raise FairError(Code.duplicate, N_("You have a seat already."))
-    held = returned(tx.run(TAKE, {"delivery_id": delivery.id, "seats": data.seats}))
+    held = returned(tx.run(TAKE, {"delivery_id": delivery.id, "asked": data.seats}))
     waiting = held is None
     if waiting:
         if delivery.seats == 0 or delivery.state not in OPEN_FOR_SIGNUP:
             raise FairError(Code.invalid_state, N_("Sign-up is not open for this event."))
-        held = returned(tx.run(COUNT, {"delivery_id": delivery.id, "taken": 0, "waiting": data.seats}))
+        held = returned(tx.run(COUNT, {"delivery_id": delivery.id, "more_taken": 0, "more_waiting": data.seats}))
     row = new(
         Signup,
         fair_id=tx.fair_id,
@@ -159,7 +159,11 @@ def cancel(tx: Tx, data: SignupRef) -> dict[str, Any]:
     )
     if gone is None:
         raise FairError(Code.not_found, N_("You have no seat at this event."))
-    counts = {"taken": 0, "waiting": -gone.seats} if gone.waiting else {"taken": -gone.seats, "waiting": 0}
+    counts = (
+        {"more_taken": 0, "more_waiting": -gone.seats}
+        if gone.waiting
+        else {"more_taken": -gone.seats, "more_waiting": 0}
+    )
     delivery = returned(tx.run(COUNT, {"delivery_id": data.delivery_id, **counts}))
     return announce(tx, _seat_the_waiting(tx, delivery))
 
@@ -178,7 +182,7 @@ def _seat_the_waiting(tx: Tx, delivery: Row) -> Row:
     if not seated:
         return delivery
     tx.run(update(Signup).where(col(Signup.id).in_(seated)).values(waiting=False))
-    return returned(tx.run(COUNT, {"delivery_id": delivery.id, "taken": seats, "waiting": -seats}))
+    return returned(tx.run(COUNT, {"delivery_id": delivery.id, "more_taken": seats, "more_waiting": -seats}))
 
 
 PUBLIC_EVENT_FIELDS = (

@@ -27,6 +27,7 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_pool_fen": fair.subsidy_pool_fen,
         "subsidy_used_fen": fair.subsidy_used_fen,
         "queue_grace_minutes": fair.queue_grace_minutes,
+        "seats_per_resident": fair.seats_per_resident,
         "closed_at": fair.closed_at.isoformat() if fair.closed_at else None,
         # Until when it may be reopened: screens offer it until then, and the core decides.
         "reopen_until": (fair.closed_at + REOPEN_WITHIN).isoformat() if fair.closed_at else None,

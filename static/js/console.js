@@ -48,6 +48,7 @@ function setup(view) {
   const pool = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
   const stateLabel = { setup: t("In setup"), preview: t("In preview"), open: t("Open"), closed: t("Closed") }[fair.state];
   const grace = el("input", { type: "number", min: 1, max: 60, step: 1, value: fair.queue_grace_minutes, name: "grace" });
+  const seats = el("input", { type: "number", min: 1, max: 10, step: 1, value: fair.seats_per_resident, name: "seats-per-resident" });
   return [
     el("h2", {}, fair.name),
     el("p", {}, fair.day, " · ", fair.venue, " · ", el("span", { class: `badge state ${fair.state}`, id: "fair-state" }, stateLabel)),
@@ -103,6 +104,18 @@ function setup(view) {
     el("h3", {}, t("Queues at the booths")),
     el("label", {}, t("Minutes a called team has to come"), grace),
     el("button", { type: "submit" }, t("Save"))),
+    el("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      const most = seats.value.trim();
+      if (!/^\d{1,2}$/.test(most) || Number(most) < 1 || Number(most) > 10) return toast(t("Type a whole number from 1 to 10."), "error");
+      if (Number(most) === fair.seats_per_resident) return toast(t("Nothing changed."));
+      act("fair.configure", { seats_per_resident: Number(most) }, t("Residents"),
+        t("Residents: each may now take %(most)s seats at an event.", { most }));
+    } },
+    el("h3", {}, t("Residents")),
+    el("label", {}, t("Seats one resident may take at an event"), seats),
+    el("button", { type: "submit" }, t("Save")),
+    el("p", {}, el("a", { href: "/console/residents", id: "residents-link" }, t("Residents: confirmations, codes sent and refusals")))),
   ];
 }
 
