@@ -38,7 +38,7 @@ from redis.asyncio import Redis  # noqa: E402
 
 from fair import migrate  # noqa: E402
 from fair.db import Database  # noqa: E402
-from fair.limits import Limits, MemoryStore  # noqa: E402
+from fair.limits import RESIDENT_KINDS, Limits, MemoryStore  # noqa: E402
 from fair.shared_limits import RedisStore  # noqa: E402
 from tests.conftest import ORGANISER_PASSWORD, POSTGRES_URL, postgres_database  # noqa: E402
 from tests.fairground import Fairground  # noqa: E402
@@ -132,7 +132,8 @@ async def limits_cost(calls: int) -> dict[str, tuple[float, float]]:
         for name, store in (("memory", MemoryStore()), ("redis", shared)):
             limits = Limits(
                 event_rate=1e6, event_burst=10**9, address_rate=1e6, address_burst=10**9, connections_per_address=1,
-                connect_rate=1, connect_burst=1, wish_rate=1, wish_burst=1, store=store, clock=time.time,
+                connect_rate=1, connect_burst=1, residents={kind: (1, 1) for kind in RESIDENT_KINDS},
+                store=store, clock=time.time,
             )  # fmt: skip
             started, cpu = time.perf_counter(), time.process_time()
             for i in range(calls):

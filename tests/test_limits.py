@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from fair.core import Actor
-from fair.limits import ADDRESS_BACKOFF, MAX_DEPTH, Limits, MemoryStore, nesting_within, within_budget
+from fair.limits import ADDRESS_BACKOFF, MAX_DEPTH, RESIDENT_KINDS, Limits, MemoryStore, nesting_within, within_budget
 from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 from tests.screens import converged
 
@@ -54,7 +54,7 @@ def test_failed_sign_ins_wait_longer_and_longer():
 async def test_password_verifications_at_once_are_bounded():
     limits = Limits(
         event_rate=1, event_burst=1, address_rate=1, address_burst=1,
-        connections_per_address=1, connect_rate=1, connect_burst=1, wish_rate=1, wish_burst=1,
+        connections_per_address=1, connect_rate=1, connect_burst=1, residents={kind: (1, 1) for kind in RESIDENT_KINDS},
     )  # fmt: skip
     release = asyncio.Event()
     admitted: list[bool] = []

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+from sqlmodel import func, select
 
 from fair.core import Actor
+from fair.models import Wish, WishSupport
 from tests.conftest import Hall, open_hall, reopened, sqlite
+from tests.phones import confirm_number
 from tests.screens import Screen, converged
 
 WISH = {
@@ -19,21 +22,23 @@ WISH = {
 }
 
 
-async def resident_cookie(hall: Hall) -> str:
-    """What the wishes page gives a phone the first time it opens."""
-    async with httpx.AsyncClient() as client:
-        page = await client.get(f"{hall.url}/wishes")
-    assert page.status_code == 200
-    return page.cookies["fair_resident"]
+async def resident_cookie(hall: Hall, number: str | None = None) -> str:
+    """What the wishes page gives a phone the first time it opens; with ``number``, once it confirmed it."""
+    async with httpx.AsyncClient(base_url=hall.url) as client:
+        page = await client.get("/wishes")
+        assert page.status_code == 200
+        if number is not None:
+            await confirm_number(client, hall.ground.db, number, page)
+        return client.cookies["fair_resident"]
 
 
-async def phone(hall: Hall) -> Screen:
-    return await Screen(hall.url, resident=await resident_cookie(hall)).connect()
+async def phone(hall: Hall, number: str | None = None) -> Screen:
+    return await Screen(hall.url, resident=await resident_cookie(hall, number)).connect()
 
 
 async def test_a_phone_wishes_and_supports_and_sees_the_answer_live(hall: Hall):
     g = hall.ground
-    author, neighbour = await phone(hall), await phone(hall)
+    author, neighbour = await phone(hall, "13900000001"), await phone(hall, "13900000002")
     submitted = await author.call("wish.submit", WISH)
     assert submitted["ok"], submitted
     wish_id = submitted["data"]["wish"]["id"]
@@ -41,10 +46,10 @@ async def test_a_phone_wishes_and_supports_and_sees_the_answer_live(hall: Hall):
     supported = await neighbour.call("wish.support", {"wish_id": wish_id})
     assert supported["ok"] and supported["data"]["wish"]["supports"] == 2
     again = await neighbour.call("wish.support", {"wish_id": wish_id})
-    assert again["error"]["code"] == "invalid_state"
+    assert again["error"]["code"] == "duplicate"
     await g.order(g.library, g.troupe, g.lecture, wish_id=wish_id)
-    key = hall.tokens.read_resident(neighbour.resident)
-    await converged(hall.app, neighbour, Actor.resident(g.fair_id, key))
+    cookie = hall.tokens.read_resident(neighbour.resident)
+    await converged(hall.app, neighbour, Actor.resident(g.fair_id, cookie.key, cookie.resident_id))
     (shown,) = neighbour.view["wishes"]
     assert [a["team_name"] for a in shown["answers"]] == ["玄武区图书馆"]
     for screen in (author, neighbour):
@@ -62,18 +67,26 @@ async def test_the_board_and_a_forged_cookie_may_not_wish(hall: Hall):
     await forged.disconnect()
 
 
-async def test_a_phone_flooding_supports_is_held_back_by_its_address(tmp_path):
-    async with open_hall(sqlite(tmp_path), wish_rate=1e-9, wish_burst=5) as hall:
+async def test_fresh_cookies_support_nothing_and_an_address_flooding_supports_is_held_back(tmp_path):
+    async with open_hall(sqlite(tmp_path), wish_rate=1e-9, wish_burst=12) as hall:
         g = hall.ground
         wish = await g.do(Actor.resident(g.fair_id, "seed"), "wish.submit", WISH)
         await g.do(g.organiser, "wish.moderate", {"wish_id": wish["wish"]["id"], "decision": "approve"})
         answers = []
-        for _ in range(8):  # a new phone each time: only the address tells them apart
+        for _ in range(4):  # a new cookie each time, no number: nobody
             screen = await phone(hall)
             answers.append(await screen.call("wish.support", {"wish_id": wish["wish"]["id"]}))
             await screen.disconnect()
+        for n in range(10):  # ten people on one Wi-Fi, each with a confirmed number
+            screen = await phone(hall, f"1360000{n:04d}")
+            answers.append(await screen.call("wish.support", {"wish_id": wish["wish"]["id"]}))
+            await screen.disconnect()
         codes = [a["error"]["code"] if not a["ok"] else "ok" for a in answers]
-        assert codes == ["ok"] * 5 + ["rate_limited"] * 3
+        assert codes == ["unconfirmed"] * 4 + ["ok"] * 8 + ["rate_limited"] * 2
+        async with g.db.read() as session:
+            recount = (await session.exec(select(func.count()).select_from(WishSupport))).one()
+            shown = (await session.get(Wish, wish["wish"]["id"])).supports
+        assert recount == shown == 8  # the count the page shows is the people behind it
 
 
 async def test_a_team_watches_its_place_move_as_the_booth_calls(hall: Hall):

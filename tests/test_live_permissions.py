@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from fair import accounts
 from fair.auth import sign_in
-from fair.core import COMMANDS, Actor
-from fair.models import DeviceSession
+from fair.core import COMMANDS, presence
+from fair.i18n import SHANGHAI
+from fair.models import Delivery, DeviceSession, utcnow
 from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 
 ROLES = ("organiser", "troupe", "bookseller", "centre", "library", "projector", None)
@@ -145,6 +146,9 @@ def cases(
         "signup.take": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),
         "signup.cancel": ({"delivery_id": made["delivery"]}, dict.fromkeys(ROLES, "forbidden")),
         "rating.submit": ({"delivery_id": made["delivery"], "rating": 5}, dict.fromkeys(ROLES, "forbidden")),
+        "presence.check_in": ({"delivery_id": made["delivery"], "code": "123456"}, dict.fromkeys(ROLES, "forbidden")),
+        "resident.ask_code": ({"phone": "13800000000"}, dict.fromkeys(ROLES, "forbidden")),
+        "resident.confirm": ({"phone": "13800000000", "code": "123456"}, dict.fromkeys(ROLES, "forbidden")),
         "rating.moderate": ({"rating_id": made["rating"], "decision": "approve"}, organiser_only),
         "register.import": (
             {"kind": "suppliers", "header": ["展位", "供应商"], "rows": [["Z01", "新剧团"]], "preview": False},
@@ -157,7 +161,8 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     """A pending wish, a free slot of the troupe's, the troupe's invitation to the centre, an announcement, orders,
     and a delivery of the centre's order from the troupe at the centre's venue."""
     g = hall.ground
-    resident = Actor.resident(g.fair_id, "a-phone")
+    await g.confirm("a-phone")
+    resident = g.resident("a-phone")
     wish = await g.do(
         resident,
         "wish.submit",
@@ -167,7 +172,8 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
     announcement = await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "欢迎来到现场会"})
     order = await g.order(g.library, g.bookseller, g.books, quantity=5)
-    centre_order = await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
+    today = utcnow().astimezone(SHANGHAI).date().isoformat()  # residents rate an event on its day, there
+    centre_order = await g.order(g.centre, g.troupe, g.lecture)
     venue = await g.do(g.centre, "venue.add", {"name": "市文化馆小剧场"})
     delivery = await g.do(
         g.centre,
@@ -175,14 +181,17 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
         {
             "order_id": centre_order["order"]["id"],
             "venue_id": venue["venue"]["id"],
-            "day": "2023-04-01",
-            "starts": "09:00",
-            "ends": "10:00",
+            "day": today,
+            "starts": "00:00",
+            "ends": "23:59",
         },
     )
     await g.do(g.centre, "delivery.confirm", {"delivery_id": delivery["delivery"]["id"]})
     await g.do(g.centre, "delivery.check_in", {"delivery_id": delivery["delivery"]["id"]})
-    heard = await g.do(resident, "rating.submit", {"delivery_id": delivery["delivery"]["id"], "rating": 4})
+    async with g.db.read() as session:
+        code = presence.code_at(await session.get(Delivery, delivery["delivery"]["id"]), utcnow())
+    rated = {"delivery_id": delivery["delivery"]["id"], "rating": 4, "code": code}
+    heard = await g.do(resident, "rating.submit", rated)
     return {
         "rating": heard["rating"]["id"],
         "centre_order": centre_order["order"]["id"],

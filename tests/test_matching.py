@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fair.core import Actor, queries
+from fair.core import queries
 from fair.core.matching import offerings_for, teams_for
 from tests.fairground import Fairground
 
@@ -101,7 +101,8 @@ def test_a_booth_sees_the_teams_to_meet_with_its_best_offering_for_each():
 
 async def test_recommendations_are_read_from_the_fair(fairground: Fairground):
     g = fairground
-    resident = Actor.resident(g.fair_id, "phone")
+    await g.confirm("phone")
+    resident = g.resident("phone")
     wish = {
         "district": "玄武区",
         "street": "玄武门街道",

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from fair.limits import Limits
+from fair.limits import RESIDENT_KINDS, Limits
 from fair.live.crossing import Crossing
 from fair.shared_limits import RedisStore
 from tests.conftest import open_hall, sqlite
@@ -69,7 +69,7 @@ async def test_without_redis_a_worker_counts_alone_and_says_so():
     store = RedisStore(redis, "nowhere")
     limits = Limits(
         event_rate=0.001, event_burst=2, address_rate=100, address_burst=100, connections_per_address=1,
-        connect_rate=1, connect_burst=1, wish_rate=1, wish_burst=1, store=store,
+        connect_rate=1, connect_burst=1, residents={kind: (1, 1) for kind in RESIDENT_KINDS}, store=store,
     )  # fmt: skip
     await store.start()
     assert store.degraded
@@ -82,6 +82,8 @@ async def test_without_redis_a_worker_counts_alone_and_says_so():
     assert await limits.connect("10.0.0.3") and not await limits.connect("10.0.0.3")
     await limits.disconnect("10.0.0.3")
     assert await limits.connect("10.0.0.3")
+    # A resident's support or rating cannot be taken back: without Redis it is refused, not counted alone.
+    assert [await limits.resident(kind, "10.0.0.3") for kind in sorted(RESIDENT_KINDS)] == [False] * 4
     await store.stop()
     await redis.aclose()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from fair.core import Actor, Code, FairError
+from fair.core import Code, FairError
 from fair.models import Delivery, Order
 from tests.fairground import Fairground
 from tests.pauses import Pause, hold_then_race, paused_or_done, race, stop_races
@@ -58,7 +58,8 @@ async def test_voiding_cancels_the_deliveries_to_come_frees_their_venue_and_clos
     again = await schedule(g, other["id"], hall, "2026-12-10")
     assert not isinstance(again, FairError), again
     # Nobody signs up for a cancelled event; nothing more is scheduled for the voided order.
-    phone = Actor.resident(g.fair_id, "phone-1")
+    await g.confirm("phone-1")
+    phone = g.resident("phone-1")
     taken = await settle(g, phone, "signup.take", {"delivery_id": second["id"], "name": "李阿姨"})
     assert isinstance(taken, FairError) and taken.code == Code.invalid_state
     late = await schedule(g, order["id"], hall, "2026-12-12")

@@ -106,7 +106,8 @@ async def test_a_resident_or_a_device_sends_at_most_five_wishes_a_day(fairground
     before = await g.state()
     await refused(g.do(author, "wish.submit", WISH | {"text": "第六个愿望"}), Code.rate_limited)
     if confirmed:  # the person, on a fresh cookie, is still the person
-        await refused(g.do(Actor.resident(g.fair_id, "fresh", author.resident_id), "wish.submit", WISH), Code.rate_limited)
+        fresh = Actor.resident(g.fair_id, "fresh", author.resident_id)
+        await refused(g.do(fresh, "wish.submit", WISH), Code.rate_limited)
     assert await g.state() == before
     await g.do(resident(g, "phone-2"), "wish.submit", WISH)
 
