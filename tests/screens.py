@@ -220,13 +220,14 @@ async def converged(app, screen: Screen, actor, timeout: float = 5.0) -> None:
     """Wait until the screen's view equals a fresh view from the server, and say how they differ if never.
 
     Only ``seq`` may differ: a screen's cursor moves with the events it is shown,
-    and other parties' events (a negotiation it may not see) move the fair's.
+    and other parties' events (a negotiation it may not see) move the fair's.  And a resident's ``mine``
+    (what they support), which no broadcast event may carry: it is read afresh at each sync.
     """
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         expected = await fresh_view(app, actor)
         assert screen.cursor <= expected["seq"]
-        if {**screen.view, "seq": None} == {**expected, "seq": None}:
+        if {**screen.view, "seq": None, "mine": None} == {**expected, "seq": None, "mine": None}:
             return
         if asyncio.get_running_loop().time() > deadline:
             differing = {key for key in expected if screen.view.get(key) != expected[key]}

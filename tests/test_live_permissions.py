@@ -172,8 +172,7 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
     invitation = await g.do(g.troupe, "appointment.invite", {"slot_id": slots[1]["id"], "team_id": g.centre.party_id})
     announcement = await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "欢迎来到现场会"})
     order = await g.order(g.library, g.bookseller, g.books, quantity=5)
-    today = utcnow().astimezone(SHANGHAI).date().isoformat()  # residents rate an event on its day, there
-    centre_order = await g.order(g.centre, g.troupe, g.lecture)
+    centre_order = await g.order(g.centre, g.troupe, g.show, dates=["2023-04-01"])
     venue = await g.do(g.centre, "venue.add", {"name": "市文化馆小剧场"})
     delivery = await g.do(
         g.centre,
@@ -181,16 +180,23 @@ async def made_for_the_matrix(hall: Hall) -> dict[str, int]:
         {
             "order_id": centre_order["order"]["id"],
             "venue_id": venue["venue"]["id"],
-            "day": today,
-            "starts": "00:00",
-            "ends": "23:59",
+            "day": "2023-04-01",
+            "starts": "09:00",
+            "ends": "10:00",
         },
     )
     await g.do(g.centre, "delivery.confirm", {"delivery_id": delivery["delivery"]["id"]})
     await g.do(g.centre, "delivery.check_in", {"delivery_id": delivery["delivery"]["id"]})
+    # Residents rate an event on its day, there: the library's books, handed out today at its reading room.
+    today = utcnow().astimezone(SHANGHAI).date().isoformat()
+    room = await g.do(g.library, "venue.add", {"name": "阅览室"})
+    books = {"order_id": order["order"]["id"], "venue_id": room["venue"]["id"], "day": today}
+    handed = (await g.do(g.library, "delivery.schedule", books | {"starts": "00:00", "ends": "23:59"}))["delivery"]
+    for step in ("delivery.confirm", "delivery.check_in"):
+        await g.do(g.library, step, {"delivery_id": handed["id"]})
     async with g.db.read() as session:
-        code = presence.code_at(await session.get(Delivery, delivery["delivery"]["id"]), utcnow())
-    rated = {"delivery_id": delivery["delivery"]["id"], "rating": 4, "code": code}
+        code = presence.code_at(await session.get(Delivery, handed["id"]), utcnow())
+    rated = {"delivery_id": handed["id"], "rating": 4, "code": code}
     heard = await g.do(resident, "rating.submit", rated)
     return {
         "rating": heard["rating"]["id"],
