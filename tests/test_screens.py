@@ -330,7 +330,7 @@ async def assert_the_page_holds_the_servers_view(hall: Hall, page: Page, actor) 
 
     for _ in range(100):
         shown, expected = await held_view(page), await fresh_view(hall.app, actor)
-        if {**shown, "seq": None} == {**expected, "seq": None}:
+        if {**shown, "seq": None, "mine": None} == {**expected, "seq": None, "mine": None}:
             return
         await page.wait_for_timeout(50)
     differing = sorted(key for key in expected if shown.get(key) != expected[key])
@@ -393,13 +393,13 @@ async def test_a_residents_wish_is_booked_negotiated_ordered_and_answered(screen
     await shoot(phone, "wishes-answered")
 
     # Every page folded the same events into the server's view.
-    resident_key = hall.tokens.read_resident(
+    cookie = hall.tokens.read_resident(
         next(c["value"] for c in await phone.context.cookies() if c["name"] == "fair_resident")
     )
     from fair.core import Actor
 
     for page, actor in (
-        (phone, Actor.resident(g.fair_id, resident_key)),
+        (phone, Actor.resident(g.fair_id, cookie.key, cookie.resident_id)),
         (console, g.organiser),
         (tablet, g.library),
         (booth, g.troupe),
