@@ -1,0 +1,109 @@
+"""A scripted attacker against the residents' voice: fresh cookies, forged and replayed codes, a rating with no
+proof over the socket, a thousand supports in a burst; afterwards every count shown equals a recount of people."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlmodel import func, select
+
+from fair.core import Actor, Code, FairError, queries
+from fair.models import PhoneCode, Wish, WishSupport
+from fair.sms import last_code
+from tests.conftest import Hall
+from tests.fairground import Fairground
+from tests.phones import csrf_of
+from tests.screens import Screen
+
+WISH = {
+    "district": "玄武区",
+    "street": "玄武门街道",
+    "category": "lecture",
+    "audience": "老年人",
+    "text": "想听养生讲座",
+}
+
+
+async def refusal(coro) -> Code:
+    try:
+        await coro
+    except FairError as error:
+        return error.code
+    return "ok"
+
+
+async def test_codes_cannot_be_forged_replayed_or_guessed(fairground: Fairground):
+    g = fairground
+    phone = Actor.resident(g.fair_id, "attacker")
+    number = "13511112222"
+    await g.do(phone, "resident.ask_code", {"phone": number})
+    assert await refusal(g.do(phone, "resident.ask_code", {"phone": number})) == Code.rate_limited  # a minute apart
+    real = await last_code(g.db, number)
+    guesses = [f"{(int(real) + n) % 10**6:06d}" for n in range(1, 7)]
+    outcomes = [await refusal(g.do(phone, "resident.confirm", {"phone": number, "code": c})) for c in guesses]
+    assert outcomes == [Code.invalid_input] * 5 + [Code.invalid_state]  # five tries, then the code is spent
+    assert await refusal(g.do(phone, "resident.confirm", {"phone": number, "code": real})) == Code.invalid_state
+    async with g.db.read() as session:
+        assert (await session.exec(select(PhoneCode.tries))).all() == [5]
+    assert await refusal(g.do(phone, "resident.confirm", {"phone": "13599998888", "code": real})) == Code.invalid_state
+    for bad in ("12345", "1351111222", "+1 555 0100", "abc"):
+        assert await refusal(g.do(phone, "resident.ask_code", {"phone": bad})) == Code.invalid_input
+
+
+async def test_a_thousand_supports_from_one_person_count_once_and_the_count_is_a_recount(fairground: Fairground):
+    g = fairground
+    await g.confirm("author", "neighbour")
+    wish = (await g.do(g.resident("author"), "wish.submit", WISH))["wish"]
+    await g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "approve"})
+    cookies = [Actor.resident(g.fair_id, f"cookie-{n}", g.resident_ids["neighbour"]) for n in range(1000)]
+    strangers = [Actor.resident(g.fair_id, f"stranger-{n}") for n in range(100)]
+    outcomes = await asyncio.gather(
+        *(refusal(g.do(actor, "wish.support", {"wish_id": wish["id"]})) for actor in cookies + strangers)
+    )
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) == {"ok", Code.duplicate, Code.unconfirmed}
+    async with g.db.read() as session:
+        people = (await session.exec(select(func.count(func.distinct(WishSupport.resident_id))))).one()
+        shown = (await session.get(Wish, wish["id"])).supports
+        record = await queries.residents_record(session, g.organiser)
+    assert people == shown == 2
+    refused = {(r["command"], r["code"]): r["count"] for r in record["refused"]}
+    assert refused == {("wish.support", "duplicate"): 999, ("wish.support", "unconfirmed"): 100}
+
+
+async def test_over_the_socket_a_fresh_cookie_or_a_forged_one_supports_and_rates_nothing(hall: Hall):
+    g = hall.ground
+    await g.confirm("author")
+    wish = (await g.do(g.resident("author"), "wish.submit", WISH))["wish"]
+    await g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "approve"})
+    answers = []
+    for _ in range(5):  # a new cookie each time, as a script would take them
+        async with httpx.AsyncClient(base_url=hall.url) as client:
+            await client.get("/wishes")
+            cookie = client.cookies["fair_resident"]
+        screen = await Screen(hall.url, resident=cookie).connect()
+        answers.append(await screen.call("wish.support", {"wish_id": wish["id"]}))
+        answers.append(await screen.call("rating.submit", {"delivery_id": 1, "rating": 1}))
+        await screen.disconnect()
+    forged = hall.tokens.new_resident(None, g.resident_ids["author"]).replace(".", "x.", 1)  # a resident id, unsigned
+    screen = await Screen(hall.url, resident=forged).connect()
+    answers.append(await screen.call("wish.support", {"wish_id": wish["id"]}))
+    await screen.disconnect()
+    codes = [a["error"]["code"] for a in answers]
+    assert codes == ["unconfirmed"] * 10 + ["forbidden"]
+    async with g.db.read() as session:
+        assert (await session.get(Wish, wish["id"])).supports == 1
+
+
+async def test_the_console_shows_the_outbox_and_the_refusals(hall: Hall):
+    async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_locale": "zh_CN"}) as phone:
+        page = await phone.get("/phone")
+        await phone.post("/phone", data={"csrftoken": csrf_of(page), "step": "send", "phone": "138 0013 8000"})
+    token = await hall.organiser_token()
+    async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_session": token, "fair_locale": "zh_CN"}) as http:
+        shown = await http.get("/console/residents")
+    assert "13800138000" in shown.text and "【南京公共文化云】您的验证码是" in shown.text
+    assert "没有短信离开这台电脑" in shown.text or "No text message" in shown.text
+    async with httpx.AsyncClient(base_url=hall.url) as stranger:
+        assert (await stranger.get("/console/residents")).headers.get("location", "") == "/login"
