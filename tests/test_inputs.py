@@ -121,9 +121,16 @@ async def test_control_and_format_characters_are_refused_in_text(fairground: Fai
     ]
     for actor, command, payload in attempts:
         error = await refused(g.do(actor, command, payload), Code.invalid_input)
-        assert "control or invisible" in error.message("en"), (command, error.message("en"))
-        assert "不可见字符" in error.message("zh_CN")
+        assert "cannot be shown: U+" in error.message("en"), (command, error.message("en"))
+        assert "无法显示的字符" in error.message("zh_CN") and "个字符 U+" in error.message("zh_CN")
     assert await g.state() == before
+
+
+@pytest.mark.parametrize("text", ["全家 👨\u200d👩\u200d👧 来看", "❤️\u200d🔥 好戏", "👍🏽 赞", "🇨🇳 国风"])
+async def test_emoji_sequences_phones_type_are_text(fairground: Fairground, text):
+    g = fairground
+    offering = {"category": "lecture", "title": text, "unit": "讲", "unit_price_fen": 1, "capacity": 1}
+    assert (await g.do(g.troupe, "offering.publish", offering))["offering"]["title"] == text
 
 
 async def test_text_is_nfc_normalised_and_multi_line_text_keeps_its_lines(fairground: Fairground):
