@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import func, select
 
 from fair.core import Actor, Code, FairError
+from fair.models import Wish, WishSupport
 from tests.fairground import Fairground
+from tests.pauses import hold_then_race
+from tests.test_concurrency import settle
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 WISH = {
@@ -71,6 +75,27 @@ async def test_one_support_per_person_per_wish_ever(fairground: Fairground):
     elsewhere = Actor.resident(g.fair_id, "a-fresh-cookie", g.resident_ids["phone-2"])
     await refused(g.do(elsewhere, "wish.support", {"wish_id": wish["id"]}), Code.duplicate)
     assert (await g.do(resident(g, "phone-3"), "wish.support", {"wish_id": wish["id"]}))["wish"]["supports"] == 3
+
+
+@pytest.mark.parametrize("held_at", [r"^INSERT INTO event", r"^INSERT INTO wish_support"])
+async def test_two_people_supporting_at_once_are_both_counted(fairground: Fairground, held_at: str):
+    """On PostgreSQL the first support is held mid-way (after its recount, or before its row) while the second
+    comes: the second waits for the wish's lock and counts both, so the count shown is a recount of people."""
+    g = fairground
+    wish = await approved_wish(g)
+    first, second = await hold_then_race(
+        g.db,
+        "first",
+        held_at,
+        settle(g, resident(g, "phone-2"), "wish.support", {"wish_id": wish["id"]}),
+        settle(g, resident(g, "phone-3"), "wish.support", {"wish_id": wish["id"]}),
+    )
+    assert not isinstance(first, FairError) and not isinstance(second, FairError), (first, second)
+    async with g.db.read() as session:
+        people = (await session.exec(select(func.count()).where(WishSupport.wish_id == wish["id"]))).one()
+        shown = (await session.get(Wish, wish["id"])).supports
+    assert people == shown == 3  # the author, phone-2 and phone-3
+    assert max(first["wish"]["supports"], second["wish"]["supports"]) == 3  # and the last event says so
 
 
 async def test_a_phone_without_a_confirmed_number_may_wish_but_not_support(fairground: Fairground):

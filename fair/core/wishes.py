@@ -49,8 +49,12 @@ SUBMITTED_BY_RESIDENT = select(func.count()).where(
     Wish.resident_id == bindparam("resident_id"),
     Wish.created_at >= bindparam("since"),
 )
+LOCK = select(Wish.__table__).where(Wish.id == bindparam("wish_id")).with_for_update()
 SUPPORTERS = select(func.count()).where(WishSupport.wish_id == bindparam("wish_id")).scalar_subquery()
-RECOUNT = (  # supports are a recount of the wish's supporters, under the wish's lock: never a sum that can drift
+# Supports are a recount of the wish's supporters, never a sum that can drift; run only once the wish is locked
+# (``LOCK``): on PostgreSQL a statement that waits for a row lock recounts with the snapshot it started with,
+# and would miss a support committed while it waited.
+RECOUNT = (
     update(Wish)
     .where(Wish.id == bindparam("wish_id"), Wish.status == WishStatus.approved)
     .values(supports=SUPPORTERS)
@@ -118,6 +122,7 @@ def support(tx: Tx, data: WishRef) -> dict[str, Any]:
     wish = get(tx, Wish, data.wish_id)
     if wish.status == WishStatus.merged and wish.merged_into is not None:
         wish = get(tx, Wish, wish.merged_into)
+    wish = returned(tx.run(LOCK, {"wish_id": wish.id}))  # first: what follows reads what others committed
     if wish.status != WishStatus.approved:
         raise FairError(Code.invalid_state, N_("This wish is not open for support."))
     if tx.run(SUPPORTED, {"wish_id": wish.id, "resident_id": resident_id}).first() is not None:
@@ -167,11 +172,12 @@ def _merge(tx: Tx, wish: Row, into: int | None) -> dict[str, Any]:
     if target.status != WishStatus.approved:
         raise FairError(Code.invalid_state, N_("A wish can only be merged into an approved wish."))
     if into < wish.id:  # the lower id is locked first
-        tx.run(select(Wish.id).where(Wish.id == into).with_for_update())
+        tx.run(LOCK, {"wish_id": into})
     moving = (WishStatus.pending, WishStatus.approved)
     merged = _move(tx, wish.id, moving, status=WishStatus.merged, merged_into=into, moderated_at=tx.now)
     if merged is None:
         raise _cannot(wish)
+    tx.run(LOCK, {"wish_id": into})  # held already if its id is the lower; before its supporters are read
     tx.run(JOIN_SUPPORTERS, {"source": wish.id, "target": into})
     grown = returned(tx.run(RECOUNT, {"wish_id": into}))
     if grown is None:
