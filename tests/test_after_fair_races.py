@@ -55,6 +55,29 @@ async def test_a_phone_holding_the_last_seat_leaves_none_for_the_rival(fairgroun
     assert held.taken == sum(not s.waiting for s in seats) == 1 and held.waiting == 1
 
 
+async def test_a_seat_given_back_while_a_newcomer_joins_the_list_goes_to_the_newcomer(fairground: Fairground):
+    """The newcomer found no seat and is held before joining the waiting list; meanwhile the last seated
+    resident gives theirs back (nobody waiting yet).  Joining the list, the newcomer gets that seat at once."""
+    g = fairground
+    event = await an_event(g, seats=1)
+    await g.confirm("seated", "newcomer")
+    await g.do(g.resident("seated"), "signup.take", {"delivery_id": event})
+    newcomer, leaving = await hold_then_race(
+        g.db,
+        "newcomer",
+        r"^UPDATE delivery SET taken=.*waiting=",  # ``COUNT``: onto the list, after ``TAKE`` found it full
+        settle(g, g.resident("newcomer"), "signup.take", {"delivery_id": event}),
+        settle(g, g.resident("seated"), "signup.cancel", {"delivery_id": event}),
+    )
+    assert not isinstance(leaving, FairError), leaving
+    if not g.db.is_sqlite:  # (on SQLite the newcomer joins the list first, and the seat given back goes to it)
+        assert newcomer["signup"]["waiting"] is False, newcomer  # not left waiting beside a free seat
+    async with g.db.read() as session:
+        held = await session.get(Delivery, event)
+        seats = (await session.exec(select(Signup).where(Signup.delivery_id == event))).all()
+    assert (held.taken, held.waiting) == (1, 0) and [s.waiting for s in seats] == [False]
+
+
 async def test_two_ratings_of_one_booth_at_once_end_with_the_score_of_both_on_every_screen(fairground: Fairground):
     """The first rating is held after reading the score under the booth's lock; the second must wait for it and
     then send a score that counts both, so the last ``score.updated`` every screen applies is the true one."""

@@ -139,6 +139,9 @@ def take(tx: Tx, data: TakeSeat) -> dict[str, Any]:
         created_at=tx.now,
     )
     seat = insert_row(tx, Signup, row)
+    if waiting:  # seats given back while this waited for the delivery's lock are handed out now, in turn
+        held = _seat_the_waiting(tx, held)
+        waiting = tx.run(MINE, {"delivery_id": held.id, "resident_id": resident_id}).mappings().one()["waiting"]
     result = announce(tx, held)
     return {**result, "signup": {"id": seat.id, "delivery_id": held.id, "name": seat.name, "waiting": waiting}}
 
@@ -205,5 +208,7 @@ PUBLIC_EVENT_FIELDS = (
 
 
 def public_event(delivery: dict[str, Any], mine: dict[str, Any] | None) -> dict[str, Any]:
-    """What anyone may know of a delivered event (never its contact), and this resident's seats, if any."""
-    return {key: delivery[key] for key in PUBLIC_EVENT_FIELDS} | {"mine": mine}
+    """What anyone may know of a delivered event (never its contact), this resident's seats if any, and whether
+    one more would join the waiting list (``TAKE``'s rule: no seat left, or others waiting already)."""
+    full = delivery["taken"] >= delivery["seats"] or delivery["waiting"] > 0
+    return {key: delivery[key] for key in PUBLIC_EVENT_FIELDS} | {"mine": mine, "full": full}
