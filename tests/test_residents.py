@@ -6,23 +6,18 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from sqlmodel import func, select
 
 from fair.core import Actor, Code, FairError, queries
 from fair.models import PhoneCode, Wish, WishSupport
+from fair.phones import local_path
 from fair.sms import last_code
 from tests.conftest import Hall
 from tests.fairground import Fairground
 from tests.phones import csrf_of
 from tests.screens import Screen
-
-WISH = {
-    "district": "玄武区",
-    "street": "玄武门街道",
-    "category": "lecture",
-    "audience": "老年人",
-    "text": "想听养生讲座",
-}
+from tests.test_wishes import WISH
 
 
 async def refusal(coro) -> Code:
@@ -31,6 +26,14 @@ async def refusal(coro) -> Code:
     except FairError as error:
         return error.code
     return "ok"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "/a\n//b", ""]
+)
+def test_after_confirming_a_phone_goes_back_to_this_site_only(target):
+    assert local_path(target) == "/wishes"
+    assert local_path("/rate/abc.D-_e?code=123456") == "/rate/abc.D-_e?code=123456"
 
 
 async def test_codes_cannot_be_forged_replayed_or_guessed(fairground: Fairground):
