@@ -1,0 +1,108 @@
+"""The residents' screens in a real browser: a phone of 360 px confirms its number, scans the code shown at the
+event on a projector and rates it; a second phone takes the last seat and a third waits in line for it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+
+from fair.sms import last_code
+from tests.browsers import BOARD, Screens, shoot
+from tests.test_resident_ratings import a_delivery
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 360, "height": 740}
+
+
+async def confirm_on_the_phone(page: Page, screens: Screens, number: str) -> None:
+    """Tap "confirm my number", type it, read the code where the demo's gateway leaves it, type that."""
+    await page.locator("#confirm-phone").click()
+    await page.fill("input[name=phone]", number)
+    await page.locator("#send-form button").click()
+    await expect(page.locator("#confirm-form")).to_be_visible()
+    await no_sideways_scroll(page)
+    await shoot(page, "phone-code-sent-360")
+    await page.fill("input[name=code]", await last_code(screens.hall.ground.db, number.replace(" ", "")))
+    await page.locator("#confirm-form button").click()
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+async def test_a_resident_at_the_event_scans_the_code_on_the_screen_and_rates_it(screens: Screens):
+    g = screens.hall.ground
+    delivery = await a_delivery(g, begun=True)
+    venue = f"/venue/{screens.hall.tokens.venue_link(delivery)}"
+
+    # The venue's contact puts the code on the screen at the door: big enough for the back of the hall.
+    projector = await screens.open(f"{venue}/code", viewport=BOARD)
+    code = re.sub(r"\D", "", await projector.locator("#presence-code").inner_text())
+    assert len(code) == 6
+    size = await projector.locator("#presence-code").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 100
+    await shoot(projector, "presence-code-1920")
+    box = await projector.locator(".presence-qr svg").bounding_box()
+    assert box["y"] + box["height"] <= BOARD["height"]  # the QR code fits the projector without scrolling
+    narrow = await screens.open(f"{venue}/code", viewport=PHONE)
+    await no_sideways_scroll(narrow)
+    await shoot(narrow, "presence-code-360")
+    await expect(projector.locator(".presence-qr svg")).to_be_visible()
+
+    # A resident's phone scans it (the QR code's link carries the code), confirms the number, and rates.
+    phone = await screens.open(f"/rate/{screens.hall.tokens.rating_link(delivery)}?code={code}", viewport=PHONE)
+    await expect(phone.locator("#confirm-phone")).to_be_visible()
+    await expect(phone.locator("input[name=rating]")).to_have_count(0)  # the number first
+    await shoot(phone, "rate-unconfirmed-360")
+    await confirm_on_the_phone(phone, screens, "138 0013 8000")
+    await expect(phone.locator("input[name=code]")).to_have_value(code)  # back, with the scanned code
+    await no_sideways_scroll(phone)
+    await phone.locator("input[name=rating][value='4']").check()
+    await phone.fill("input[name=comment]", "好" * 200)  # the longest comment it takes
+    await phone.locator("form.rate-form button[type=submit]").click()
+    await expect(phone.locator("#rate-done")).to_contain_text("谢谢")
+    await expect(phone.locator("#my-rating")).to_have_text("您的评价：★★★★")
+    await no_sideways_scroll(phone)
+    await shoot(phone, "rate-done-360")
+
+    # A stranger's phone with the link and a made-up code: refused, nothing counted.
+    stranger = await screens.open(f"/rate/{screens.hall.tokens.rating_link(delivery)}", viewport=PHONE)
+    await confirm_on_the_phone(stranger, screens, "13900001111")
+    wrong = f"{(int(code) + 500) % 10**6:06d}"
+    await stranger.fill("input[name=code]", wrong)
+    await stranger.locator("form.rate-form button[type=submit]").click()
+    await expect(stranger.locator("#rate-error")).to_contain_text("现场当前显示的验证码")
+    await shoot(stranger, "rate-wrong-code-360")
+
+    # The organiser sees one rating, proven, waiting to be read; the residents' page counts it and the refusal.
+    console = await screens.organiser()
+    await console.goto(screens.hall.url + "/console/residents")
+    await expect(console.locator("#residents-count")).to_have_text("2")
+    await expect(console.locator("#ratings-count")).to_contain_text("1")
+    await expect(console.locator("#refusals")).to_contain_text("no_proof")
+    await expect(console.locator("#outbox")).to_contain_text("13800138000")
+    await shoot(console, "console-residents")
+
+
+async def test_the_last_seat_and_the_waiting_list_on_two_phones(screens: Screens):
+    g = screens.hall.ground
+    delivery = await a_delivery(g, begun=False)
+    await g.do(g.library, "delivery.open_signup", {"delivery_id": delivery, "seats": 1})
+    first = await screens.open(f"/events/{delivery}", viewport=PHONE)
+    await confirm_on_the_phone(first, screens, "13700000001")
+    await first.fill("input[name=name]", "李" * 30)  # the longest name it takes
+    await first.get_by_role("button", name="报名", exact=True).click()
+    await expect(first.locator("#my-seat")).to_have_text("您已报名。")
+    await no_sideways_scroll(first)
+    second = await screens.open(f"/events/{delivery}", viewport=PHONE)  # another phone, another browser
+    await confirm_on_the_phone(second, screens, "13700000002")
+    await expect(second.locator("#seats-left")).to_contain_text("剩 0 个")
+    await second.get_by_role("button", name="加入候补").click()
+    await expect(second.locator("#my-seat")).to_have_text("您在候补名单第 1 位。")
+    await shoot(second, "event-waiting-360")
+    await first.get_by_role("button", name="取消报名").click()
+    await second.reload()
+    await expect(second.locator("#my-seat")).to_have_text("您已报名。")  # the seat went to the first in line
+    await shoot(second, "event-seated-360")
