@@ -18,6 +18,8 @@ a client can make the server do is bounded here, before the work is done:
   seats (``seat``), ratings and check-ins at an event (``rating``), and
   codes sent to phones (``code``).  One person counts once because the core
   counts confirmed phones (``fair.core.residents``), not because of these;
+  wishes from phones with no confirmed number draw on a smaller bucket of
+  their own (``anonymous``), since fresh cookies cost a flooder nothing;
   they only keep one address from flooding the moderators or the text
   gateway, so they are sized for a venue's Wi-Fi with forty phones behind
   one address.  With Redis they are ``strict``: refused while Redis is away.
@@ -76,7 +78,17 @@ RESIDENT = {
     "resident.ask_code": "code",
     "resident.confirm": "code",
 }
-RESIDENT_KINDS = frozenset(RESIDENT.values())
+# A wish from a phone with no confirmed number is nobody's in particular: fresh cookies cost nothing, so one
+# address may send only a few (then one a minute), where confirmed residents share the ``wish`` allowance.
+ANONYMOUS_WISH = "anonymous"
+RESIDENT_KINDS = frozenset(RESIDENT.values()) | {ANONYMOUS_WISH}
+
+
+def resident_kind(command: str, confirmed: bool) -> str | None:
+    """The residents' limit a command draws on (None: not a resident's command)."""
+    if command == "wish.submit" and not confirmed:
+        return ANONYMOUS_WISH
+    return RESIDENT.get(command)
 VERIFYING = 2  # argon2 verifications at once
 VERIFY_QUEUE = 8  # sign-ins waiting for one; more are refused at once
 

@@ -63,6 +63,8 @@ class Settings:
     # one address each support a few wishes, take a seat, check in and rate, and confirm their numbers.
     wish_rate: float = 0.5  # wishes and supports a second from one address ...
     wish_burst: int = 120  # ... and at once
+    anonymous_rate: float = 1 / 60  # wishes from phones with no confirmed number: one a minute from one address ...
+    anonymous_burst: int = 20  # ... and at once
     seat_rate: float = 0.5  # seats taken or given back a second ...
     seat_burst: int = 80  # ... and at once
     rating_rate: float = 0.5  # check-ins at an event and ratings a second ...
@@ -105,6 +107,8 @@ class Settings:
             connect_burst=config("CONNECT_BURST", cast=int, default=d.connect_burst),
             wish_rate=config("WISH_RATE", cast=float, default=d.wish_rate),
             wish_burst=config("WISH_BURST", cast=int, default=d.wish_burst),
+            anonymous_rate=config("ANONYMOUS_RATE", cast=float, default=d.anonymous_rate),
+            anonymous_burst=config("ANONYMOUS_BURST", cast=int, default=d.anonymous_burst),
             seat_rate=config("SEAT_RATE", cast=float, default=d.seat_rate),
             seat_burst=config("SEAT_BURST", cast=int, default=d.seat_burst),
             rating_rate=config("RATING_RATE", cast=float, default=d.rating_rate),

@@ -74,7 +74,9 @@ async def screens(tmp_path):
     # The limits are the adapter's own business, tested in test_live_input.py: here every event must reach it.
     generous = {"command_rate": 1e6, "command_burst": 10**6, "address_rate": 1e6, "address_burst": 10**6}
     generous |= {"connect_rate": 1e6, "connect_burst": 10**6}  # a connection per example: hundreds a run
-    async with open_hall(sqlite(tmp_path), wish_rate=1e6, wish_burst=10**6, **generous) as hall:
+    async with open_hall(
+        sqlite(tmp_path), wish_rate=1e6, wish_burst=10**6, anonymous_rate=1e6, anonymous_burst=10**6, **generous
+    ) as hall:
         await furnish(hall.ground)  # a delivery, orders, a wish...: ids that name something
         opened = Screens(hall)
         await opened.open()

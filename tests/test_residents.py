@@ -13,7 +13,7 @@ from fair.core import Actor, Code, FairError, queries
 from fair.models import PhoneCode, Wish, WishSupport
 from fair.phones import local_path
 from fair.sms import last_code
-from tests.conftest import Hall
+from tests.conftest import Hall, open_hall, sqlite
 from tests.fairground import Fairground
 from tests.phones import csrf_of
 from tests.screens import Screen
@@ -110,3 +110,20 @@ async def test_the_console_shows_the_outbox_and_the_refusals(hall: Hall):
     assert "没有短信离开这台电脑" in shown.text
     async with httpx.AsyncClient(base_url=hall.url) as stranger:
         assert (await stranger.get("/console/residents")).headers.get("location", "") == "/login"
+
+
+async def test_fresh_cookies_flooding_wishes_from_one_address_are_held_back_and_told_so(tmp_path):
+    async with open_hall(sqlite(tmp_path), anonymous_burst=3, anonymous_rate=1e-9) as hall:
+        answers = []
+        for n in range(5):  # a script taking a new cookie for every wish
+            async with httpx.AsyncClient(base_url=hall.url) as client:
+                await client.get("/wishes")
+                cookie = client.cookies["fair_resident"]
+            screen = await Screen(hall.url, resident=cookie, locale="zh_CN").connect()
+            answers.append(await screen.call("wish.submit", WISH | {"text": f"想听养生讲座第{n}场"}))
+            await screen.disconnect()
+        codes = [a["error"]["code"] if not a["ok"] else "ok" for a in answers]
+        assert codes == ["ok"] * 3 + ["rate_limited"] * 2
+        assert "这个网络同时提交的太多" in answers[-1]["error"]["message"]
+        async with hall.ground.db.read() as session:
+            assert (await session.exec(select(func.count()).select_from(Wish))).one() == 3

@@ -83,7 +83,7 @@ async def test_without_redis_a_worker_counts_alone_and_says_so():
     await limits.disconnect("10.0.0.3")
     assert await limits.connect("10.0.0.3")
     # A resident's support or rating cannot be taken back: without Redis it is refused, not counted alone.
-    assert [await limits.resident(kind, "10.0.0.3") for kind in sorted(RESIDENT_KINDS)] == [False] * 4
+    assert [await limits.resident(kind, "10.0.0.3") for kind in sorted(RESIDENT_KINDS)] == [False] * len(RESIDENT_KINDS)
     await store.stop()
     await redis.aclose()
 

@@ -44,7 +44,7 @@ from fair.core.inputs import MAX_ID, Input, parse
 from fair.core.visibility import rooms_of
 from fair.db import Database, Unavailable
 from fair.i18n import normalise_locale
-from fair.limits import MAX_MESSAGE_BYTES, RESIDENT, Limits, within_budget
+from fair.limits import MAX_MESSAGE_BYTES, Limits, resident_kind, within_budget
 from fair.live import fanout
 from fair.live.crossing import Crossing
 from fair.live.packets import MALFORMED, BoundedPacket
@@ -315,7 +315,8 @@ class Live:
             connection, refusal = await self._admit(sid, extra)
             if connection is None:
                 return refusal
-            kind = RESIDENT.get(name) if connection.actor.role == Role.resident else None  # others: the core refuses
+            actor = connection.actor
+            kind = resident_kind(name, actor.resident_id is not None) if actor.role == Role.resident else None
             if kind is not None and not await self.limits.resident(kind, connection.address):
                 return _refusal(TOO_MANY_RESIDENTS, connection.locale)
             if not isinstance(data, dict) or not set(data) <= ENVELOPE or not within_budget(data):
