@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
+from fair.core import Actor
 from fair.sms import last_code
 from tests.browsers import BOARD, Screens, shoot
 from tests.test_resident_ratings import a_delivery
@@ -106,3 +107,19 @@ async def test_the_last_seat_and_the_waiting_list_on_two_phones(screens: Screens
     await second.reload()
     await expect(second.locator("#my-seat")).to_have_text("您已报名。")  # the seat went to the first in line
     await shoot(second, "event-seated-360")
+
+
+async def test_the_organiser_sees_a_burst_of_the_same_words_grouped(screens: Screens):
+    g = screens.hall.ground
+    wish = {"district": "玄武区", "street": "玄武门街道", "category": "lecture", "audience": "老年人"}
+    for n, text in enumerate(["想看越剧", "希望社区有养生讲座！", "希望社区有 养生讲座 🙏", "希望社区有养生讲座。"]):
+        await g.do(Actor.resident(g.fair_id, f"burst-{n}"), "wish.submit", wish | {"text": text})
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await console.locator("[data-tab=wish-review]").click()
+    rows = console.locator("#wish-queue table").first.locator("tbody tr")
+    await expect(rows).to_have_count(4)
+    # The first waiting wish stands alone; the three of the same words follow it together, each naming the others.
+    await expect(rows.nth(0).locator(".same-words")).to_have_count(0)
+    await expect(rows.nth(1).locator(".same-words")).to_have_text("与 #3 #4 文字相同")
+    await expect(rows.nth(3).locator(".same-words")).to_have_text("与 #2 #3 文字相同")
+    await shoot(console, "console-wishes-alike")

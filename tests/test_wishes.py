@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from fair.core import Actor, Code, FairError
+from fair.core import Actor, Code, FairError, queries
 from fair.models import Wish, WishSupport
 from tests.fairground import Fairground
 from tests.pauses import hold_then_race
@@ -156,6 +156,19 @@ async def test_abusive_wishes_are_refused_and_leave_nothing(fairground: Fairgrou
     before = await g.state()
     await refused(g.do(resident(g), "wish.submit", WISH | abuse), Code.invalid_input)
     assert await g.state() == before
+
+
+async def test_near_duplicates_share_a_likeness_whoever_sends_them(fairground: Fairground):
+    g = fairground
+    texts = ["希望社区有养生讲座！", "希望社区有 养生讲座 🙏", "希望社区有养生讲座。。", "想看越剧"]
+    sent = [
+        (await g.do(resident(g, f"phone-{n % 3 + 1}"), "wish.submit", WISH | {"text": t}))["wish"]
+        for n, t in enumerate(texts)
+    ]
+    assert len({w["likeness"] for w in sent[:3]}) == 1 and sent[3]["likeness"] != sent[0]["likeness"]
+    async with g.db.read() as session:
+        shown = await queries.wishes(session, g.organiser)
+    assert {w["id"]: w["likeness"] for w in shown} == {w["id"]: w["likeness"] for w in sent}
 
 
 async def test_text_is_kept_in_one_normal_form(fairground: Fairground):

@@ -8,6 +8,7 @@ only: money in fen, days as ISO dates, times as ISO UTC.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from fair.models import Fair, Negotiation, Offering, Order, Side, Supplier, Team, Terms
@@ -174,6 +175,13 @@ def credential_view(credential: Any) -> dict[str, Any]:
     }
 
 
+def likeness(text: str) -> str:
+    """What a wish says with its punctuation, spaces, emoji and case taken away: wishes with the same likeness
+    are near-duplicates, grouped for the organiser (a burst of one text from many phones, or one phone's repeats)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(char for char in folded if unicodedata.category(char)[0] in "LN")
+
+
 def wish_view(wish: Any, answers: list[dict[str, Any]]) -> dict[str, Any]:
     """A residents' wish; ``answers`` are the orders that answer it (``answer_view``). The author is never shown."""
     return {
@@ -183,6 +191,7 @@ def wish_view(wish: Any, answers: list[dict[str, Any]]) -> dict[str, Any]:
         "category": wish.category,
         "audience": wish.audience,
         "text": wish.text,
+        "likeness": likeness(wish.text),
         "status": wish.status,
         "supports": wish.supports,
         "reason": wish.reason,

@@ -157,10 +157,15 @@ const STATUS = () => ({ pending: t("Waiting"), approved: t("Public"), rejected: 
 
 /** The wishes to moderate (waiting first), and the public ones with what answered them. */
 function wishReview(view) {
-  const pending = view.wishes.filter((w) => w.status === "pending");
+  // Near-duplicates (the same likeness, fair.core.views): listed together, each saying which others say the same.
+  const alike = new Map();
+  for (const w of view.wishes) if (w.status === "pending" || w.status === "approved") alike.set(w.likeness, [...(alike.get(w.likeness) || []), w.id]);
+  const groupOf = (wish) => Math.min(...(alike.get(wish.likeness) || [wish.id]));
+  const pending = view.wishes.filter((w) => w.status === "pending").sort((a, b) => groupOf(a) - groupOf(b) || a.id - b.id);
   const others = view.wishes.filter((w) => w.status !== "pending");
   document.getElementById("pending-wishes").textContent = pending.length ? String(pending.length) : "";
   const approved = view.wishes.filter((w) => w.status === "approved");
+  const same = (wish) => (wish.status === "pending" || wish.status === "approved" ? (alike.get(wish.likeness) || []).filter((id) => id !== wish.id) : []);
   const row = (wish) => {
     const reason = el("input", { name: "reason", maxLength: 200, placeholder: t("Why not (residents read it)"), "aria-label": t("Reason") });
     const into = el("select", { name: "into", "aria-label": t("Merge into") },
@@ -171,7 +176,8 @@ function wishReview(view) {
     return el("tr", { dataset: { wish: wish.id } },
       el("td", {}, `#${wish.id}`), el("td", {}, wish.district, el("br"), el("small", {}, wish.street)),
       el("td", {}, categoryName(wish.category), el("br"), el("small", {}, wish.audience)),
-      el("td", {}, wish.text, wish.reason ? el("p", { class: "muted" }, wish.reason) : null),
+      el("td", {}, wish.text, wish.reason ? el("p", { class: "muted" }, wish.reason) : null,
+        same(wish).length ? el("p", { class: "badge warn same-words" }, t("Same words as %(ids)s", { ids: same(wish).map((id) => `#${id}`).join(" ") })) : null),
       el("td", { class: "num" }, count(wish.supports)),
       el("td", {}, el("span", { class: "badge" }, STATUS()[wish.status] || wish.status),
         wish.answers.length ? el("p", { class: "muted" }, t("%(count)s orders answer it", { count: wish.answers.length })) : null),
