@@ -2,12 +2,12 @@
 
 The core writes each message in the transaction that decides it (a one-time
 code, ``fair.core.residents``), so a message is never sent for a change that
-rolled back.  Delivering them is a gateway's job: ``FAIR_SMS=outbox`` (the
-default, for the demo and the tests) sends nothing, and the organiser's
-console shows the outbox instead, saying that no message left this computer;
-a real deployment plugs in its operator's gateway here, reading the unsent
-messages in id order and stamping ``sent_at``.  No gateway is built in: this
-machine reaches no operator, and one untested would be worse than none.
+rolled back.  Delivering them is a gateway's job, and none is built in:
+this machine reaches no operator, and a gateway never tried would be worse
+than none.  So nothing is sent, and the organiser's console shows the outbox
+instead, saying that no message left this computer (the demo and the tests
+read their codes there).  A deployment adds its operator's gateway here: a
+task that sends the unsent messages in id order and stamps ``sent_at``.
 
 ``confirmed_resident`` walks the real confirmation (ask, read the outbox,
 type the code back) for the demo's residents and the tests'.

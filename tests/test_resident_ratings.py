@@ -8,14 +8,14 @@ import datetime as dt
 import io
 
 import httpx
-import pytest
 
-from fair.core import Actor, Code, FairError, presence, queries
+from fair.core import Actor, Code, presence, queries
 from fair.i18n import SHANGHAI
 from fair.models import Delivery, utcnow
 from tests.conftest import Hall
 from tests.fairground import Fairground
 from tests.phones import confirm_number, csrf_of
+from tests.test_wishes import refused
 
 
 async def a_delivery(g: Fairground, *, begun: bool, day: str | None = None) -> int:
@@ -37,12 +37,6 @@ async def shown_code(g: Fairground, delivery_id: int, at: dt.datetime | None = N
         row = await session.get(Delivery, delivery_id)
     return presence.code_at(row, at or utcnow())
 
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 async def test_a_rating_counts_only_from_a_confirmed_person_with_the_code_of_the_moment(fairground: Fairground):

@@ -138,6 +138,9 @@ def downgrade() -> None:
     """Back to cookies: the rows of confirmed residents go, since the old tables cannot say who they were."""
     op.execute("DELETE FROM resident_rating WHERE resident_id IS NOT NULL")
     op.execute("DELETE FROM signup WHERE resident_id IS NOT NULL")
+    op.execute(  # the seats left are the cookies' rows, one seat each, as before
+        "UPDATE delivery SET taken = (SELECT count(*) FROM signup WHERE signup.delivery_id = delivery.id)"
+    )
     with op.batch_alter_table("resident_rating", schema=None) as batch_op:
         batch_op.drop_column("updated_at")
     with op.batch_alter_table("signup", schema=None) as batch_op:
