@@ -191,6 +191,7 @@ async def event(request: Request) -> Response:
     response = render(
         request,
         "event.html",
+        live=True,  # its seats move as residents sign up and give seats back (static/js/event.js)
         event=signups.public_event(delivery, mine),
         done=done,
         error=error.message(locale_of(request)) if error else None,

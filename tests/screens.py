@@ -184,7 +184,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
     elif kind == "venue.updated":
         _upsert(view["venues"], data["venue"], key=lambda v: v["id"])
     elif kind == "delivery.updated":
-        _upsert(view["deliveries"], data["delivery"], key=lambda d: (d["starts_at"], d["id"]))
+        if "delivery" in data:  # the public's is an event's seats only, which its page reads afresh
+            _upsert(view["deliveries"], data["delivery"], key=lambda d: (d["starts_at"], d["id"]))
     elif kind == "rating.updated":
         _upsert(view["resident_ratings"], data["rating"], key=lambda r: -r["id"])
     elif kind == "score.updated":

@@ -103,9 +103,11 @@ async def test_the_last_seat_and_the_waiting_list_on_two_phones(screens: Screens
     await second.get_by_role("button", name="加入候补").click()
     await expect(second.locator("#my-seat")).to_have_text("您在候补名单第 1 位。")
     await shoot(second, "event-waiting-360")
+    await expect(second.locator("#connection")).to_have_attribute("data-state", "online")
     await first.get_by_role("button", name="取消报名").click()
-    await second.reload()
-    await expect(second.locator("#my-seat")).to_have_text("您已报名。")  # the seat went to the first in line
+    # Live, untouched: the seat given back went to the first in line, and the waiting phone's page says so.
+    await expect(second.locator("#my-seat")).to_have_text("您已报名。")
+    await expect(second.locator("#seats-left")).to_contain_text("剩 0 个")
     await shoot(second, "event-seated-360")
 
 

@@ -132,10 +132,16 @@ def _venue(payload: Payload) -> Route:
     return Route(parties={team_room(payload["venue"]["team_id"]): payload})
 
 
+SEAT_FIELDS = ("id", "state", "seats", "taken", "waiting")
+
+
 def _delivery(payload: Payload) -> Route:
+    """The team, the booth and the organiser see the delivery; anyone, for an event with sign-up, its seats
+    (its public page updates them live: a seat given back goes to the waiting list before anyone's eyes)."""
     delivery = payload["delivery"]
     rooms = (team_room(delivery["team_id"]), supplier_room(delivery["supplier_id"]))
-    return Route(organiser=payload, parties=dict.fromkeys(rooms, payload))
+    seats = {"event": {key: delivery[key] for key in SEAT_FIELDS}} if delivery["seats"] else None
+    return Route(public=seats, organiser=payload, parties=dict.fromkeys(rooms, payload))
 
 
 def _announcement(payload: Payload) -> Route:

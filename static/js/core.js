@@ -215,7 +215,9 @@ export function apply(view, event) {
     view.announcements = view.announcements.filter((a) => a.id !== notice.id);
     if (role === "organiser" || !notice.withdrawn) view.announcements = upsert(view.announcements, notice, (a, b) => b.id - a.id);
   } else if (type === "venue.updated") view.venues = upsert(view.venues, data.venue, byId);
-  else if (type === "delivery.updated") view.deliveries = upsert(view.deliveries, data.delivery, byTime);
+  else if (type === "delivery.updated") {
+    if (data.delivery) view.deliveries = upsert(view.deliveries, data.delivery, byTime); // the public's: seats only
+  }
   else if (type === "rating.updated") view.resident_ratings = upsert(view.resident_ratings, data.rating, byIdDescending);
   else if (type === "score.updated") view.scores = upsertBy("supplier_id", view.scores, data.score, (a, b) => a.supplier_id - b.supplier_id);
   else if (type === "queue.updated") {
