@@ -11,6 +11,7 @@ from playwright.async_api import expect
 
 from tests.browsers import BOARD, Screens, connected, shoot
 from tests.conftest import open_hall, sqlite
+from tests.test_resident_screens import confirm_on_the_phone
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -165,7 +166,10 @@ async def test_the_venue_card_printed_on_a_tablet_in_the_hall_works_on_the_venue
     await expect(phone.locator("#venue-state")).to_have_text("进行中")
     rating = await tablet.locator("#rating-link").text_content()
     resident = await screens.open(rating.removeprefix(hall.url), viewport=PHONE)
-    await expect(resident.locator("form")).to_be_visible()
+    await expect(resident.locator("#confirm-phone")).to_be_visible()  # ratings count people: the number first
+    await confirm_on_the_phone(resident, screens, "13812345678")
+    await expect(resident.locator("form.rate-form")).to_be_visible()
+    assert resident.url.startswith(f"{hall.url}/rate/")  # back on the rating page, by the hall's address
     assert screens.errors == []
 
 
