@@ -47,6 +47,7 @@ IDS = st.one_of(
 )
 PAGES = ["/", "/wishes", "/join", "/tablet", "/booth", "/board", "/console", "/console/cards", "/console/booth-codes"]
 PAGES += ["/console/report", "/login", "/account/password", "/healthz", "/sw.js", "/export/ocds.json"]
+PAGES += ["/phone", "/console/residents"]
 READS = ["/api/tally", "/api/replay", "/api/offerings", "/api/view"]
 TEMPLATES = [
     "/board/orders",
@@ -60,10 +61,12 @@ TEMPLATES = [
     "/orders/{}/confirmation",
     "/import/{}",
     "/venue/{}/photo",
+    "/venue/{}/code",
     "/static/js/{}",
 ]
-FORMS = ["/join", "/login", "/logout", "/account/password", "/events/{}", "/rate/{}", "/venue/{}"]
+FORMS = ["/join", "/login", "/logout", "/account/password", "/events/{}", "/rate/{}", "/venue/{}", "/phone"]
 FIELDS = ["code", "card", "confirm", "username", "password", "again", "step", "name", "rating", "comment", "x"]
+FIELDS += ["phone", "seats"]
 LINKS: list[str] = []  # the furnished fair's delivery links (set when the server starts: they are signed by it)
 CALLERS = ("organiser", "centre", "troupe", "projector", "nobody", "forged")
 
@@ -78,7 +81,7 @@ def paths(draw) -> str:
     if choice == "junk":
         return "/" + pct(draw(TEXT), safe="/")
     template = draw(st.sampled_from(TEMPLATES))
-    if template in ("/venue/{}", "/rate/{}", "/venue/{}/photo") and draw(st.booleans()):
+    if template in ("/venue/{}", "/rate/{}", "/venue/{}/photo", "/venue/{}/code") and draw(st.booleans()):
         return template.format(draw(st.sampled_from(LINKS)))  # the delivery's own links, signed
     values = [
         pct(draw(st.one_of(IDS, st.sampled_from(["teams", "suppliers", "offerings", "orders", "csv", "xlsx"]))))
@@ -92,7 +95,8 @@ QUERIES = st.dictionaries(
     st.one_of(TEXT, IDS, st.sampled_from(["//evil.example", "http://evil.example", "/\\evil", "玄武区", "1"])),
     max_size=3,
 )
-FORM_BODIES = st.dictionaries(st.sampled_from(FIELDS), st.one_of(TEXT, IDS, st.just("yes")), max_size=5)
+STEPS = st.sampled_from(["send", "confirm", "forget", "take", "cancel", "13800138000", "+86 138 0013 8000", "123456"])
+FORM_BODIES = st.dictionaries(st.sampled_from(FIELDS), st.one_of(TEXT, IDS, st.just("yes"), STEPS), max_size=5)
 
 
 @st.composite
