@@ -17,9 +17,11 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
 
 
-async def confirm_on_the_phone(page: Page, screens: Screens, number: str) -> None:
-    """Tap "confirm my number", type it, read the code where the demo's gateway leaves it, type that."""
-    await page.locator("#confirm-phone").click()
+async def confirm_on_the_phone(page: Page, screens: Screens, number: str, *, link: bool = True) -> None:
+    """Tap "confirm my number" (unless already on /phone), type it, read the code where the demo's gateway leaves
+    it, type that."""
+    if link:
+        await page.locator("#confirm-phone").click()
     await page.fill("input[name=phone]", number)
     await page.locator("#send-form button").click()
     await expect(page.locator("#confirm-form")).to_be_visible()
@@ -125,3 +127,36 @@ async def test_the_organiser_sees_a_burst_of_the_same_words_grouped(screens: Scr
     await expect(rows.nth(1).locator(".same-words")).to_have_text("与 #3 #4 文字相同")
     await expect(rows.nth(3).locator(".same-words")).to_have_text("与 #2 #3 文字相同")
     await shoot(console, "console-wishes-alike")
+
+
+async def test_a_phone_supports_a_wish_once_it_has_confirmed_its_number(screens: Screens):
+    g = screens.hall.ground
+    wish = {
+        "district": "玄武区",
+        "street": "玄武门街道",
+        "category": "lecture",
+        "audience": "老年人",
+        "text": "想听养生讲座",
+    }
+    made = (await g.do(Actor.resident(g.fair_id, "author"), "wish.submit", wish))["wish"]
+    await g.do(g.organiser, "wish.moderate", {"wish_id": made["id"], "decision": "approve"})
+    phone = await screens.open("/wishes", viewport=PHONE)
+    await expect(phone.locator("#connection")).to_have_attribute("data-state", "online")
+    await expect(phone.locator("#confirm-banner")).to_be_visible()
+    await no_sideways_scroll(phone)
+    await shoot(phone, "wishes-unconfirmed-360")
+    card = phone.locator(".wish", has_text="想听养生讲座")
+    await expect(card.locator(".supports")).to_have_text("0 人支持")  # the author gave no number: nobody yet
+    await card.get_by_role("button", name="支持这条需求").click()  # refused as unconfirmed: off to confirm
+    await phone.wait_for_url("**/phone?next=%2Fwishes")
+    await confirm_on_the_phone(phone, screens, "13600000001", link=False)
+    await phone.wait_for_url("**/wishes")
+    await expect(phone.locator("#confirm-banner")).to_be_hidden()
+    card = phone.locator(".wish", has_text="想听养生讲座")
+    await card.get_by_role("button", name="支持这条需求").click()
+    await expect(card.locator(".supports")).to_have_text("1 人支持")
+    await expect(card.get_by_role("button", name="支持这条需求")).to_be_disabled()
+    await phone.reload()  # read afresh: the person supports it, once
+    await expect(
+        phone.locator(".wish", has_text="想听养生讲座").get_by_role("button", name="支持这条需求")
+    ).to_be_disabled()
