@@ -76,6 +76,10 @@ class Settings:
     workers: int = 1  # processes `run.py` starts; more than one needs PostgreSQL and redis_url
     redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0; None keeps everything in this process
     redis_prefix: str = "fair"  # of every key and channel, so that several fairs (or tests) may share a Redis
+    # Text messages (fair.sms): the operator's SMS service, or a relay to it, that the residents' codes are
+    # posted to; None sends nothing and shows the codes in the console (the demo).
+    sms_url: str | None = None
+    sms_token: str | None = None  # sent as "Authorization: Bearer <token>" with each message
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -118,6 +122,8 @@ class Settings:
             workers=config("WORKERS", cast=int, default=d.workers),
             redis_url=config("REDIS_URL", default=None) or None,
             redis_prefix=config("REDIS_PREFIX", default=d.redis_prefix),
+            sms_url=config("SMS_URL", default=None) or None,
+            sms_token=config("SMS_TOKEN", default=None) or None,
         )
         settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
         settings.check()
@@ -134,6 +140,8 @@ class Settings:
             raise SettingsError("FAIR_DATABASE_TIMEOUT_MS must be a positive number of milliseconds")
         if self.organiser_password is not None and len(self.organiser_password) < MIN_PASSWORD:
             raise SettingsError(f"FAIR_ORGANISER_PASSWORD must be at least {MIN_PASSWORD} characters long")
+        if self.sms_url is not None and origin_of(self.sms_url) is None:
+            raise SettingsError(f"FAIR_SMS_URL {self.sms_url!r} is not an http:// or https:// URL")
         for origin in (self.public_url, *self.extra_origins):
             if origin is not None and origin_of(origin) is None:
                 raise SettingsError(f"{origin!r} is not an http:// or https:// URL")
@@ -167,13 +175,18 @@ class Settings:
 
 
 def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL, as a browser sends it in ``Origin``."""
-    parts = urlsplit(url.strip())
+    """``scheme://host[:port]`` of an http(s) URL, as a browser sends it in ``Origin``; None for anything else,
+    a malformed one included (``http://[::1``, a port past 65535): what a client sends must not raise."""
+    try:
+        parts = urlsplit(url.strip())
+        port_number = parts.port
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     default = {"http": 80, "https": 443}[parts.scheme]
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    port = "" if parts.port in (None, default) else f":{parts.port}"
+    port = "" if port_number in (None, default) else f":{port_number}"
     return f"{parts.scheme}://{host}{port}"
 
 

@@ -53,6 +53,18 @@ async def test_a_page_of_another_origin_is_refused_on_both_transports(hall: Hall
         assert (await opened.recv()).startswith("0{")
 
 
+async def test_a_malformed_origin_is_refused_not_a_crash(hall: Hall):
+    """Issue 24: a port past 65535, an unclosed IPv6 bracket, a port glued to a host: 403 on both transports."""
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        for origin in ("http://x:99999999999", "http://[::1", "http://127.0.0.1:8731.evil.example", "http://"):
+            polling = await http.get("/socket.io/?EIO=4&transport=polling", headers={"Origin": origin})
+            assert polling.status_code == 403, (origin, polling.text)
+            with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+                async with websocket(ws_url(hall.url), origin=origin):
+                    pass
+            assert refused.value.response.status_code == 403, origin
+
+
 async def test_the_public_url_and_extra_origins_are_the_only_ones_admitted(tmp_path):
     async with open_hall(
         sqlite(tmp_path), public_url="https://fair.nanjing.example/", extra_origins=("http://10.0.0.5:8000",)
