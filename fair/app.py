@@ -26,6 +26,7 @@ from fair.live.crossing import Crossing
 from fair.middleware import shielded
 from fair.settings import ROOT, Settings, write_private
 from fair.shared_limits import RedisStore
+from fair.sms import Gateway
 from fair.timers import Timers
 from fair.tokens import Tokens
 from fair.web import routes, unavailable_response
@@ -89,9 +90,15 @@ def create_app(settings: Settings) -> FairApp:
             if fair_id is not None:
                 await live.start(db, fair_id)
                 timers.start()
+            gateway = None
+            if settings.sms_url:  # the residents' codes go out by text message; otherwise the console shows them
+                gateway = Gateway(db, settings.sms_url, settings.sms_token)
+                gateway.start()
             try:
                 yield
             finally:
+                if gateway:
+                    await gateway.stop()
                 if fair_id is not None:
                     await timers.stop()
                     await live.stop()

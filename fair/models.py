@@ -696,9 +696,22 @@ class Resident(SQLModel, table=True):
 
 
 class PhoneCode(SQLModel, table=True):
-    """A one-time code sent to a mobile number: kept as a salted hash, with its tries and its end."""
+    """A one-time code sent to a mobile number: kept as a salted hash, with its tries and its end.
+
+    At most one code waits per number (``used_at`` empty): two phones asking for a new number's first
+    code at the same moment both find none, and the index lets only one of them send one.
+    """
 
     __tablename__ = "phone_code"
+    __table_args__ = (
+        Index(
+            "uq_phone_code_waiting",
+            "phone",
+            unique=True,
+            sqlite_where=text("used_at IS NULL"),
+            postgresql_where=text("used_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     phone: str = Field(index=True)
@@ -713,8 +726,9 @@ class PhoneCode(SQLModel, table=True):
 class TextMessage(SQLModel, table=True):
     """The outbox of text messages (短信) to residents' phones, written in the transaction that decides them.
 
-    A gateway adapter sends what is here (``fair.sms``); the demo's adapter sends nothing and the
-    console's Residents tab shows the messages instead, saying so.
+    The gateway (``fair.sms``, when ``FAIR_SMS_URL`` is set) sends what is here and stamps ``sent_at``,
+    or tries again later (``next_try_at``), or gives up once the code in it has expired (``gave_up_at``,
+    ``error``).  Without a gateway nothing is sent and the console's Residents page shows the messages.
     """
 
     __tablename__ = "text_message"
@@ -724,6 +738,10 @@ class TextMessage(SQLModel, table=True):
     text: str
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0  # times the gateway was asked to send it
+    next_try_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # not sent again before this
+    gave_up_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = None  # the gateway's last refusal or failure, in a line
 
 
 class Presence(SQLModel, table=True):

@@ -136,14 +136,17 @@ async def wishes(request: Request) -> Response:
 async def console_residents(request: Request) -> Response:
     """The organiser's view of the residents: how many, what they did, what was refused, and the text outbox.
 
-    No gateway sends the outbox here (``fair.sms``): this page is where the demo's codes can be read.
+    Without a gateway (``FAIR_SMS_URL``) this page is where the demo's codes can be read; with one, it shows
+    what became of each message and hides the codes, which are the residents' own.
     """
     actor = await caller(request)
     if actor is None or actor.role != Role.organiser:
         return RedirectResponse("/login", status_code=303)
     async with request.app.state.db.read() as session:
         record = await queries.residents_record(session, actor)
-    return render(request, "residents.html", record=record, outbox=await sms.outbox(request.app.state.db))
+    sending = request.app.state.settings.sms_url is not None
+    outbox = await sms.outbox(request.app.state.db, sending=sending)
+    return render(request, "residents.html", record=record, outbox=outbox, sending=sending)
 
 
 routes = [

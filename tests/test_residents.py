@@ -10,11 +10,12 @@ import pytest
 from sqlmodel import func, select
 
 from fair.core import Actor, Code, FairError, queries
-from fair.models import PhoneCode, Wish, WishSupport
+from fair.models import PhoneCode, TextMessage, Wish, WishSupport
 from fair.phones import local_path
 from fair.sms import last_code
 from tests.conftest import Hall, open_hall, sqlite
 from tests.fairground import Fairground
+from tests.pauses import hold_then_race
 from tests.phones import csrf_of
 from tests.screens import Screen
 from tests.test_wishes import WISH
@@ -52,6 +53,26 @@ async def test_codes_cannot_be_forged_replayed_or_guessed(fairground: Fairground
     assert await refusal(g.do(phone, "resident.confirm", {"phone": "13599998888", "code": real})) == Code.invalid_state
     for bad in ("12345", "1351111222", "+1 555 0100", "abc"):
         assert await refusal(g.do(phone, "resident.ask_code", {"phone": bad})) == Code.invalid_input
+
+
+async def test_two_phones_asking_a_new_numbers_first_code_at_once_send_one_code(fairground: Fairground):
+    """On PostgreSQL the first ask is held after writing its code, before its text message; the second finds no
+    code yet and waits on the index that keeps one waiting code per number, then is refused: one message goes."""
+    g = fairground
+    number = "13622223333"
+    first, second = await hold_then_race(
+        g.db,
+        "first",
+        r"^INSERT INTO text_message",
+        refusal(g.do(Actor.resident(g.fair_id, "one"), "resident.ask_code", {"phone": number})),
+        refusal(g.do(Actor.resident(g.fair_id, "other"), "resident.ask_code", {"phone": number})),
+    )
+    assert first == "ok"
+    # SQLite runs them one after the other: the second is told a code was just sent.  PostgreSQL ran them at once.
+    assert second == (Code.invalid_state if g.db.url.get_backend_name() == "postgresql" else Code.rate_limited)
+    async with g.db.read() as session:
+        assert len((await session.exec(select(TextMessage).where(TextMessage.phone == number))).all()) == 1
+        assert len((await session.exec(select(PhoneCode).where(PhoneCode.phone == number))).all()) == 1
 
 
 async def test_a_thousand_supports_from_one_person_count_once_and_the_count_is_a_recount(fairground: Fairground):
