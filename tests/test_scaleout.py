@@ -25,16 +25,21 @@ import pytest
 import socketio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlmodel import func, select
 
 from fair import accounts, migrate
 from fair.auth import enrol, sign_in
 from fair.core import Actor
 from fair.core.access import DevicePolicy
 from fair.db import Database
+from fair.models import PhoneCode, TextMessage, Wish, WishSupport
+from fair.sms import last_code
 from fair.tokens import Tokens
 from tests.conftest import ORGANISER_PASSWORD, postgres_database
 from tests.fairground import Fairground
+from tests.phones import csrf_of
 from tests.screens import Screen, converged
+from tests.test_wishes import WISH
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,6 +289,66 @@ async def _eventually(condition, timeout: float = 10.0) -> None:
     while not await condition():
         assert asyncio.get_running_loop().time() < deadline, "the condition never held"
         await asyncio.sleep(0.1)
+
+
+async def test_a_resident_is_one_person_on_either_worker_and_the_residents_limits_count_across_them():
+    """Issue 21 with two workers: a number confirmed on one is the same person on the other (one support, a
+    recount), and the codes' limit per address is one bucket in Redis, not one per worker."""
+    async with two_workers(FAIR_CODE_BURST="5", FAIR_CODE_RATE="0.000001") as hall:
+        g = hall.ground
+        wish = (await g.do(Actor.resident(g.fair_id, "author"), "wish.submit", WISH))["wish"]
+        await g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "approve"})
+        cookies = []
+        for on in (0, 1):  # the same number, confirmed by two phones: asked on one worker, typed on the other
+            async with httpx.AsyncClient(timeout=10) as phone:
+                form = await phone.get(f"{hall.urls[on]}/phone")
+                sent = await phone.post(
+                    f"{hall.urls[on]}/phone", data={"csrftoken": csrf_of(form), "step": "send", "phone": "13712345678"}
+                )
+                assert sent.status_code == 200 and "phone-error" not in sent.text, sent.text
+                code = await last_code(hall.db, "13712345678")
+                typed = {"csrftoken": csrf_of(sent), "step": "confirm", "phone": "13712345678", "code": code}
+                confirmed = await phone.post(f"{hall.urls[1 - on]}/phone", data=typed)
+                assert confirmed.status_code == 303, confirmed.text
+                cookies.append(phone.cookies["fair_resident"])
+            if on == 0:  # a minute between two codes to one number: the second phone comes a minute later
+                async with hall.db.read() as session:
+                    assert len((await session.exec(select(PhoneCode))).all()) == 1
+                await _a_minute_later(hall.db)
+        answers = []
+        for on, cookie in enumerate(cookies):
+            screen = await Screen(hall.urls[on], resident=cookie).connect()
+            answers.append(await screen.call("wish.support", {"wish_id": wish["id"]}))
+            await screen.disconnect()
+        assert answers[0]["ok"] and answers[0]["data"]["wish"]["supports"] == 1, answers
+        assert (answers[1]["ok"], answers[1]["error"]["code"]) == (False, "duplicate")
+        async with hall.db.read() as session:
+            assert (await session.exec(select(func.count()).select_from(WishSupport))).one() == 1
+            assert (await session.get(Wish, wish["id"])).supports == 1
+
+        # Four code steps so far, two on each worker.  The fifth is the last of the bucket's five; the sixth is
+        # only its worker's third, and refused: both workers draw on one bucket in Redis.
+        refused = []
+        async with httpx.AsyncClient(timeout=10) as phone:
+            for on, number in ((0, "13700000001"), (1, "13700000002")):
+                form = await phone.get(f"{hall.urls[on]}/phone")
+                sent = await phone.post(
+                    f"{hall.urls[on]}/phone", data={"csrftoken": csrf_of(form), "step": "send", "phone": number}
+                )
+                refused.append("phone-error" in sent.text)
+        assert refused == [False, True]
+        async with hall.db.read() as session:
+            texted = (await session.exec(select(TextMessage.phone))).all()
+        assert sorted(texted) == ["13700000001", "13712345678", "13712345678"]
+
+
+async def _a_minute_later(db: Database) -> None:
+    """Move the codes sent so far a minute into the past, as if the next phone came a minute later."""
+
+    def back(connection) -> None:
+        connection.exec_driver_sql("UPDATE phone_code SET created_at = created_at - interval '1 minute'")
+
+    await db.transact(back)
 
 
 async def test_run_py_starts_several_workers_that_serve_websockets_only(workers: Workers):
