@@ -82,7 +82,7 @@ class Screens:
 async def screens(hall: Hall, browser: Browser) -> AsyncIterator[Screens]:
     opened = Screens(hall, browser)
     yield opened
-    assert opened.errors == [], "a page logged a JavaScript error"
+    assert opened.errors == [], f"a page logged a JavaScript error: {opened.errors}"
 
 
 async def shoot(page: Page, name: str) -> None:

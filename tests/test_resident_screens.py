@@ -113,19 +113,27 @@ async def test_the_last_seat_and_the_waiting_list_on_two_phones(screens: Screens
     await shoot(second, "event-seated-360")
 
 
-async def test_the_organiser_sees_a_burst_of_the_same_words_grouped(screens: Screens):
+async def test_the_organiser_sees_a_burst_of_the_same_words_or_from_one_sender_grouped(screens: Screens):
     g = screens.hall.ground
     wish = {"district": "玄武区", "street": "玄武门街道", "category": "lecture", "audience": "老年人"}
-    for n, text in enumerate(["想看越剧", "希望社区有养生讲座！", "希望社区有 养生讲座 🙏", "希望社区有养生讲座。"]):
-        await g.do(Actor.resident(g.fair_id, f"burst-{n}"), "wish.submit", wish | {"text": text})
+    sent = [("burst-0", "想看越剧")]
+    same_words = ["希望社区有养生讲座！", "希望社区有 养生讲座 🙏", "希望社区有养生讲座。"]
+    sent += [(f"burst-{n}", text) for n, text in enumerate(same_words, 1)]
+    sent += [("burst-0", "周末有亲子阅读吗"), ("burst-0", "想学书法")]  # one phone again, in other words
+    for phone, text in sent:
+        await g.do(Actor.resident(g.fair_id, phone), "wish.submit", wish | {"text": text})
     console = await screens.organiser(viewport={"width": 1440, "height": 900})
     await console.locator("[data-tab=wish-review]").click()
     rows = console.locator("#wish-queue table").first.locator("tbody tr")
-    await expect(rows).to_have_count(4)
-    # The first waiting wish stands alone; the three of the same words follow it together, each naming the others.
+    await expect(rows).to_have_count(6)
+    # One phone's three wishes first, together though their words differ; then the three of the same words.
+    order = [await rows.nth(n).get_attribute("data-wish") for n in range(6)]
+    assert order == ["1", "5", "6", "2", "3", "4"]
+    await expect(rows.nth(0).locator(".same-sender")).to_have_text("与 #5 #6 为同一发送者（30 分钟内）")
     await expect(rows.nth(0).locator(".same-words")).to_have_count(0)
-    await expect(rows.nth(1).locator(".same-words")).to_have_text("与 #3 #4 文字相同")
-    await expect(rows.nth(3).locator(".same-words")).to_have_text("与 #2 #3 文字相同")
+    await expect(rows.nth(3).locator(".same-words")).to_have_text("与 #3 #4 文字相同")
+    await expect(rows.nth(3).locator(".same-sender")).to_have_count(0)  # three phones, not one
+    await expect(rows.nth(5).locator(".same-words")).to_have_text("与 #2 #3 文字相同")
     await shoot(console, "console-wishes-alike")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from fair.core import Actor, Code, FairError, queries
+from fair.core import Actor, Code, FairError, Role, queries
 from fair.models import Wish, WishSupport
 from tests.fairground import Fairground
 from tests.pauses import hold_then_race
@@ -169,6 +169,31 @@ async def test_near_duplicates_share_a_likeness_whoever_sends_them(fairground: F
     async with g.db.read() as session:
         shown = await queries.wishes(session, g.organiser)
     assert {w["id"]: w["likeness"] for w in shown} == {w["id"]: w["likeness"] for w in sent}
+
+
+async def test_the_organiser_sees_which_wishes_one_sender_sent_and_nobody_else_does(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, everyone(g))
+    sent = [
+        (await g.do(actor, "wish.submit", WISH | {"text": text}))["wish"]
+        for actor, text in [
+            (resident(g), "想看越剧"),
+            (resident(g), "周末有亲子阅读吗"),  # the same person, other words
+            (resident(g, "phone-2"), "想看越剧"),
+            (Actor.resident(g.fair_id, "no-number"), "想学书法"),
+            (Actor.resident(g.fair_id, "no-number"), "想学剪纸"),
+        ]
+    ]
+    marks = [w["author"] for w in sent]
+    assert marks[0] == marks[1] and marks[3] == marks[4] and len({marks[0], marks[2], marks[3]}) == 3
+    for wish in sent:
+        await g.do(g.organiser, "wish.moderate", {"wish_id": wish["id"], "decision": "approve"})
+    shown = await views(g.db, everyone(g))
+    assert {w["id"]: w["author"] for w in shown[g.organiser.key]["wishes"]} == {w["id"]: w["author"] for w in sent}
+    for actor in everyone(g):  # residents and the hall see the wishes (the board none), never who sent them
+        if actor != g.organiser and actor.role != Role.public:
+            assert len(shown[actor.key]["wishes"]) == 5 and all("author" not in w for w in shown[actor.key]["wishes"])
+    await assert_events_tell_the_truth(g.db, everyone(g), before)
 
 
 async def test_text_is_kept_in_one_normal_form(fairground: Fairground):

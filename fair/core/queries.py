@@ -32,6 +32,7 @@ from fair.core.views import (
     negotiation_view,
     offering_view,
     order_view,
+    public_wish,
     shortlist_view,
     slot_view,
     supplier_view,
@@ -254,7 +255,8 @@ async def wishes(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
     answering = await session.exec(ANSWERING.where(Order.fair_id == actor.fair_id, col(Order.wish_id).is_not(None)))
     for row in answering.mappings():
         answers[row["o_wish_id"]].append(row)
-    return [wish_view(wish, answers_of(answers[wish.id])) for wish in rows]
+    views = [wish_view(wish, answers_of(answers[wish.id])) for wish in rows]
+    return views if actor.role == Role.organiser else [public_wish(view) for view in views]
 
 
 async def shortlist(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ only: money in fen, days as ISO dates, times as ISO UTC.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import unicodedata
 from typing import Any
 
@@ -182,8 +183,21 @@ def likeness(text: str) -> str:
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LN")
 
 
+def author_mark(wish: Any) -> str:
+    """Who sent a wish, as a tag the organiser can compare but not read back to a number: one phone's burst of
+    different words (a resident's, or an unconfirmed phone's) is grouped as one sender's."""
+    who = f"resident:{wish.resident_id}" if wish.resident_id is not None else f"device:{wish.device}"
+    return hashlib.blake2s(f"{wish.fair_id}:{who}".encode(), digest_size=4).hexdigest()
+
+
+def public_wish(view: dict[str, Any]) -> dict[str, Any]:
+    """A wish as anyone but the organiser sees it: without its sender's mark."""
+    return {key: value for key, value in view.items() if key != "author"}
+
+
 def wish_view(wish: Any, answers: list[dict[str, Any]]) -> dict[str, Any]:
-    """A residents' wish; ``answers`` are the orders that answer it (``answer_view``). The author is never shown."""
+    """A residents' wish, as the organiser sees it (``public_wish`` for everyone else); ``answers`` are the orders
+    that answer it (``answer_view``).  The author is never shown, only a mark to group one sender's wishes."""
     return {
         "id": wish.id,
         "district": wish.district,
@@ -198,6 +212,7 @@ def wish_view(wish: Any, answers: list[dict[str, Any]]) -> dict[str, Any]:
         "merged_into": wish.merged_into,
         "answers": answers,
         "created_at": wish.created_at.isoformat(),
+        "author": author_mark(wish),
     }
 
 

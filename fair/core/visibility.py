@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fair.core.actors import Actor, Role
+from fair.core.views import public_wish
 
 PUBLIC = "public"
 HALL = "hall"
@@ -163,7 +164,7 @@ def _wish(payload: Payload) -> Route:
     """A public wish goes to residents and the hall; one no longer public is taken off their screens."""
     wish = payload["wish"]
     if wish["status"] == "approved":
-        shown = {"wish": wish}
+        shown = {"wish": public_wish(wish)}
     elif payload["was_public"]:
         shown = {"wish": {"id": wish["id"], "status": wish["status"]}}
     else:

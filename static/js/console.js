@@ -153,14 +153,33 @@ function announcing(view) {
         onclick: () => act("announcement.withdraw", { announcement_id: notice.id }, t("Withdraw the announcement"), t("Withdrawn.")) }, t("Withdraw"))))) : null);
 }
 
+const SAME_SENDER_MINUTES = 30;  // one phone's wishes this close together are shown as one sender's burst
 const STATUS = () => ({ pending: t("Waiting"), approved: t("Public"), rejected: t("Rejected"), merged: t("Merged") });
 
 /** The wishes to moderate (waiting first), and the public ones with what answered them. */
 function wishReview(view) {
-  // Near-duplicates (the same likeness, fair.core.views): listed together, each saying which others say the same.
+  // Near-duplicates, listed together: the same words (likeness, fair.core.views) from anyone, and one sender's
+  // wishes within SAME_SENDER_MINUTES of each other whatever they say (author, a mark, never the person).
+  const open = view.wishes.filter((w) => w.status === "pending" || w.status === "approved");
   const alike = new Map();
-  for (const w of view.wishes) if (w.status === "pending" || w.status === "approved") alike.set(w.likeness, [...(alike.get(w.likeness) || []), w.id]);
-  const groupOf = (wish) => Math.min(...(alike.get(wish.likeness) || [wish.id]));
+  for (const w of open) alike.set(w.likeness, [...(alike.get(w.likeness) || []), w.id]);
+  const sameSender = new Map(open.map((w) => [w.id, []]));
+  for (const w of open) for (const other of open) {
+    if (other.id !== w.id && other.author === w.author
+      && Math.abs(Date.parse(other.created_at) - Date.parse(w.created_at)) <= SAME_SENDER_MINUTES * 60_000) sameSender.get(w.id).push(other.id);
+  }
+  const byId = new Map(open.map((w) => [w.id, w]));
+  const group = new Map();  // each wish's group: the least id it is joined to through either kind of likeness
+  const join = (id) => {
+    const seen = new Set([id]), todo = [id];
+    while (todo.length) {
+      const at = byId.get(todo.pop());
+      for (const next of [...alike.get(at.likeness), ...sameSender.get(at.id)]) if (!seen.has(next)) { seen.add(next); todo.push(next); }
+    }
+    return Math.min(...seen);
+  };
+  for (const w of open) group.set(w.id, join(w.id));
+  const groupOf = (wish) => group.get(wish.id) ?? wish.id;
   const pending = view.wishes.filter((w) => w.status === "pending").sort((a, b) => groupOf(a) - groupOf(b) || a.id - b.id);
   const others = view.wishes.filter((w) => w.status !== "pending");
   document.getElementById("pending-wishes").textContent = pending.length ? String(pending.length) : "";
@@ -177,7 +196,8 @@ function wishReview(view) {
       el("td", {}, `#${wish.id}`), el("td", {}, wish.district, el("br"), el("small", {}, wish.street)),
       el("td", {}, categoryName(wish.category), el("br"), el("small", {}, wish.audience)),
       el("td", {}, wish.text, wish.reason ? el("p", { class: "muted" }, wish.reason) : null,
-        same(wish).length ? el("p", { class: "badge warn same-words" }, t("Same words as %(ids)s", { ids: same(wish).map((id) => `#${id}`).join(" ") })) : null),
+        same(wish).length ? el("p", { class: "badge warn same-words" }, t("Same words as %(ids)s", { ids: same(wish).map((id) => `#${id}`).join(" ") })) : null,
+        sameSender.get(wish.id)?.length ? el("p", { class: "badge warn same-sender" }, t("Same sender as %(ids)s, within %(minutes)s minutes", { ids: sameSender.get(wish.id).map((id) => `#${id}`).join(" "), minutes: SAME_SENDER_MINUTES })) : null),
       el("td", { class: "num" }, count(wish.supports)),
       el("td", {}, el("span", { class: "badge" }, STATUS()[wish.status] || wish.status),
         wish.answers.length ? el("p", { class: "muted" }, t("%(count)s orders answer it", { count: wish.answers.length })) : null),
