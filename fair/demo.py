@@ -32,7 +32,11 @@ async def current_fair_id(db: Database) -> int | None:
 
 
 async def load(db: Database, path: Path) -> int:
-    demo = json.loads((path / "fair.json").read_text(encoding="utf-8"))
+    return await build(db, json.loads((path / "fair.json").read_text(encoding="utf-8")))
+
+
+async def build(db: Database, demo: dict) -> int:
+    """Make the fair ``demo`` describes (``data/demo/fair.json``'s shape) through the commands; its id."""
     organiser = Actor.organiser()
     created = await execute(db, organiser, "fair.create", demo["fair"], "demo-fair")
     fair_id = created.data["fair"]["id"]
