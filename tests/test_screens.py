@@ -410,6 +410,32 @@ async def test_a_residents_wish_is_booked_negotiated_ordered_and_answered(screen
 AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
 
 
+async def test_a_tablet_s_recommendations_say_who_asked_and_what_the_budget_allows(screens: Screens):
+    """Issue 22: the reason counts the people behind exactly the wishes the offering answers, and they open on a
+    tap; an offering the budget cannot pay says how much the unit would pay itself, after what it can afford."""
+    g = screens.hall.ground
+    await g.confirm("author", "neighbour")
+    wish = {"district": "玄武区", "street": "玄武门街道", "category": "lecture", "audience": "老年人"}
+    made = await g.do(g.resident("author"), "wish.submit", wish | {"text": "希望有越剧知识讲座"})
+    await g.do(g.organiser, "wish.moderate", {"wish_id": made["wish"]["id"], "decision": "approve"})
+    await g.do(g.resident("neighbour"), "wish.support", {"wish_id": made["wish"]["id"]})
+    tablet = await screens.join("community", viewport=TABLET)
+    await connected(tablet)
+    await tablet.locator("[data-tab=for-you]").click()
+    cards = tablet.locator("#recommendation-list .offering")
+    await expect(cards.first).to_contain_text("越剧艺术漫谈")
+    why = cards.first.locator("details.reasons")
+    await expect(why.locator("summary")).to_contain_text("玄武区 2 位居民在 1 条需求中希望有面向老年人的讲座 · 按 1 讲 计 ¥500.00，在剩余预算内")
+    await expect(why.locator(".why-wishes")).to_be_hidden()
+    await why.locator("summary").click()
+    await expect(why.locator(".why-wishes li")).to_have_text(["希望有越剧知识讲座 · 玄武门街道 · 2 人支持"])
+    # ¥1,000 left: the ¥2,000 show comes after the lecture and the books, and says what the unit would add.
+    titles = await cards.locator("h3").all_inner_texts()
+    assert titles == ["越剧艺术漫谈", "送书下乡少儿读物", "越剧《梁祝》专场"], titles
+    await expect(cards.nth(2).locator(".reasons")).to_contain_text("需自筹 ¥1,000.00（1 场 共 ¥2,000.00）")
+    await shoot(tablet, "tablet-recommendations")
+
+
 @pytest.mark.parametrize(
     "who, path",
     [

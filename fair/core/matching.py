@@ -1,42 +1,54 @@
 """Recommendations, both ways: which offerings suit a team, and which teams a booth should meet.
 
-A team has a district whose residents asked for things (the approved wishes,
-with their supports), a budget with something left, and what it already
-bought.  An offering has a category, an audience, the districts it serves, a
-price, and units and dates left.  The fit of the two is a sum of a few
-weighted factors, all in ``WEIGHTS`` below, and every recommendation says why
-in one line made of its strongest reasons.  Deterministic: the same fair gives
-the same ranking, ties broken by id, so that changing a weight is a decision
-a test sees (``tests/test_matching.py``).
+A team has an area (the city, its district, or its street), a budget with
+something left, a shortlist and what it already bought.  An offering has a
+category, audiences, the districts it serves, a price, and units and dates
+left.  The fit of the two is a sum of a few weighted factors, all in
+``WEIGHTS`` below, and each card says why in the reasons it shows, every one
+of them a claim that can be recounted from the database
+(``fair.scenarios.check_reason``).  Deterministic: the same fair gives the same
+ranking, ties broken by id, so that changing a weight is a decision a test
+sees (``tests/test_matching.py``) and the quality command measures
+(``scripts/recommendation-quality``).
 
 The factors, and why:
 
-- **demand** — the residents of the team's district (a city-level team: of the
-  city) who asked for this category and have not been answered yet, counted by
-  their supports, doubled where the wish's audience is one the offering is
-  for.  The fair exists to turn these wishes into services (群众点单、政府买单),
-  so it weighs most; logarithmic, so that one huge wish does not drown the rest.
-- **serves** — the supplier names the team's district among those it serves;
+- **demand**: the residents who asked, in open wishes, for exactly what this
+  offering is: its category, one of its audiences, in the team's area (a
+  street team's street, or its district where its street asked for nothing of
+  the kind; a district's; the whole city's for a city team).  Counted as
+  distinct people across those wishes (one resident supporting three wishes
+  is one), and the reason names the count, the area, the audiences and the
+  wishes themselves (their ids open on a tap).  The fair exists to turn these
+  wishes into services (群众点单、政府买单), so it weighs most; logarithmic, so
+  that one huge wish does not drown the rest.
+- **budget**: what the team would order (its shortlist quantity, else the
+  fair's usual quantity in the category, else one unit) at the offering's
+  price, against the government budget left.  No own-funds line is assumed:
+  an offering the budget cannot pay says how much the unit would pay itself
+  ("需自筹 ¥X"), and ranks after every offering the team can afford.
+- **serves**: the supplier names the team's district among those it serves;
   an offering that names other districts only is not recommended at all.
-- **budget** — the offering's unit price fits what is left of the government
-  budget; when it does not, it still shows (a unit may pay with its own funds
-  and get the subsidy), ranked down.
-- **scarce** — few units or dates left: decide soon.
-- **variety** — a category the team has not bought yet this fair ranks up;
-  each order already placed in it ranks it down a little.
-- **rating** — the supplier's evaluation score, once deliveries are rated
+- **scarce**: few units or dates left: decide soon.
+- **variety**: a category the team has not bought yet this fair ranks up; each
+  order already placed in it ranks it down a little; a second offering that
+  answers the same wishes as one ranked above it ranks down, so that the top
+  of the list is not five answers to one wish.
+- **rating**: the supplier's evaluation score, once deliveries are rated
   (1–5, counted when at least ``MIN_RATINGS`` residents and teams rated it).
 
 A booth sees the teams ranked by the same fit with its best offering for
-each, and the same reasons; the budget reason says only whether it fits,
-never how much is left.
+each, and the same reasons, less the budget's figures (whether it fits, never
+how much is left), and leaves out the teams it already meets or negotiates
+with.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,21 +57,28 @@ from fair.core.labels import CATEGORY_WANTED
 from fair.models import CITY
 
 WEIGHTS = {
-    "demand": 3.0,  # × log2(1 + supports of matching unanswered wishes, audience matches doubled)
-    "answered_demand": 0.25,  # a wish already answered by an order still counts, much less
-    "audience_match": 2.0,  # multiplies a wish's supports when the offering is for the wish's audience
+    "demand": 3.0,  # × log2(1 + distinct residents behind the matching open wishes)
     "serves_district": 1.0,  # the offering names the team's district
     "serves_everywhere": 0.5,  # the offering names no district: it goes anywhere
     "within_budget": 2.0,
-    "over_budget": -3.0,
+    "over_budget": -3.0,  # and after every affordable offering whatever the score (``_rank``)
     "scarce": 0.5,  # at most SCARCE units or dates left
     "new_category": 1.0,  # the team has no order in this category yet
     "repeat_category": -0.5,  # per order the team already has in this category
+    "same_wishes_again": -4.0,  # per offering ranked above it that answers the same wishes: it answers no one new
     "rating": 1.0,  # × (average rating − 3)
 }
 SCARCE = 3
 MIN_RATINGS = 3
 REASONS_SHOWN = 3
+
+DEMAND = N_(
+    "%(count)s residents of %(where_label)s asked in %(wishes)s wishes for %(category_label)s for %(audiences)s"
+)
+WITHIN = N_("%(quantity)s %(unit)s for %(cost_fen)s: within the budget left")
+OWN_FUNDS = N_("needs %(own_fen)s of own funds (%(quantity)s %(unit)s for %(cost_fen)s)")
+
+Supporters = Mapping[int, Collection[int]]  # wish id -> the residents who support it (its author included)
 
 
 @dataclass
@@ -69,6 +88,8 @@ class Fit:
     offering_id: int
     team_id: int
     score: float
+    affordable: bool = True
+    wish_ids: tuple[int, ...] = ()
     parts: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
 
     def add(self, weight: float, msgid: str | None = None, **params: Any) -> None:
@@ -77,10 +98,10 @@ class Fit:
             self.parts.append((weight, {"msgid": msgid, "params": params}))
 
     def reasons(self) -> list[dict[str, Any]]:
-        """The strongest reasons for, then any reason against; each a msgid and its parameters."""
+        """The strongest reasons for, then any reason against (marked ``against``); each a msgid and parameters."""
         ranked = sorted(self.parts, key=lambda part: -part[0])
         good = [reason for weight, reason in ranked if weight > 0][:REASONS_SHOWN]
-        bad = [reason for weight, reason in ranked if weight < 0]
+        bad = [reason | {"against": True} for weight, reason in ranked if weight < 0]
         return good + bad
 
     def shown(self) -> dict[str, Any]:
@@ -88,22 +109,88 @@ class Fit:
             "offering_id": self.offering_id,
             "team_id": self.team_id,
             "score": round(self.score, 2),
+            "affordable": self.affordable,
+            "wish_ids": list(self.wish_ids),
             "reasons": self.reasons(),
         }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the team would order of an offering, for the budget's check: how many, and what it costs."""
+
+    quantity: int
+    cost_fen: int
+
+
+def plan(offering: Mapping[str, Any], shortlisted: Mapping[int, int], usual: Mapping[str, int]) -> Plan:
+    """The team's shortlist quantity, else the fair's usual quantity in the category, else one; at most what is left."""
+    wanted = shortlisted.get(offering["id"]) or usual.get(offering["category"]) or 1
+    quantity = max(1, min(wanted, offering["remaining"]))
+    return Plan(quantity, quantity * offering["unit_price_fen"])
+
+
+def usual_quantities(orders: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """The median quantity of the fair's standing orders, per category: what a team usually orders of the kind."""
+    quantities: dict[str, list[int]] = {}
+    for order in orders:
+        if not order.get("voided_at"):
+            quantities.setdefault(order["category"], []).append(order["quantity"])
+    return {category: int(statistics.median_low(found)) for category, found in quantities.items()}
+
+
+def area(team: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(district, street) the team buys for: (None, None) for the city, no street for a district's team."""
+    if team["district"] == CITY:
+        return None, None
+    return team["district"], team.get("street") or None
+
+
+def answers(offering: Mapping[str, Any], wish: Mapping[str, Any]) -> bool:
+    """Whether the offering is what an open wish asks for: its category, and the wish's audience among its own."""
+    if wish["answers"] or wish["category"] != offering["category"]:
+        return False
+    return not offering["audience"] or wish["audience"] in offering["audience"]
+
+
+def demand(
+    team: Mapping[str, Any], offering: Mapping[str, Any], wishes: Iterable[Mapping[str, Any]], supporters: Supporters
+) -> tuple[str, list[Mapping[str, Any]], int]:
+    """The open wishes of the team's area the offering answers, where they are, and how many people asked.
+
+    A street team hears its street; where its street asked for nothing the offering answers, its district.
+    """
+    district, street = area(team)
+    fitting = [w for w in wishes if answers(offering, w) and (district is None or w["district"] == district)]
+    where: str = N_("the city") if district is None else district
+    if street is not None:
+        own = [w for w in fitting if w["street"] == street]
+        if own:
+            fitting, where = own, street
+    people: set[int] = set()
+    for wish in fitting:
+        people.update(supporters.get(wish["id"], ()))
+    return where, sorted(fitting, key=lambda w: w["id"]), len(people)
 
 
 def fit(
     team: Mapping[str, Any],
     offering: Mapping[str, Any],
     wishes: Iterable[Mapping[str, Any]],
+    supporters: Supporters,
     bought: Counter,
+    planned: Plan,
     rating: tuple[float, int] | None = None,
+    *,
+    for_booth: bool = False,
 ) -> Fit | None:
     """How well ``offering`` suits ``team``; None when it cannot be recommended at all.
 
     ``team`` and ``offering`` are their views (``fair.core.views``), ``wishes``
-    the approved wishes, ``bought`` the team's orders per category, ``rating``
-    the supplier's (average, count).
+    the approved wishes and ``supporters`` who stands behind each, ``bought``
+    the team's orders per category, ``planned`` what it would order,
+    ``rating`` the supplier's (average, count).  ``for_booth``: the budget's
+    reasons say whether it fits, never a figure.
     """
     if offering["status"] != "published" or offering["remaining"] <= 0:
         return None
@@ -114,15 +201,24 @@ def fit(
     if offering["districts"] and district != CITY and district not in offering["districts"]:
         return None
     result = Fit(offering["id"], team["id"], 0.0)
-    _demand(result, district, offering, wishes)
+    where, fitting, people = demand(team, offering, wishes, supporters)
+    if people:
+        result.wish_ids = tuple(w["id"] for w in fitting)
+        result.add(
+            WEIGHTS["demand"] * math.log2(1 + people),
+            DEMAND,
+            count=people,
+            wishes=len(fitting),
+            where_label=where,
+            category_label=CATEGORY_WANTED[offering["category"]],
+            audiences="、".join(sorted({w["audience"] for w in fitting})),
+            wish_ids=list(result.wish_ids),
+        )
     if district in offering["districts"]:
         result.add(WEIGHTS["serves_district"], N_("serves %(district)s"), district=district)
     elif not offering["districts"]:
         result.add(WEIGHTS["serves_everywhere"])
-    if offering["unit_price_fen"] <= team["budget"]["remaining_fen"]:
-        result.add(WEIGHTS["within_budget"], N_("within budget"))
-    else:
-        result.add(WEIGHTS["over_budget"], N_("more than the budget left"))
+    _budget(result, team, offering, planned, for_booth)
     left = free_dates if offering["dates"] else offering["remaining"]
     if left <= SCARCE:
         result.add(WEIGHTS["scarce"], N_("only %(left)s %(unit)s left"), left=left, unit=offering["unit"])
@@ -139,42 +235,40 @@ def fit(
     return result
 
 
-def _demand(result: Fit, district: str, offering: Mapping[str, Any], wishes: Iterable[Mapping[str, Any]]) -> None:
-    weight, supports, audiences = 0.0, 0, Counter()
-    for wish in wishes:
-        if wish["category"] != offering["category"] or (district != CITY and wish["district"] != district):
-            continue
-        factor = WEIGHTS["audience_match"] if wish["audience"] in offering["audience"] else 1.0
-        share = 1.0 if not wish["answers"] else WEIGHTS["answered_demand"]
-        weight += wish["supports"] * factor * share
-        if not wish["answers"]:
-            supports += wish["supports"]
-            if wish["audience"] in offering["audience"]:
-                audiences[wish["audience"]] += wish["supports"]
-    if not weight:
-        return
-    where = district if district != CITY else N_("the city")
-    score = WEIGHTS["demand"] * math.log2(1 + weight)
-    if audiences:
-        audience = min(audiences, key=lambda name: (-audiences[name], name))
-        result.add(
-            score,
-            N_("%(count)s residents of %(where_label)s ask for %(category_label)s for %(audience)s"),
-            count=supports,
-            where_label=where,
-            category_label=CATEGORY_WANTED[offering["category"]],
-            audience=audience,
-        )
-    elif supports:
-        result.add(
-            score,
-            N_("%(count)s residents of %(where_label)s ask for %(category_label)s"),
-            count=supports,
-            where_label=where,
-            category_label=CATEGORY_WANTED[offering["category"]],
-        )
+def _budget(result: Fit, team: Mapping[str, Any], offering: Mapping[str, Any], planned: Plan, for_booth: bool) -> None:
+    left = team["budget"]["remaining_fen"]
+    result.affordable = planned.cost_fen <= left
+    amounts = {"quantity": planned.quantity, "unit": offering["unit"], "cost_fen": planned.cost_fen}
+    if result.affordable:
+        if for_booth:
+            result.add(WEIGHTS["within_budget"], N_("within budget"))
+        else:
+            result.add(WEIGHTS["within_budget"], WITHIN, **amounts)
+    elif for_booth:
+        result.add(WEIGHTS["over_budget"], N_("more than the budget left"))
     else:
-        result.add(score)
+        own = planned.cost_fen - max(left, 0)
+        result.add(WEIGHTS["over_budget"], OWN_FUNDS, own_fen=own, **amounts)
+
+
+def _rank(fits: Iterable[Fit], key_id: str, limit: int) -> list[Fit]:
+    """The first ``limit``: affordable first, then by score, picked one by one so that a fit answering the same
+    wishes as one picked before it ranks down (variety); ties by id."""
+    waiting, ranked, picked = list(fits), [], Counter()
+
+    def key(candidate: Fit) -> tuple:
+        again = WEIGHTS["same_wishes_again"] * picked[candidate.wish_ids] if candidate.wish_ids else 0.0
+        return (not candidate.affordable, -round(candidate.score + again, 6), getattr(candidate, key_id))
+
+    while waiting and len(ranked) < limit:
+        best = min(waiting, key=key)
+        waiting.remove(best)
+        if best.wish_ids:
+            if picked[best.wish_ids]:
+                best.add(WEIGHTS["same_wishes_again"] * picked[best.wish_ids])
+            picked[best.wish_ids] += 1
+        ranked.append(best)
+    return ranked
 
 
 def _bought(team: Mapping[str, Any], orders: Iterable[Mapping[str, Any]]) -> Counter:
@@ -186,16 +280,20 @@ def offerings_for(
     team: Mapping[str, Any],
     offerings: Iterable[Mapping[str, Any]],
     wishes: list[Mapping[str, Any]],
-    orders: Iterable[Mapping[str, Any]],
+    supporters: Supporters,
+    orders: list[Mapping[str, Any]],
+    shortlisted: Mapping[int, int] | None = None,
     ratings: Mapping[int, tuple[float, int]] | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """The offerings that suit ``team`` best, best first, each with why."""
-    bought = _bought(team, orders)
-    ratings = ratings or {}
-    fits = [fit(team, offering, wishes, bought, ratings.get(offering["supplier_id"])) for offering in offerings]
-    ranked = sorted((f for f in fits if f is not None), key=lambda f: (-round(f.score, 6), f.offering_id))
-    return [f.shown() for f in ranked[:limit]]
+    """The offerings that suit ``team`` best, best first, each with why.  ``orders``: the fair's, every team's."""
+    bought, usual = _bought(team, orders), usual_quantities(orders)
+    ratings, shortlisted = ratings or {}, shortlisted or {}
+    fits = [
+        fit(team, o, wishes, supporters, bought, plan(o, shortlisted, usual), ratings.get(o["supplier_id"]))
+        for o in offerings
+    ]
+    return [f.shown() for f in _rank((f for f in fits if f is not None), "offering_id", limit)]
 
 
 def teams_for(
@@ -203,22 +301,32 @@ def teams_for(
     teams: Iterable[Mapping[str, Any]],
     offerings: list[Mapping[str, Any]],
     wishes: list[Mapping[str, Any]],
+    supporters: Supporters,
     orders: list[Mapping[str, Any]],
+    meeting: Collection[int] = (),
     ratings: Mapping[int, tuple[float, int]] | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why."""
+    """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why.
+
+    ``meeting``: the teams the booth already meets or negotiates with, left out.
+    """
     own = [offering for offering in offerings if offering["supplier_id"] == supplier_id]
     rating = (ratings or {}).get(supplier_id)
+    usual = usual_quantities(orders)
     teams, best = list(teams), []
     for team in teams:
-        if not team["approved"]:
+        if not team["approved"] or team["id"] in meeting:
             continue
         bought = _bought(team, orders)
-        fits = [f for f in (fit(team, offering, wishes, bought, rating) for offering in own) if f is not None]
+        fits = [
+            f
+            for f in (fit(team, o, wishes, supporters, bought, plan(o, {}, usual), rating, for_booth=True) for o in own)
+            if f is not None
+        ]
         if fits:
-            best.append(min(fits, key=lambda f: (-round(f.score, 6), f.offering_id)))
-    ranked = sorted(best, key=lambda f: (-round(f.score, 6), f.team_id))
+            best.append(min(fits, key=lambda f: (not f.affordable, -round(f.score, 6), f.offering_id)))
+    ranked = sorted(best, key=lambda f: (not f.affordable, -round(f.score, 6), f.team_id))
     named = {team["id"]: team for team in teams}
     return [
         f.shown() | {"team_name": named[f.team_id]["name"], "district": named[f.team_id]["district"]}

@@ -43,6 +43,8 @@ from fair.core.views import (
 from fair.core.visibility import public_fair, rooms_of, route
 from fair.core.wishes import ANSWERING, answers_of
 from fair.models import (
+    ACTIVE_APPOINTMENT_STATES,
+    ACTIVE_NEGOTIATION_STATES,
     ACTIVE_TICKET_STATES,
     CITY,
     DISTRICTS,
@@ -485,16 +487,56 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
     """For a team, the offerings that suit it; for a booth, the teams it should meet (``fair.core.matching``)."""
     hall = Actor.organiser(actor.fair_id)  # the reads behind the ranking; only the ranking leaves
     wished = await wishes(session, actor)
+    backers = await supporters(session, actor.fair_id)
+    everyone = await orders(session, hall)
     if actor.role == Role.team:
         team = team_view(await session.get(Team, actor.party_id))
         shown = await offerings(session, actor)
-        return matching.offerings_for(team, shown, wished, await orders(session, actor), await ratings(session, actor))
+        listed = {item["offering_id"]: item["quantity"] for item in await shortlist(session, actor)}
+        booths = await ratings(session, actor)
+        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths)
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
-        booths = await ratings(session, actor)
-        return matching.teams_for(actor.party_id, register["teams"], shown, wished, await orders(session, hall), booths)
+        return matching.teams_for(
+            actor.party_id,
+            register["teams"],
+            shown,
+            wished,
+            backers,
+            everyone,
+            await meeting(session, actor.party_id),
+            await ratings(session, actor),
+        )
     raise FairError(Code.forbidden, N_("Your role may not do this."))
+
+
+async def supporters(session: AsyncSession, fair_id: int) -> dict[int, set[int]]:
+    """Who stands behind each public wish: its supporters (the author among them), as residents' ids."""
+    rows = await session.exec(
+        select(WishSupport.wish_id, WishSupport.resident_id)
+        .join(Wish, Wish.id == WishSupport.wish_id)
+        .where(Wish.fair_id == fair_id, Wish.status == WishStatus.approved)
+    )
+    backers: dict[int, set[int]] = defaultdict(set)
+    for wish_id, resident_id in rows:
+        backers[wish_id].add(resident_id)
+    return backers
+
+
+async def meeting(session: AsyncSession, supplier_id: int) -> set[int]:
+    """The teams a booth already meets (a meeting booked or offered) or negotiates with."""
+    met = await session.exec(
+        select(Appointment.team_id).where(
+            Appointment.supplier_id == supplier_id, col(Appointment.state).in_(ACTIVE_APPOINTMENT_STATES)
+        )
+    )
+    talking = await session.exec(
+        select(Negotiation.team_id).where(
+            Negotiation.supplier_id == supplier_id, col(Negotiation.state).in_(ACTIVE_NEGOTIATION_STATES)
+        )
+    )
+    return set(met.all()) | set(talking.all())
 
 
 async def ratings(session: AsyncSession, actor: Actor) -> dict[int, tuple[float, int]]:

@@ -135,8 +135,11 @@ export function noted(record) {
   return t(record.msgid, params);
 }
 
-/** Why something is recommended: its reasons (msgid and parameters, from the server) in one line. */
-export const reasonLine = (reasons) => reasons.map(noted).join(" · ");
+/** Why something is recommended: its reasons (msgid and parameters, from the server) in one line, those
+ * against it (an offering the budget cannot pay) set apart. */
+export function reasonLine(reasons) {
+  return reasons.flatMap((reason, index) => [index ? " · " : "", reason.against ? el("span", { class: "against" }, noted(reason)) : noted(reason)]);
+}
 
 /** The error of a refused command, in the screen's language. */
 export const refusal = (ack) => (ack && ack.error ? ack.error.message : t("Something went wrong on our side."));

@@ -118,7 +118,17 @@ function budgetPanel(view) {
   ];
 }
 
-function offeringCard(view, offering, reasons = null) {
+/** Why an offering is recommended; where residents asked for it, the wishes counted open on a tap. */
+function whyLine(view, recommendation) {
+  const behind = recommendation.wish_ids.map((id) => view.wishes.find((w) => w.id === id)).filter(Boolean);
+  if (!behind.length) return el("p", { class: "reasons" }, reasonLine(recommendation.reasons));
+  return el("details", { class: "reasons" },
+    el("summary", {}, reasonLine(recommendation.reasons)),
+    el("ul", { class: "why-wishes" }, behind.map((w) => el("li", { dataset: { wish: w.id } },
+      w.text, el("small", {}, " · ", w.street, " · ", t("%(count)s people support this", { count: w.supports }))))));
+}
+
+function offeringCard(view, offering, recommendation = null) {
   const negotiation = active(view, offering.id);
   const free = offering.dates.filter((d) => d.free).length;
   const queue = queueAt(view, offering.supplier_id);
@@ -137,7 +147,7 @@ function offeringCard(view, offering, reasons = null) {
       offering.dates.length ? " · " : "", offering.dates.length ? t("%(count)s dates free", { count: free }) : ""),
     offering.description ? el("p", { class: "description" }, offering.description) : null,
     el("p", { class: "tags" }, [...offering.audience, ...offering.districts].map((tag) => el("span", { class: "tag" }, tag))),
-    reasons ? el("p", { class: "reasons" }, reasonLine(reasons)) : null,
+    recommendation ? whyLine(view, recommendation) : null,
     el("p", { class: "booth-state" }, queue
       ? t("%(count)s waiting at the booth", { count: queue.waiting })
       : el("span", { class: "free-now" }, t("No queue at the booth"))),
@@ -162,7 +172,7 @@ function districtWishes(view) {
     el("h2", {}, t("What residents of %(where)s ask for", { where })),
     el("ul", { class: "wish-strip" }, wishes.map((w) => el("li", { class: w.answers.length ? "answered" : "" },
       el("span", { class: "badge" }, categoryName(w.category)), " ", w.text,
-      el("small", {}, " · ", w.street, " · ", t("%(count)s residents", { count: w.supports }),
+      el("small", {}, " · ", w.street, " · ", t("%(count)s people support this", { count: w.supports }),
         w.answers.length ? " · " : "", w.answers.length ? t("Answered") : "")))),
   ];
 }
@@ -174,7 +184,7 @@ async function recommend(view) {
   const ack = await live.read("recommendations");
   if (number !== asked || !ack.ok) return;
   const byId = new Map(view.offerings.map((o) => [o.id, o]));
-  const cards = ack.data.filter((r) => byId.has(r.offering_id)).map((r) => offeringCard(live.view, byId.get(r.offering_id), r.reasons));
+  const cards = ack.data.filter((r) => byId.has(r.offering_id)).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
   fill(document.getElementById("recommendation-list"), cards.length ? cards : el("p", { class: "empty" }, t("Nothing to recommend yet.")));
 }
 let recommending = null;
