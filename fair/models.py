@@ -137,6 +137,7 @@ class Fair(SQLModel, table=True):
     subsidy_pool_fen: int = Field(default=0, sa_type=BigInteger)
     subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
     queue_grace_minutes: int = 3  # a team called at a booth's queue that does not come is skipped after this
+    queue_numbers_per_team: int = 2  # numbers one team may hold at booths' queues at once
     seats_per_resident: int = 1  # seats one resident may take at one event (a grandmother and her grandson: 2)
     last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
     closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last closed: reopen is brief

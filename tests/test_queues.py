@@ -13,6 +13,8 @@ from fair.core.commands import follow_up
 from fair.core.queues import skip_late
 from fair.db import Database
 from tests.fairground import Fairground
+from tests.pauses import hold_then_race
+from tests.test_concurrency import settle
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 
@@ -107,3 +109,35 @@ async def test_teams_joining_at_once_get_distinct_numbers_in_order(fairground: F
     assert numbers == list(range(1, len(teams) + 1))
     booth = (await views(g.db, [g.troupe]))[g.troupe.key]["queue"]
     assert [t["position"] for t in booth["tickets"]] == list(range(1, len(teams) + 1))
+
+
+async def test_a_team_holds_numbers_at_so_many_booths_at_once(fairground: Fairground):
+    """Issue 22: one team held numbers at ten booths at once.  Now the fair's cap (2 by default, a setting)."""
+    g = fairground
+    await g.do(g.organiser, "fair.configure", {"queue_numbers_per_team": 1})
+    await g.do(g.library, "queue.join", {"supplier_id": g.troupe.party_id})
+    before = await g.state()
+    error = await refused(g.do(g.library, "queue.join", {"supplier_id": g.bookseller.party_id}), Code.invalid_state)
+    assert "1 个展位" in error.message("zh_CN") and "先退出" in error.message("zh_CN")
+    assert await g.state() == before
+    await g.do(g.library, "queue.leave", {"supplier_id": g.troupe.party_id})  # leaving one frees a place
+    assert (await g.do(g.library, "queue.join", {"supplier_id": g.bookseller.party_id}))["ticket"]["number"] == 1
+    await refused(g.do(g.organiser, "fair.configure", {"queue_numbers_per_team": 0}), Code.invalid_input)
+
+
+async def test_two_tablets_of_one_team_taking_numbers_at_two_booths_at_once_get_one(fairground: Fairground):
+    """On PostgreSQL the first join is held after counting the team's numbers, before writing its own; the second
+    waits for the team's lock and then counts it: one of the two is refused."""
+    g = fairground
+    await g.do(g.organiser, "fair.configure", {"queue_numbers_per_team": 1})
+    first, second = await hold_then_race(
+        g.db,
+        "first",
+        r"^INSERT INTO queue_ticket",
+        settle(g, g.library, "queue.join", {"supplier_id": g.troupe.party_id}),
+        settle(g, g.library, "queue.join", {"supplier_id": g.bookseller.party_id}),
+    )
+    assert not isinstance(first, FairError), first
+    assert isinstance(second, FairError) and second.code == Code.invalid_state, second
+    shown = await views(g.db, [g.library])
+    assert [t["supplier_id"] for t in shown[g.library.key]["tickets"]] == [g.troupe.party_id]

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from fair.core import FairError
 from fair.settings import ROOT
 from tests.browsers import BOARD, TABLET, Screens, connected, shoot
 from tests.conftest import ORGANISER_PASSWORD, Hall
@@ -165,6 +166,16 @@ async def test_the_organiser_sets_a_budget_and_revokes_a_link(screens: Screens):
     tablet = await screens.join("community")
     await connected(tablet)
     await expect(tablet.locator("#budget-left")).to_have_text("¥2,500.00")
+
+    # The fair's tab: a team may hold numbers at one booth's queue at a time, from now on.
+    await console.locator('[data-tab="setup"]').click()
+    await console.locator("input[name=numbers-per-team]").fill("1")
+    await console.locator("form", has=console.locator("input[name=numbers-per-team]")).get_by_role("button").click()
+    await expect(console.locator("#toasts")).to_contain_text("每个采购团最多同时在 1 个展位取号")
+    await g.do(g.community, "queue.join", {"supplier_id": g.troupe.party_id})
+    with pytest.raises(FairError) as refused:
+        await g.do(g.community, "queue.join", {"supplier_id": g.bookseller.party_id})
+    assert "1 个展位" in refused.value.message("zh_CN")
 
     await console.get_by_role("tab", name="加入链接").click()
     console.once("dialog", lambda dialog: dialog.accept())
@@ -425,7 +436,8 @@ async def test_a_tablet_s_recommendations_say_who_asked_and_what_the_budget_allo
     cards = tablet.locator("#recommendation-list .offering")
     await expect(cards.first).to_contain_text("越剧艺术漫谈")
     why = cards.first.locator("details.reasons")
-    await expect(why.locator("summary")).to_contain_text("玄武区 2 位居民在 1 条需求中希望有面向老年人的讲座 · 按 1 讲 计 ¥500.00，在剩余预算内")
+    said = "玄武区 2 位居民在 1 条需求中希望有面向老年人的讲座 · 按 1 讲 计 ¥500.00，在剩余预算内"
+    await expect(why.locator("summary")).to_contain_text(said)
     await expect(why.locator(".why-wishes")).to_be_hidden()
     await why.locator("summary").click()
     await expect(why.locator(".why-wishes li")).to_have_text(["希望有越剧知识讲座 · 玄武门街道 · 2 人支持"])

@@ -86,6 +86,7 @@ FIELDS = {
     "subsidy_rate_bp": N_("The subsidy rate"),
     "subsidy_pool_fen": N_("The subsidy pool"),
     "queue_grace_minutes": N_("The waiting time"),
+    "queue_numbers_per_team": N_("Numbers per team"),
     "seats_per_resident": N_("Seats per resident"),
     "name": N_("The name"),
     "booth": N_("The booth number"),

@@ -8,8 +8,15 @@ its whole queue, each team in it its own number and place, and the hall how
 many wait (the "free now" view lists booths where nobody does).  Numbers and
 places live in the database: they survive reconnects and restarts.
 
-Lock order (see ``fair.core.guards``): the booth's queue row (which takes the
-booth's changes one at a time), then its tickets, then the fair.
+A team holds numbers at ``Fair.queue_numbers_per_team`` booths at most (2 by
+default): a number at ten booths at once keeps ten booths waiting for a team
+that can stand in one place.  Taking a number locks the team's row first, so
+that two tablets of one team taking numbers at two booths at the same moment
+are counted one after the other.
+
+Lock order (see ``fair.core.guards``): the team's row (joining only), the
+booth's queue row (which takes the booth's changes one at a time), then its
+tickets, then the fair.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
 
 from fair.core.actors import Role
@@ -40,6 +47,10 @@ TAKE_NUMBER = (
     .where(BoothQueue.supplier_id == bindparam("booth"))
     .values(next_number=BoothQueue.next_number + 1)
     .returning(BoothQueue.next_number)
+)
+LOCK_TEAM = select(Team.id).where(Team.id == bindparam("team_id")).with_for_update()
+HELD = select(func.count()).where(
+    QueueTicket.team_id == bindparam("team_id"), col(QueueTicket.state).in_(ACTIVE_TICKET_STATES)
 )
 LOCK_QUEUE = select(BoothQueue.supplier_id).where(BoothQueue.supplier_id == bindparam("supplier_id")).with_for_update()
 ACTIVE = (
@@ -67,11 +78,20 @@ LATE = (
 
 @command("queue.join", BoothRef, Role.team)
 def join(tx: Tx, data: BoothRef) -> dict[str, Any]:
-    """Take the next number at a booth; a team waits in one booth's queue once at a time."""
+    """Take the next number at a booth: once at a time in one booth's queue, at so many booths at once."""
+    tx.run(LOCK_TEAM, {"team_id": tx.actor.party_id})  # first: what follows counts what others committed
     team = get(tx, Team, tx.actor.party_id)
     require_approved_team(team)
-    require_open(tx, current_fair(tx))
+    fair = current_fair(tx)
+    require_open(tx, fair)
     require_approved_counterparty(get(tx, Supplier, data.supplier_id))
+    held = tx.run(HELD, {"team_id": team.id}).scalar_one()
+    if held >= fair.queue_numbers_per_team and _ticket_of(tx, data.supplier_id, team.id) is None:
+        raise FairError(
+            Code.invalid_state,
+            N_("Your team holds numbers at %(count)s booths: that is the most at once. Leave a queue first."),
+            count=held,
+        )
     taken = tx.run(TAKE_NUMBER, {"booth": data.supplier_id}).scalar_one_or_none()
     if taken is None:
         raise not_found("supplier", data.supplier_id)

@@ -29,6 +29,7 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_pool_fen": fair.subsidy_pool_fen,
         "subsidy_used_fen": fair.subsidy_used_fen,
         "queue_grace_minutes": fair.queue_grace_minutes,
+        "queue_numbers_per_team": fair.queue_numbers_per_team,
         "seats_per_resident": fair.seats_per_resident,
         "closed_at": fair.closed_at.isoformat() if fair.closed_at else None,
         # Until when it may be reopened: screens offer it until then, and the core decides.

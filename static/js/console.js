@@ -48,6 +48,7 @@ function setup(view) {
   const pool = el("input", { type: "text", inputMode: "decimal", autocomplete: "off", value: (fair.subsidy_pool_fen / 100).toFixed(2), name: "pool" });
   const stateLabel = { setup: t("In setup"), preview: t("In preview"), open: t("Open"), closed: t("Closed") }[fair.state];
   const grace = el("input", { type: "number", min: 1, max: 60, step: 1, value: fair.queue_grace_minutes, name: "grace" });
+  const numbers = el("input", { type: "number", min: 1, max: 20, step: 1, value: fair.queue_numbers_per_team, name: "numbers-per-team" });
   const seats = el("input", { type: "number", min: 1, max: 10, step: 1, value: fair.seats_per_resident, name: "seats-per-resident" });
   return [
     el("h2", {}, fair.name),
@@ -95,14 +96,19 @@ function setup(view) {
     announcing(view),
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
-      const minutes = grace.value.trim();
+      const minutes = grace.value.trim(), most = numbers.value.trim();
       if (!/^\d{1,2}$/.test(minutes) || Number(minutes) < 1 || Number(minutes) > 60) return toast(t("Type a whole number of minutes from 1 to 60."), "error");
-      if (Number(minutes) === fair.queue_grace_minutes) return toast(t("Nothing changed."));
-      act("fair.configure", { queue_grace_minutes: Number(minutes) }, t("Queues"),
-        t("Queues: a called team now has %(minutes)s minutes to come.", { minutes }));
+      if (!/^\d{1,2}$/.test(most) || Number(most) < 1 || Number(most) > 20) return toast(t("Type a whole number from 1 to 20."), "error");
+      const changes = {};
+      if (Number(minutes) !== fair.queue_grace_minutes) changes.queue_grace_minutes = Number(minutes);
+      if (Number(most) !== fair.queue_numbers_per_team) changes.queue_numbers_per_team = Number(most);
+      if (!Object.keys(changes).length) return toast(t("Nothing changed."));
+      act("fair.configure", changes, t("Queues"),
+        t("Queues: a called team has %(minutes)s minutes to come; a team may hold numbers at %(most)s booths at once.", { minutes, most }));
     } },
     el("h3", {}, t("Queues at the booths")),
     el("label", {}, t("Minutes a called team has to come"), grace),
+    el("label", {}, t("Booths where one team may hold a number at once"), numbers),
     el("button", { type: "submit" }, t("Save"))),
     el("form", { class: "inline-form", onsubmit: (event) => {
       event.preventDefault();
