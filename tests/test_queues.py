@@ -7,11 +7,13 @@ import datetime as dt
 import functools
 
 import pytest
+from sqlalchemy import update
 
 from fair.core import Actor, Code, FairError
 from fair.core.commands import follow_up
 from fair.core.queues import skip_late
 from fair.db import Database
+from fair.models import QueueTicket
 from tests.fairground import Fairground
 from tests.pauses import hold_then_race
 from tests.test_concurrency import settle
@@ -23,6 +25,9 @@ async def refused(coro, code: Code) -> FairError:
         await coro
     assert caught.value.code == code, caught.value
     return caught.value
+
+
+NOON = dt.datetime(2023, 3, 29, 4, 0, tzinfo=dt.UTC)
 
 
 def join(g: Fairground, team: Actor):
@@ -141,3 +146,36 @@ async def test_two_tablets_of_one_team_taking_numbers_at_two_booths_at_once_get_
     assert isinstance(second, FairError) and second.code == Code.invalid_state, second
     shown = await views(g.db, [g.library])
     assert [t["supplier_id"] for t in shown[g.library.key]["tickets"]] == [g.troupe.party_id]
+
+
+async def test_a_waiting_team_sees_about_how_long_from_the_booths_recent_service_times(fairground: Fairground):
+    g = fairground
+    before = await views(g.db, screens_of(g))
+    for team in (g.centre, g.library, g.community):
+        await join(g, team)
+    await g.do(g.troupe, "queue.next")  # the centre is called: the booth has served nobody yet, no estimate
+    assert [t["wait_seconds"] for t in (await views(g.db, [g.community]))[g.community.key]["tickets"]] == [None]
+    await g.do(g.troupe, "queue.next")  # the centre served, the library called
+
+    async def took(team: Actor, minutes: int) -> None:  # the history of the day, as it would have been
+        def rewrite(connection) -> None:
+            connection.execute(
+                update(QueueTicket)
+                .where(QueueTicket.team_id == team.party_id)
+                .values(called_at=NOON, ended_at=NOON + dt.timedelta(minutes=minutes))
+            )
+
+        await g.db.transact(rewrite)
+
+    await took(g.centre, 6)
+    await g.do(g.community, "queue.leave", {"supplier_id": g.troupe.party_id})
+    rejoined = await join(g, g.community)  # behind the library, which the booth is serving: one team ahead
+    assert (rejoined["ticket"]["position"], rejoined["ticket"]["wait_seconds"]) == (1, 360)
+    await g.do(g.troupe, "queue.next")  # the library served in 2 minutes: the median of 6 and 2 is 2
+    await took(g.library, 2)
+    await g.do(g.organiser, "fair.configure", {"queue_numbers_per_team": 3})  # no queue event: nothing moves
+    await join(g, g.centre)  # the centre again, behind the community being served
+    shown = (await views(g.db, [g.centre, g.troupe]))
+    assert [(t["position"], t["wait_seconds"]) for t in shown[g.centre.key]["tickets"]] == [(1, 120)]
+    assert [t["wait_seconds"] for t in shown[g.troupe.key]["queue"]["tickets"]] == [None, 120]  # called: none
+    await assert_events_tell_the_truth(g.db, screens_of(g), before)

@@ -22,7 +22,7 @@ from fair.core.deliveries import delivery_view, venue_view
 from fair.core.deliveries import flags as delivery_flags
 from fair.core.errors import N_, Code, FairError
 from fair.core.queues import ACTIVE as ACTIVE_TICKETS
-from fair.core.queues import queue_view
+from fair.core.queues import SERVED, queue_view, service_seconds
 from fair.core.resident_ratings import rating_view
 from fair.core.threads import message_view
 from fair.core.views import (
@@ -466,7 +466,8 @@ async def queues(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
 
 async def booth_queue(session: AsyncSession, supplier_id: int) -> dict[str, Any]:
     rows = await session.exec(ACTIVE_TICKETS, params={"supplier_id": supplier_id})
-    return queue_view(rows.mappings(), supplier_id)
+    served = await session.exec(SERVED, params={"supplier_id": supplier_id})
+    return queue_view(rows.mappings(), supplier_id, service=service_seconds(served.all()))
 
 
 async def tickets(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

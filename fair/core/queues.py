@@ -22,6 +22,7 @@ tickets, then the fair.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -64,6 +65,17 @@ NEXT_WAITING = (
     .where(QueueTicket.supplier_id == bindparam("supplier_id"), QueueTicket.state == TicketState.waiting)
     .order_by(QueueTicket.number)
     .limit(1)
+)
+RECENT_SERVICE = 5  # served teams whose times make the estimate of the wait
+SERVED = (
+    select(QueueTicket.called_at, QueueTicket.ended_at)
+    .where(
+        QueueTicket.supplier_id == bindparam("supplier_id"),
+        QueueTicket.state == TicketState.served,
+        col(QueueTicket.called_at).is_not(None),
+    )
+    .order_by(QueueTicket.ended_at.desc(), QueueTicket.id.desc())
+    .limit(RECENT_SERVICE)
 )
 LATE = (
     select(QueueTicket.supplier_id)
@@ -209,15 +221,34 @@ def _call_next(tx: Tx, supplier_id: int) -> Row | None:
     return returned(tx.run(statement))
 
 
-def queue_view(rows: Any, supplier_id: int, ended: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A booth's queue from ``ACTIVE`` rows: who is called, who waits in which place."""
+def service_seconds(rows: Any) -> int | None:
+    """The median time the booth took with a team, from called to served, over ``SERVED`` rows; None if none."""
+    times = [(_aware(ended) - _aware(called)).total_seconds() for called, ended in rows if called is not None and ended]
+    return int(statistics.median_low(times)) if times else None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def queue_view(
+    rows: Any, supplier_id: int, ended: list[dict[str, Any]] | None = None, service: int | None = None
+) -> dict[str, Any]:
+    """A booth's queue from ``ACTIVE`` rows: who is called, who waits in which place, and about how long.
+
+    A waiting team's estimate is the booth's median service time (``service``, ``service_seconds``) for each
+    team before it, the one being served included; None until the booth has served a team.
+    """
+    active = [(unpack(row, QueueTicket, "q_"), row["team_name"]) for row in rows]
+    serving = next((ticket.number for ticket, _ in active if ticket.state == TicketState.called), None)
     tickets, place = [], 0
-    for row in rows:
-        ticket = unpack(row, QueueTicket, "q_")
-        if ticket.state == TicketState.waiting:
-            place += 1
-        tickets.append(ticket_view(ticket, row["team_name"], place if ticket.state == TicketState.waiting else 0))
-    serving = next((ticket["number"] for ticket in tickets if ticket["state"] == TicketState.called), None)
+    for ticket, team_name in active:
+        if ticket.state != TicketState.waiting:
+            tickets.append(ticket_view(ticket, team_name, 0))
+            continue
+        place += 1
+        ahead = place - 1 + (serving is not None)
+        tickets.append(ticket_view(ticket, team_name, place, None if service is None else ahead * service))
     view = {"supplier_id": supplier_id, "serving": serving, "waiting": place, "tickets": tickets}
     return view if ended is None else view | {"ended": ended}
 
@@ -229,7 +260,8 @@ def _announce(tx: Tx, supplier_id: int, *, ended: list[Row], asked: int | None) 
     its own ticket (``asked``), never the other teams'.
     """
     shown_ended = [ticket_view(row, get(tx, Team, row.team_id).name, None) for row in ended]
-    view = queue_view(tx.run(ACTIVE, {"supplier_id": supplier_id}).mappings(), supplier_id, shown_ended)
+    service = service_seconds(tx.run(SERVED, {"supplier_id": supplier_id}))
+    view = queue_view(tx.run(ACTIVE, {"supplier_id": supplier_id}).mappings(), supplier_id, shown_ended, service)
     tx.emit("queue.updated", view)
     if tx.actor.role != Role.team:
         return {"queue": view}

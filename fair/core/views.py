@@ -266,8 +266,11 @@ def appointment_view(appointment: Any, team: Any, supplier: Any) -> dict[str, An
     }
 
 
-def ticket_view(ticket: Any, team_name: str, position: int | None) -> dict[str, Any]:
-    """A team's number at a booth; ``position`` counts the waiting tickets up to and including it."""
+def ticket_view(
+    ticket: Any, team_name: str, position: int | None, wait_seconds: int | None = None
+) -> dict[str, Any]:
+    """A team's number at a booth; ``position`` counts the waiting tickets up to and including it;
+    ``wait_seconds`` is how long it may still wait, from the booth's recent service times (None: unknown)."""
     return {
         "id": ticket.id,
         "supplier_id": ticket.supplier_id,
@@ -276,5 +279,6 @@ def ticket_view(ticket: Any, team_name: str, position: int | None) -> dict[str, 
         "number": ticket.number,
         "state": ticket.state,
         "position": position,
+        "wait_seconds": wait_seconds,
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
     }
