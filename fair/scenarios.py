@@ -30,7 +30,19 @@ from sqlmodel import col, func, select
 from fair.core import Actor, execute, queries
 from fair.db import Database
 from fair.demo import build
-from fair.models import CITY, Offering, OfferingDate, Order, ShortlistItem, Team, Wish, WishStatus, WishSupport
+from fair.models import (
+    CITY,
+    Offering,
+    OfferingDate,
+    Order,
+    QueueTicket,
+    ShortlistItem,
+    Team,
+    TicketState,
+    Wish,
+    WishStatus,
+    WishSupport,
+)
 
 TOP = 5
 
@@ -157,6 +169,11 @@ async def check_reason(session, team_actor: Actor, offering_id: int, reason: dic
             params["score"],
             params["count"],
         )
+    if msgid == "%(count)s teams waiting at the booth":
+        statement = select(func.count()).where(
+            QueueTicket.supplier_id == offering.supplier_id, QueueTicket.state == TicketState.waiting
+        )
+        return params["count"] == (await session.exec(statement)).one()
     return False  # a reason this check does not know is not taken on trust
 
 

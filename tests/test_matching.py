@@ -6,6 +6,7 @@ quantity the team would order."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from fair.core import queries
@@ -193,3 +194,16 @@ async def test_recommendations_are_read_from_the_fair(fairground: Fairground):
     assert for_team[0]["wish_ids"] == [submitted["wish"]["id"]]
     assert {r["team_id"] for r in for_booth} == {g.library.party_id, g.community.party_id}
     assert "budget_fen" not in str(for_booth) and "cost_fen" not in str(for_booth)
+
+
+def test_on_the_day_a_long_queue_at_a_booth_says_so_and_ranks_it_down():
+    calm = offerings_for(LIBRARY, OFFERINGS, WISHES, SUPPORTERS, ORDERS, waiting={1: 3})
+    busy = offerings_for(LIBRARY, OFFERINGS, WISHES, SUPPORTERS, ORDERS, waiting={1: 6})
+    assert not any("waiting" in reason["msgid"] for reason in reasons(calm, 1))  # three: no word of it
+    assert reasons(busy, 1)[-1] == {
+        "msgid": "%(count)s teams waiting at the booth",
+        "params": {"count": 6},
+        "against": True,
+    }
+    score = {r["offering_id"]: r["score"] for r in busy}
+    assert score[1] == pytest.approx({r["offering_id"]: r["score"] for r in calm}[1] - 1.5)

@@ -34,6 +34,8 @@ The factors, and why:
   order already placed in it ranks it down a little; a second offering that
   answers the same wishes as one ranked above it ranks down, so that the top
   of the list is not five answers to one wish.
+- **queue**: on the day, a booth where ``LONG_QUEUE`` teams or more wait
+  ranks down a little for each, and says so: the team may come back later.
 - **rating**: the supplier's evaluation score, once deliveries are rated
   (1–5, counted when at least ``MIN_RATINGS`` residents and teams rated it).
 
@@ -67,7 +69,9 @@ WEIGHTS = {
     "repeat_category": -0.5,  # per order the team already has in this category
     "same_wishes_again": -4.0,  # per offering ranked above it that answers the same wishes: it answers no one new
     "rating": 1.0,  # × (average rating − 3)
+    "queue": -0.25,  # per team waiting at the booth, from LONG_QUEUE on
 }
+LONG_QUEUE = 4
 SCARCE = 3
 MIN_RATINGS = 3
 REASONS_SHOWN = 3
@@ -182,6 +186,7 @@ def fit(
     planned: Plan,
     rating: tuple[float, int] | None = None,
     *,
+    waiting: int = 0,
     for_booth: bool = False,
 ) -> Fit | None:
     """How well ``offering`` suits ``team``; None when it cannot be recommended at all.
@@ -189,8 +194,9 @@ def fit(
     ``team`` and ``offering`` are their views (``fair.core.views``), ``wishes``
     the approved wishes and ``supporters`` who stands behind each, ``bought``
     the team's orders per category, ``planned`` what it would order,
-    ``rating`` the supplier's (average, count).  ``for_booth``: the budget's
-    reasons say whether it fits, never a figure.
+    ``rating`` the supplier's (average, count), ``waiting`` the teams in its
+    booth's queue.  ``for_booth``: the budget's reasons say whether it fits,
+    never a figure.
     """
     if offering["status"] != "published" or offering["remaining"] <= 0:
         return None
@@ -232,6 +238,8 @@ def fit(
         result.add(
             WEIGHTS["rating"] * (average - 3), N_("rated %(score)s by %(count)s"), score=f"{average:.1f}", count=count
         )
+    if waiting >= LONG_QUEUE and not for_booth:
+        result.add(WEIGHTS["queue"] * waiting, N_("%(count)s teams waiting at the booth"), count=waiting)
     return result
 
 
@@ -284,13 +292,24 @@ def offerings_for(
     orders: list[Mapping[str, Any]],
     shortlisted: Mapping[int, int] | None = None,
     ratings: Mapping[int, tuple[float, int]] | None = None,
+    waiting: Mapping[int, int] | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """The offerings that suit ``team`` best, best first, each with why.  ``orders``: the fair's, every team's."""
+    """The offerings that suit ``team`` best, best first, each with why.  ``orders``: the fair's, every team's;
+    ``waiting``: the teams in each booth's queue, by supplier."""
     bought, usual = _bought(team, orders), usual_quantities(orders)
-    ratings, shortlisted = ratings or {}, shortlisted or {}
+    ratings, shortlisted, waiting = ratings or {}, shortlisted or {}, waiting or {}
     fits = [
-        fit(team, o, wishes, supporters, bought, plan(o, shortlisted, usual), ratings.get(o["supplier_id"]))
+        fit(
+            team,
+            o,
+            wishes,
+            supporters,
+            bought,
+            plan(o, shortlisted, usual),
+            ratings.get(o["supplier_id"]),
+            waiting=waiting.get(o["supplier_id"], 0),
+        )
         for o in offerings
     ]
     return [f.shown() for f in _rank((f for f in fits if f is not None), "offering_id", limit)]

@@ -495,7 +495,8 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
         shown = await offerings(session, actor)
         listed = {item["offering_id"]: item["quantity"] for item in await shortlist(session, actor)}
         booths = await ratings(session, actor)
-        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths)
+        waiting = {queue["supplier_id"]: queue["waiting"] for queue in await queues(session, actor)}
+        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths, waiting)
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
