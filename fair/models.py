@@ -745,6 +745,22 @@ class TextMessage(SQLModel, table=True):
     error: str | None = None  # the gateway's last refusal or failure, in a line
 
 
+class Dismissal(SQLModel, table=True):
+    """A recommendation set aside: a team's "not interested" in an offering, or a booth's in a team, for good
+    (``until`` empty) or until a time (snoozed).  Its own party's alone, and taken back by deleting it."""
+
+    __table_args__ = (UniqueConstraint("team_id", "supplier_id", "offering_id", "by"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fair_id: int = Field(foreign_key="fair.id", index=True)
+    by: str  # "team" (the team set an offering aside) or "booth" (the booth set the team aside)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    supplier_id: int = Field(foreign_key="supplier.id", index=True)
+    offering_id: int = Field(default=0)  # the offering a team set aside; 0 for a booth's (a unique key, no NULL)
+    until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Presence(SQLModel, table=True):
     """A resident was at an event: their phone typed or scanned the code shown there while it ran."""
 

@@ -32,6 +32,7 @@ from fair.db import Database
 from fair.demo import build
 from fair.models import (
     CITY,
+    Dismissal,
     Offering,
     OfferingDate,
     Order,
@@ -105,7 +106,7 @@ async def measure(db: Database, fair_id: int, scenario: dict[str, Any]) -> list[
     for team_name, label in scenario["labels"].items():
         team = Actor.team(fair_id, teams[team_name])
         async with db.read() as session:
-            shown = await queries.recommendations(session, team)
+            shown = [r for r in await queries.recommendations(session, team) if not r.get("set_aside")]
             checks = [
                 (titles[r["offering_id"]], reason, await check_reason(session, team, r["offering_id"], reason))
                 for r in shown
@@ -168,6 +169,17 @@ async def check_reason(session, team_actor: Actor, offering_id: int, reason: dic
         return mine is not None and (f"{mine['total'] / mine['ratings']:.1f}", mine["ratings"]) == (
             params["score"],
             params["count"],
+        )
+    if msgid == "like %(title)s, which you set aside":
+        statement = select(Offering).join(Dismissal, Dismissal.offering_id == Offering.id)
+        statement = statement.where(Dismissal.by == "team", Dismissal.team_id == team.id)
+        statement = statement.where(Offering.title == params["title"])
+        found = (await session.exec(statement)).first()
+        return (
+            found is not None
+            and found.id != offering.id
+            and found.category == offering.category
+            and (not found.audience or not offering.audience or bool(set(found.audience) & set(offering.audience)))
         )
     if msgid == "%(count)s teams waiting at the booth":
         statement = select(func.count()).where(

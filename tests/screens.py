@@ -192,6 +192,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         _upsert(view["scores"], data["score"], key=lambda s: s["supplier_id"], ident="supplier_id")
     elif kind == "organiser.signed_out":
         pass  # no view holds organisers' sign-ins: the console reads them when it shows them
+    elif kind in ("recommendation.dismissed", "recommendation.restored"):
+        pass  # no view holds them: the recommendations are read, with what was set aside listed apart
     else:
         raise AssertionError(f"a screen received an event it does not know: {kind}")
 

@@ -446,6 +446,17 @@ async def test_a_tablet_s_recommendations_say_who_asked_and_what_the_budget_allo
     assert titles == ["越剧艺术漫谈", "送书下乡少儿读物", "越剧《梁祝》专场"], titles
     await expect(cards.nth(2).locator(".reasons")).to_contain_text("需自筹 ¥1,000.00（1 场 共 ¥2,000.00）")
     await shoot(tablet, "tablet-recommendations")
+    # Not interested in the books: the card goes, and waits apart with the way back.
+    await cards.nth(1).get_by_role("button", name="不感兴趣").click()
+    await expect(cards).to_have_count(2)
+    aside = tablet.locator("#set-aside")
+    await expect(aside.locator("summary")).to_have_text("已搁置（1）")
+    await aside.locator("summary").click()
+    await expect(aside.locator("li")).to_contain_text("送书下乡少儿读物 不感兴趣")
+    await shoot(tablet, "tablet-set-aside")
+    await aside.get_by_role("button", name="恢复推荐").click()
+    await expect(cards).to_have_count(3)
+    await expect(tablet.locator("#set-aside")).to_have_count(0)
 
 
 @pytest.mark.parametrize(

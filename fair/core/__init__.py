@@ -11,6 +11,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     appointments,
     corrections,
     deliveries,
+    dismissals,
     negotiations,
     offerings,
     organiser,

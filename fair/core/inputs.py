@@ -332,6 +332,19 @@ class BoothRef(Input):
     supplier_id: Id
 
 
+class SetAside(Input):
+    """A recommendation set aside: a team names an offering, a booth a team; ``hours`` snoozes it, none is for good."""
+
+    offering_id: Id | None = None
+    team_id: Id | None = None
+    hours: Annotated[StrictInt, Field(ge=1, le=72)] | None = None
+
+
+class TakeBack(Input):
+    offering_id: Id | None = None
+    team_id: Id | None = None
+
+
 InputT = TypeVar("InputT", bound=Input)
 
 

@@ -36,6 +36,11 @@ The factors, and why:
   of the list is not five answers to one wish.
 - **queue**: on the day, a booth where ``LONG_QUEUE`` teams or more wait
   ranks down a little for each, and says so: the team may come back later.
+- **set aside**: an offering the team said it is not interested in (or
+  snoozed, until then) leaves the list and is listed apart, with a way back
+  (``fair.core.dismissals``); each offering like it (its category and one of
+  its audiences) ranks down a little, and says which it is like.  A booth's
+  teams set aside likewise.
 - **rating**: the supplier's evaluation score, once deliveries are rated
   (1–5, counted when at least ``MIN_RATINGS`` residents and teams rated it).
 
@@ -70,6 +75,7 @@ WEIGHTS = {
     "same_wishes_again": -4.0,  # per offering ranked above it that answers the same wishes: it answers no one new
     "rating": 1.0,  # × (average rating − 3)
     "queue": -0.25,  # per team waiting at the booth, from LONG_QUEUE on
+    "like_set_aside": -1.0,  # per offering set aside that this one is like
 }
 LONG_QUEUE = 4
 SCARCE = 3
@@ -83,6 +89,7 @@ WITHIN = N_("%(quantity)s %(unit)s for %(cost_fen)s: within the budget left")
 OWN_FUNDS = N_("needs %(own_fen)s of own funds (%(quantity)s %(unit)s for %(cost_fen)s)")
 
 Supporters = Mapping[int, Collection[int]]  # wish id -> the residents who support it (its author included)
+SetAside = Mapping[int, str | None]  # offering (for a team) or team (for a booth) id -> until when, None for good
 
 
 @dataclass
@@ -293,14 +300,20 @@ def offerings_for(
     shortlisted: Mapping[int, int] | None = None,
     ratings: Mapping[int, tuple[float, int]] | None = None,
     waiting: Mapping[int, int] | None = None,
+    set_aside: SetAside | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """The offerings that suit ``team`` best, best first, each with why.  ``orders``: the fair's, every team's;
-    ``waiting``: the teams in each booth's queue, by supplier."""
+    """The offerings that suit ``team`` best, best first, each with why, then those it set aside (``set_aside``
+    says until when).  ``orders``: the fair's, every team's; ``waiting``: the teams in each booth's queue."""
     bought, usual = _bought(team, orders), usual_quantities(orders)
-    ratings, shortlisted, waiting = ratings or {}, shortlisted or {}, waiting or {}
-    fits = [
-        fit(
+    ratings, shortlisted, waiting, set_aside = ratings or {}, shortlisted or {}, waiting or {}, set_aside or {}
+    offerings = list(offerings)
+    aside = [o for o in offerings if o["id"] in set_aside]
+    fits = []
+    for o in offerings:
+        if o["id"] in set_aside:
+            continue
+        found = fit(
             team,
             o,
             wishes,
@@ -310,9 +323,38 @@ def offerings_for(
             ratings.get(o["supplier_id"]),
             waiting=waiting.get(o["supplier_id"], 0),
         )
-        for o in offerings
+        if found is not None:
+            _like_set_aside(found, o, aside)
+            fits.append(found)
+    ranked = [f.shown() | {"set_aside": None} for f in _rank(fits, "offering_id", limit)]
+    return ranked + [_aside(o["id"], team["id"], set_aside[o["id"]]) for o in sorted(aside, key=lambda o: o["id"])]
+
+
+def _like_set_aside(result: Fit, offering: Mapping[str, Any], aside: list[Mapping[str, Any]]) -> None:
+    like = [
+        other
+        for other in aside
+        if other["category"] == offering["category"]
+        and (not other["audience"] or not offering["audience"] or set(other["audience"]) & set(offering["audience"]))
     ]
-    return [f.shown() for f in _rank((f for f in fits if f is not None), "offering_id", limit)]
+    if like:
+        first = min(like, key=lambda other: other["id"])
+        result.add(
+            WEIGHTS["like_set_aside"] * len(like), N_("like %(title)s, which you set aside"), title=first["title"]
+        )
+
+
+def _aside(offering_id: int, team_id: int, until: str | None) -> dict[str, Any]:
+    """A recommendation set aside, listed apart: no score, no reasons, until when."""
+    return {
+        "offering_id": offering_id,
+        "team_id": team_id,
+        "score": None,
+        "affordable": None,
+        "wish_ids": [],
+        "reasons": [],
+        "set_aside": {"until": until},
+    }
 
 
 def teams_for(
@@ -324,18 +366,19 @@ def teams_for(
     orders: list[Mapping[str, Any]],
     meeting: Collection[int] = (),
     ratings: Mapping[int, tuple[float, int]] | None = None,
+    set_aside: SetAside | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why.
-
-    ``meeting``: the teams the booth already meets or negotiates with, left out.
+    """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why;
+    then the teams it set aside.  ``meeting``: the teams the booth already meets or negotiates with, left out.
     """
+    set_aside = set_aside or {}
     own = [offering for offering in offerings if offering["supplier_id"] == supplier_id]
     rating = (ratings or {}).get(supplier_id)
     usual = usual_quantities(orders)
     teams, best = list(teams), []
     for team in teams:
-        if not team["approved"] or team["id"] in meeting:
+        if not team["approved"] or team["id"] in meeting or team["id"] in set_aside:
             continue
         bought = _bought(team, orders)
         fits = [
@@ -347,7 +390,14 @@ def teams_for(
             best.append(min(fits, key=lambda f: (not f.affordable, -round(f.score, 6), f.offering_id)))
     ranked = sorted(best, key=lambda f: (not f.affordable, -round(f.score, 6), f.team_id))
     named = {team["id"]: team for team in teams}
-    return [
-        f.shown() | {"team_name": named[f.team_id]["name"], "district": named[f.team_id]["district"]}
+    shown = [
+        f.shown() | {"team_name": named[f.team_id]["name"], "district": named[f.team_id]["district"], "set_aside": None}
         for f in ranked[:limit]
+    ]
+    return shown + [
+        {"team_id": team_id, "team_name": named[team_id]["name"], "district": named[team_id]["district"]}
+        | {"offering_id": None, "score": None, "affordable": None, "wish_ids": [], "reasons": []}
+        | {"set_aside": {"until": until}}
+        for team_id, until in sorted(set_aside.items())
+        if team_id in named
     ]

@@ -8,6 +8,7 @@ another party's state, so there is nothing to forget to check.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -53,6 +54,7 @@ from fair.models import (
     Category,
     Credential,
     Delivery,
+    Dismissal,
     Event,
     Fair,
     Negotiation,
@@ -496,7 +498,8 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
         listed = {item["offering_id"]: item["quantity"] for item in await shortlist(session, actor)}
         booths = await ratings(session, actor)
         waiting = {queue["supplier_id"]: queue["waiting"] for queue in await queues(session, actor)}
-        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths, waiting)
+        aside = await set_aside(session, actor)
+        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths, waiting, aside)
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
@@ -509,8 +512,26 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
             everyone,
             await meeting(session, actor.party_id),
             await ratings(session, actor),
+            await set_aside(session, actor),
         )
     raise FairError(Code.forbidden, N_("Your role may not do this."))
+
+
+async def set_aside(session: AsyncSession, actor: Actor) -> dict[int, str | None]:
+    """What the party set aside and still does (``fair.core.dismissals``): offering ids for a team, team ids for
+    a booth, each with until when (None: for good).  A snooze past its time is over."""
+    now = dt.datetime.now(dt.UTC)
+    mine = (
+        (Dismissal.by == "team", Dismissal.team_id == actor.party_id)
+        if actor.role == Role.team
+        else (Dismissal.by == "booth", Dismissal.supplier_id == actor.party_id)
+    )
+    rows = await session.exec(select(Dismissal).where(Dismissal.fair_id == actor.fair_id, *mine))
+    return {
+        (row.offering_id if actor.role == Role.team else row.team_id): row.until.isoformat() if row.until else None
+        for row in rows
+        if row.until is None or row.until > now
+    }
 
 
 async def supporters(session: AsyncSession, fair_id: int) -> dict[int, set[int]]:

@@ -191,6 +191,12 @@ def _queue(payload: Payload) -> Route:
     return Route(hall=stats, organiser=stats, parties=parties)
 
 
+def _set_aside(payload: Payload) -> Route:
+    """What a party set aside is its own: its room alone hears of it."""
+    room = team_room(payload["team_id"]) if payload["by"] == "team" else supplier_room(payload["supplier_id"])
+    return Route(parties={room: payload})
+
+
 # Every event type the core emits, with how it is routed.  docs/protocol.md documents each.
 ROUTES: dict[str, Callable[[Payload], Route]] = {
     "fair.created": _fair,
@@ -220,6 +226,8 @@ ROUTES: dict[str, Callable[[Payload], Route]] = {
     "slot.updated": _for_hall,
     "appointment.updated": _appointment,
     "queue.updated": _queue,
+    "recommendation.dismissed": _set_aside,
+    "recommendation.restored": _set_aside,
     "announcement.updated": _announcement,
     "venue.updated": _venue,
     "delivery.updated": _delivery,

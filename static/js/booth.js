@@ -197,14 +197,24 @@ async function teamsToMeet(view) {
   const ack = await live.read("recommendations");
   if (number !== asked || !ack.ok) return;
   const titles = new Map(view.offerings.map((o) => [o.id, o.title]));
-  fill(document.getElementById("team-list"), ack.data.length ? ack.data.map((r) => {
+  const teams = ack.data.filter((r) => !r.set_aside), aside = ack.data.filter((r) => r.set_aside);
+  const setAsideOr = async (command, payload, done) => {
+    const answer = await act(command, payload, t("Teams to meet"), done);
+    if (answer.ok) teamsToMeet(live.view);
+  };
+  fill(document.getElementById("team-list"), teams.length ? teams.map((r) => {
     const name = r.team_name;
-    return el("article", { class: "card" },
+    return el("article", { class: "card", dataset: { team: r.team_id } },
       el("header", {}, el("span", { class: "badge" }, r.district), el("h3", {}, name)),
       el("p", {}, t("Best fit: %(title)s", { title: titles.get(r.offering_id) || "" })),
       el("p", { class: "reasons" }, reasonLine(r.reasons)),
-      el("menu", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => invite(live.view, r, name) }, t("Invite to a meeting"))));
-  }) : el("p", { class: "empty" }, t("No team to recommend yet.")));
+      el("menu", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => invite(live.view, r, name) }, t("Invite to a meeting")),
+        el("button", { type: "button", onclick: () => setAsideOr("recommendation.dismiss", { team_id: r.team_id }, t("Set aside: it will not be recommended again.")) }, t("Not interested"))));
+  }) : el("p", { class: "empty" }, t("No team to recommend yet.")),
+  aside.length ? el("details", { class: "set-aside", id: "set-aside" },
+    el("summary", {}, t("Set aside (%(count)s)", { count: aside.length })),
+    el("ul", {}, aside.map((r) => el("li", {}, r.team_name, " ",
+      el("button", { type: "button", onclick: () => setAsideOr("recommendation.restore", { team_id: r.team_id }, t("Back in the list.")) }, t("Show again")))))) : null);
 }
 document.querySelector('[data-tab="teams"]').addEventListener("click", () => live.view && teamsToMeet(live.view));
 

@@ -148,6 +148,9 @@ function offeringCard(view, offering, recommendation = null) {
     offering.description ? el("p", { class: "description" }, offering.description) : null,
     el("p", { class: "tags" }, [...offering.audience, ...offering.districts].map((tag) => el("span", { class: "tag" }, tag))),
     recommendation ? whyLine(view, recommendation) : null,
+    recommendation ? el("menu", { class: "actions aside" },
+      el("button", { type: "button", dataset: { needs: "live" }, onclick: () => setAsideOr("recommendation.dismiss", { offering_id: offering.id }, t("Set aside: it will not be recommended again.")) }, t("Not interested")),
+      el("button", { type: "button", dataset: { needs: "live" }, onclick: () => setAsideOr("recommendation.dismiss", { offering_id: offering.id, hours: 2 }, t("Set aside for two hours.")) }, t("Later"))) : null,
     el("p", { class: "booth-state" }, queue
       ? t("%(count)s waiting at the booth", { count: queue.waiting })
       : el("span", { class: "free-now" }, t("No queue at the booth"))),
@@ -184,8 +187,26 @@ async function recommend(view) {
   const ack = await live.read("recommendations");
   if (number !== asked || !ack.ok) return;
   const byId = new Map(view.offerings.map((o) => [o.id, o]));
-  const cards = ack.data.filter((r) => byId.has(r.offering_id)).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
-  fill(document.getElementById("recommendation-list"), cards.length ? cards : el("p", { class: "empty" }, t("Nothing to recommend yet.")));
+  const shown = ack.data.filter((r) => byId.has(r.offering_id));
+  const cards = shown.filter((r) => !r.set_aside).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
+  const aside = shown.filter((r) => r.set_aside);
+  fill(document.getElementById("recommendation-list"), cards.length ? cards : el("p", { class: "empty" }, t("Nothing to recommend yet.")),
+    aside.length ? setAside(aside.map((r) => ({ title: byId.get(r.offering_id).title, until: r.set_aside.until, payload: { offering_id: r.offering_id } }))) : null);
+}
+
+/** Set a recommendation aside ("not interested", or for two hours), or take it back; then read the list again. */
+async function setAsideOr(command, payload, done) {
+  const ack = await act(command, payload, t("Recommendations"), done);
+  if (ack.ok) recommend(live.view);
+}
+
+/** What the team set aside, apart and folded, each with the way back. */
+function setAside(items) {
+  return el("details", { class: "set-aside", id: "set-aside" },
+    el("summary", {}, t("Set aside (%(count)s)", { count: items.length })),
+    el("ul", {}, items.map((item) => el("li", {}, item.title, " ",
+      el("small", { class: "muted" }, item.until ? t("until %(time)s", { time: when(item.until) }) : t("not interested")), " ",
+      el("button", { type: "button", dataset: { needs: "live" }, onclick: () => setAsideOr("recommendation.restore", item.payload, t("Back in the list.")) }, t("Show again"))))));
 }
 let recommending = null;
 function recommendSoon(view) {
