@@ -57,6 +57,7 @@ async def migrated_sqlite(path: Path) -> str:
         await migrate.upgrade(database)
         await database.dispose()
         _TEMPLATES["sqlite"] = template
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(template)) as source, contextlib.closing(sqlite3.connect(path)) as copy:
         source.backup(copy)  # SQLite's online backup: a whole, consistent copy, whatever the journal mode
     return f"sqlite+aiosqlite:///{path}"

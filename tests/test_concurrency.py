@@ -125,7 +125,7 @@ async def test_a_deadlock_is_retried_not_shown_as_an_error(fairground: Fairgroun
     admin = await asyncpg.connect(db.url.set(drivername="postgresql").render_as_string(False))
     try:
         await admin.execute(
-            f"SET search_path TO {db.application_name}; SET application_name = '{db.application_name}';"
+            f"SET application_name = '{db.application_name}';"
             " SET deadlock_timeout = '60s'"  # so that the command, waiting 1 s by default, is the one to detect it
         )
         with Pause(db, "accept", r"^UPDATE fair SET") as held:
