@@ -138,6 +138,10 @@ class Fair(SQLModel, table=True):
     subsidy_used_fen: int = Field(default=0, sa_type=BigInteger)
     queue_grace_minutes: int = 3  # a team called at a booth's queue that does not come is skipped after this
     queue_numbers_per_team: int = 2  # numbers one team may hold at booths' queues at once
+    # Coverage targets (queries.districts): the share of a district's streets some service reached, and of its
+    # public wishes an order answers, below which the board and the city team see the district as behind.
+    coverage_streets_pct: int = 60
+    coverage_wishes_pct: int = 50
     seats_per_resident: int = 1  # seats one resident may take at one event (a grandmother and her grandson: 2)
     last_seq: int = 0  # the event log's counter; bumped inside every writing transaction
     closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # when it last closed: reopen is brief

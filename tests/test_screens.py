@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from fair.core import FairError
+from fair.core import Actor, FairError
 from fair.settings import ROOT
 from tests.browsers import BOARD, TABLET, Screens, connected, shoot
 from tests.conftest import ORGANISER_PASSWORD, Hall
@@ -600,6 +600,51 @@ async def test_the_board_fits_a_projector_and_a_phone(screens: Screens, viewport
         first = await board.locator("main > *:not([hidden])").first.get_attribute("class")
         assert "headline" in first
     await shoot(board, f"board-{viewport['width']}")
+
+
+async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(
+    screens: Screens,
+):
+    g = screens.hall.ground
+    await g.confirm("phone")
+    wish = {"district": "玄武区", "street": "玄武门街道", "category": "lecture", "audience": "老年人"}
+    made = (await g.do(g.resident("phone"), "wish.submit", wish | {"text": "想听讲座"}))["wish"]
+    await g.do(g.organiser, "wish.moderate", {"wish_id": made["id"], "decision": "approve"})
+    board = await screens.open("/board", viewport=BOARD)
+    await connected(board)
+    row = board.locator(".district-table tbody tr", has_text="玄武区")
+    # 0 of 1 street reached, 0 of 1 wish answered
+    await expect(row.locator(".behind-mark .words")).to_have_text("未达标")
+    await expect(board.locator(".behind-mark")).to_have_count(1)
+    await shoot(board, "board-behind-target")
+    assert await board.evaluate("document.documentElement.scrollHeight") <= BOARD["height"]
+    for district in ("秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区", "六合区", "溧水区"):
+        phone = Actor.resident(g.fair_id, f"phone-in-{district}")
+        other = (await g.do(phone, "wish.submit", wish | {"district": district, "text": "想听讲座"}))["wish"]
+        await g.do(g.organiser, "wish.moderate", {"wish_id": other["id"], "decision": "approve"})
+    await g.order(g.centre, g.bookseller, g.books, quantity=5)  # the figures move: the board reads the targets again
+    await expect(board.locator(".behind-mark")).to_have_count(10)  # ten districts behind still fit the wall
+    assert await board.evaluate("document.documentElement.scrollHeight") <= BOARD["height"]
+    assert await board.evaluate("document.documentElement.scrollWidth") <= BOARD["width"]
+    await shoot(board, "board-ten-behind")
+    phone = await screens.open("/board", viewport={"width": 360, "height": 740})
+    await connected(phone)
+    await expect(phone.locator(".behind-mark")).to_have_count(10)
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await shoot(phone, "board-ten-behind-360")
+    tablet = await screens.join("centre", viewport=TABLET)
+    await connected(tablet)
+    await tablet.locator("[data-tab=for-you]").click()
+    ten = "玄武区、秦淮区、建邺区、鼓楼区、浦口区、栖霞区、雨花台区、江宁区、六合区、溧水区"
+    await expect(tablet.locator("#districts-behind")).to_have_text(f"未达覆盖目标、可优先为其采购的区：{ten}")
+    console = await screens.organiser()
+    await console.locator('[data-tab="coverage-tab"]').click()
+    await expect(console.locator("#districts-behind")).to_have_text(f"未达目标：{ten}")
+    # The library answers the wish: the street is reached and the wish answered; the board's mark goes.
+    await g.order(g.library, g.troupe, g.lecture, wish_id=made["id"])
+    await expect(board.locator(".district-table tbody tr", has_text="玄武区").locator(".behind-mark")).to_have_count(0)
+    await console.locator('[data-tab="coverage-tab"]').click()
+    await expect(console.locator("#districts-behind")).not_to_contain_text("玄武区")
 
 
 async def test_a_negotiation_is_a_thread_on_both_screens(screens: Screens):

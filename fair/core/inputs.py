@@ -152,6 +152,8 @@ class ConfigureFair(Input):
     subsidy_pool_fen: Fen | None = None
     queue_grace_minutes: Annotated[StrictInt, Field(ge=1, le=60)] | None = None
     queue_numbers_per_team: Annotated[StrictInt, Field(ge=1, le=20)] | None = None
+    coverage_streets_pct: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
+    coverage_wishes_pct: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
     seats_per_resident: Annotated[StrictInt, Field(ge=1, le=10)] | None = None
 
 

@@ -87,6 +87,8 @@ FIELDS = {
     "subsidy_pool_fen": N_("The subsidy pool"),
     "queue_grace_minutes": N_("The waiting time"),
     "queue_numbers_per_team": N_("Numbers per team"),
+    "coverage_streets_pct": N_("The target for streets reached"),
+    "coverage_wishes_pct": N_("The target for wishes answered"),
     "seats_per_resident": N_("Seats per resident"),
     "name": N_("The name"),
     "booth": N_("The booth number"),

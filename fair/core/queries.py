@@ -568,14 +568,25 @@ async def ratings(session: AsyncSession, actor: Actor) -> dict[int, tuple[float,
 
 
 async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
-    """Where the fair is missing people: the streets with no order yet per category, the wishes no order answers.
+    """Where the fair is missing people: the streets with no order yet per category, the wishes no order answers."""
+    if actor.role != Role.organiser:
+        raise FairError(Code.forbidden, N_("Your role may not do this."))
+    streets, public = await _streets(session, actor.fair_id)
+    order = {district: number for number, district in enumerate(DISTRICTS)}
+    shown = [
+        entry | {"reached": sorted(entry["reached"])}
+        for (district, name), entry in sorted(streets.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1]))
+    ]
+    return {"streets": shown, "unanswered": [wish for wish in public if not wish["answers"]]}
+
+
+async def _streets(session: AsyncSession, fair_id: int) -> tuple[dict[tuple[str, str], dict[str, Any]], list]:
+    """Every street the fair knows, with the categories of service that reached it, and the public wishes.
 
     A street counts as reached in a category when a team of that street bought
     in it, or an order of it answers a wish from that street.  The streets are
     those of the street and community teams and of the public wishes.
     """
-    if actor.role != Role.organiser:
-        raise FairError(Code.forbidden, N_("Your role may not do this."))
     streets: dict[tuple[str, str], dict[str, Any]] = {}
 
     def street(district: str, name: str) -> dict[str, Any]:
@@ -583,10 +594,10 @@ async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
             (district, name), {"district": district, "street": name, "reached": set(), "open_wishes": 0}
         )
 
-    for district, name in await session.exec(select(Team.district, Team.street).where(Team.fair_id == actor.fair_id)):
+    for district, name in await session.exec(select(Team.district, Team.street).where(Team.fair_id == fair_id)):
         if name:
             street(district, name)
-    public = await wishes(session, Actor.public(actor.fair_id))
+    public = await wishes(session, Actor.public(fair_id))
     for wish in public:
         entry = street(wish["district"], wish["street"])
         if wish["answers"]:
@@ -594,17 +605,48 @@ async def coverage(session: AsyncSession, actor: Actor) -> dict[str, Any]:
         else:
             entry["open_wishes"] += 1
     bought = select(Order.district, Order.street, Order.category).where(
-        Order.fair_id == actor.fair_id, col(Order.voided_at).is_(None)
+        Order.fair_id == fair_id, col(Order.voided_at).is_(None)
     )
     for district, name, category in await session.exec(bought):
         if name:
             street(district, name)["reached"].add(category)
-    order = {district: number for number, district in enumerate(DISTRICTS)}
-    shown = [
-        entry | {"reached": sorted(entry["reached"])}
-        for (district, name), entry in sorted(streets.items(), key=lambda item: (order.get(item[0][0], 99), item[0][1]))
-    ]
-    return {"streets": shown, "unanswered": [wish for wish in public if not wish["answers"]]}
+    return streets, public
+
+
+async def districts(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    """Each district against the organiser's coverage targets: the share of its streets that at least one
+    service reached, and of its public wishes that an order answers; ``behind`` where either falls short.
+
+    Anyone may read it: it is made of what the board and the wishes page already show.
+    """
+    fair = await session.get(Fair, actor.fair_id)
+    streets, public = await _streets(session, actor.fair_id)
+    shown = []
+    for district in DISTRICTS:
+        known = [entry for (where, _), entry in streets.items() if where == district]
+        asked = [wish for wish in public if wish["district"] == district]
+        reached = sum(1 for entry in known if entry["reached"])
+        answered = sum(1 for wish in asked if wish["answers"])
+        short = [
+            (done, out_of, target)
+            for done, out_of, target in (
+                (reached, len(known), fair.coverage_streets_pct),
+                (answered, len(asked), fair.coverage_wishes_pct),
+            )
+            if out_of and done * 100 < target * out_of
+        ]
+        shown.append(
+            {
+                "district": district,
+                "streets": len(known),
+                "streets_reached": reached,
+                "wishes": len(asked),
+                "wishes_answered": answered,
+                "behind": bool(short),
+            }
+        )
+    targets = {"streets_pct": fair.coverage_streets_pct, "wishes_pct": fair.coverage_wishes_pct}
+    return {"targets": targets, "districts": shown}
 
 
 async def notices(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:

@@ -30,6 +30,8 @@ def fair_view(fair: Fair) -> dict[str, Any]:
         "subsidy_used_fen": fair.subsidy_used_fen,
         "queue_grace_minutes": fair.queue_grace_minutes,
         "queue_numbers_per_team": fair.queue_numbers_per_team,
+        "coverage_streets_pct": fair.coverage_streets_pct,
+        "coverage_wishes_pct": fair.coverage_wishes_pct,
         "seats_per_resident": fair.seats_per_resident,
         "closed_at": fair.closed_at.isoformat() if fair.closed_at else None,
         # Until when it may be reopened: screens offer it until then, and the core decides.

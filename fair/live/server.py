@@ -121,6 +121,7 @@ class Live:
         self.sio.on("sessions", self._sessions)
         self.sio.on("recommendations", self._reader(queries.recommendations))
         self.sio.on("coverage", self._reader(queries.coverage))
+        self.sio.on("districts", self._reader(queries.districts))
         self.sio.on("analytics", self._reader(reports.analytics))
         self.sio.on("audit", self._reader(audit.history, audit.AuditQuery))
         self.sio.on("supervision", self._reader(queries.supervision))

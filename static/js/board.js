@@ -36,8 +36,11 @@ function drawDistricts(tally) {
     const { orders, amount_fen: amount } = tally.by_district[district];
     const bar = el("span", { class: "bar-fill" });
     bar.style.setProperty("--share", String(orders / largest));
-    return el("tr", {},
-      el("th", { scope: "row" }, el("a", { class: "figure-link", href: `/board/orders?district=${encodeURIComponent(district)}` }, district)),
+    return el("tr", { class: behind.has(district) ? "behind" : "" },
+      el("th", { scope: "row" }, behind.has(district)
+        ? el("span", { class: "behind-mark", title: t("behind target") }, el("span", { class: "words" }, t("behind target")), el("span", { class: "sign", "aria-hidden": "true" }, "▲"))
+        : null,
+        el("a", { class: "figure-link", href: `/board/orders?district=${encodeURIComponent(district)}` }, district)),
       el("td", { class: "bar-cell" }, bar),
       el("td", { class: "figure-cell" }, count(orders), " · ", wan(amount)),
       CATEGORIES.map((category) => {
@@ -50,8 +53,25 @@ function drawDistricts(tally) {
   fill(document.getElementById("district-chart"), el("thead", {}, head), el("tbody", {}, rows));
 }
 
+// The districts behind the organiser's coverage targets (streets reached, wishes answered), read from the server
+// a moment after the figures move: a read, not part of the board's view (fair.core.queries.districts).
+let behind = new Set();
+let lastTally = null;
+let targetsAsked = null;
+async function readTargets() {
+  const ack = await live.read("districts");
+  if (!ack.ok) return;
+  behind = new Set(ack.data.districts.filter((d) => d.behind).map((d) => d.district));
+  if (lastTally) drawDistricts(lastTally);
+}
+
 function render(view) {
   const { tally } = view;
+  lastTally = tally;
+  if (!(speed > 0)) {
+    clearTimeout(targetsAsked);
+    targetsAsked = setTimeout(readTargets, 1500);
+  }
   document.getElementById("fair-name").textContent = view.fair.name;
   for (const [id, key] of Object.entries(counters)) animate(id, tally.headline[key]);
   document.getElementById("total-money").textContent = wan(tally.total.amount_fen);

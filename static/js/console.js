@@ -248,11 +248,12 @@ let coverageAsked = 0;
 /** Coverage is read from the server when its tab is open: streets reached or not, per category. */
 async function coverage() {
   const number = ++coverageAsked;
-  const ack = await live.read("coverage");
-  if (number !== coverageAsked || !ack.ok) return;
+  const [ack, byDistrict] = await Promise.all([live.read("coverage"), live.read("districts")]);
+  if (number !== coverageAsked || !ack.ok || !byDistrict.ok) return;
   const { streets, unanswered } = ack.data;
   const missing = streets.filter((street) => street.reached.length < CATEGORIES.length);
   fill(document.getElementById("coverage-panel"), [
+    districtTargets(byDistrict.data),
     el("h2", {}, t("Streets and the services that reached them")),
     el("table", { class: "register coverage-table" },
       el("thead", {}, el("tr", {}, [t("District"), t("Street"), ...CATEGORIES.map(categoryName), t("Open wishes")].map((h) => el("th", {}, h)))),
@@ -267,6 +268,41 @@ async function coverage() {
   ]);
 }
 let coverageSoon = null;
+
+/** Each district against the coverage targets, behind ones first in words; and the form that sets the targets. */
+function districtTargets({ targets, districts }) {
+  const share = (done, outOf) => (outOf ? `${done}/${outOf} · ${Math.round((100 * done) / outOf)}%` : "—");
+  const streets = el("input", { type: "number", min: 0, max: 100, step: 1, value: targets.streets_pct, name: "streets-target" });
+  const wishes = el("input", { type: "number", min: 0, max: 100, step: 1, value: targets.wishes_pct, name: "wishes-target" });
+  const behind = districts.filter((d) => d.behind);
+  return [
+    el("h2", {}, t("Districts against the coverage targets")),
+    el("p", { id: "districts-behind" }, behind.length
+      ? t("Behind target: %(districts)s", { districts: behind.map((d) => d.district).join("、") })
+      : t("Every district meets the targets.")),
+    el("table", { class: "register districts-table" },
+      el("thead", {}, el("tr", {}, [t("District"), t("Streets reached (target %(pct)s%)", { pct: targets.streets_pct }),
+        t("Wishes answered (target %(pct)s%)", { pct: targets.wishes_pct }), ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, districts.map((d) => el("tr", { class: d.behind ? "behind" : "", dataset: { district: d.district } },
+        el("td", {}, d.district), el("td", { class: "num" }, share(d.streets_reached, d.streets)),
+        el("td", { class: "num" }, share(d.wishes_answered, d.wishes)),
+        el("td", {}, d.behind ? el("span", { class: "badge warn" }, t("behind target")) : ""))))),
+    el("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      const values = [streets.value.trim(), wishes.value.trim()];
+      if (values.some((v) => !/^\d{1,3}$/.test(v) || Number(v) > 100)) return toast(t("Type a whole number from 0 to 100."), "error");
+      const changes = {};
+      if (Number(values[0]) !== targets.streets_pct) changes.coverage_streets_pct = Number(values[0]);
+      if (Number(values[1]) !== targets.wishes_pct) changes.coverage_wishes_pct = Number(values[1]);
+      if (!Object.keys(changes).length) return toast(t("Nothing changed."));
+      act("fair.configure", changes, t("Coverage targets"),
+        t("Coverage targets: %(streets)s% of a district's streets reached, %(wishes)s% of its wishes answered.", { streets: values[0], wishes: values[1] }))
+        .then(() => coverage());
+    } },
+      el("label", {}, t("Streets reached (%)"), streets), el("label", {}, t("Wishes answered (%)"), wishes),
+      el("button", { type: "submit" }, t("Save"))),
+  ];
+}
 
 // The supervision of deliveries: read when its tab is open (its flags depend on the time), again as deliveries move.
 const FLAGS = () => ({ late: t("late"), unconfirmed: t("not confirmed, a week to go"), missed: t("missed"), rescheduled_twice: t("rescheduled twice") });

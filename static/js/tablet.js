@@ -190,6 +190,12 @@ async function recommend(view) {
   const shown = ack.data.filter((r) => byId.has(r.offering_id));
   const cards = shown.filter((r) => !r.set_aside).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
   const aside = shown.filter((r) => r.set_aside);
+  const city = view.me.district === DISTRICTS[0];  // the city's teams buy for every district: which are behind?
+  const targets = city ? await live.read("districts") : null;
+  if (number !== asked) return;
+  const behind = targets && targets.ok ? targets.data.districts.filter((d) => d.behind).map((d) => d.district) : [];
+  fill(document.getElementById("districts-behind"), behind.length
+    ? t("Districts behind the coverage targets, to buy for: %(districts)s", { districts: behind.join("、") }) : "");
   fill(document.getElementById("recommendation-list"), cards.length ? cards : el("p", { class: "empty" }, t("Nothing to recommend yet.")),
     aside.length ? setAside(aside.map((r) => ({ title: byId.get(r.offering_id).title, until: r.set_aside.until, payload: { offering_id: r.offering_id } }))) : null);
 }
