@@ -640,6 +640,7 @@ async def test_districts_behind_the_coverage_targets_show_on_the_board_the_conso
     console = await screens.organiser()
     await console.locator('[data-tab="coverage-tab"]').click()
     await expect(console.locator("#districts-behind")).to_have_text(f"未达目标：{ten}")
+    await shoot(console, "console-coverage-targets")
     # The library answers the wish: the street is reached and the wish answered; the board's mark goes.
     await g.order(g.library, g.troupe, g.lecture, wish_id=made["id"])
     await expect(board.locator(".district-table tbody tr", has_text="玄武区").locator(".behind-mark")).to_have_count(0)
