@@ -156,6 +156,9 @@ class Supplier(SQLModel, table=True):
     name: str
     booth: str
     approved: bool = False
+    # What the booth says it does best (b2match's "offering"): categories and audiences, for the matching.
+    best_categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    best_audiences: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -171,6 +174,9 @@ class Team(SQLModel, table=True):
     spent_fen: int = Field(default=0, sa_type=BigInteger)  # charged to the government budget by confirmed orders
     self_funded_fen: int = Field(default=0, sa_type=BigInteger)  # paid from the unit's own funds
     subsidy_fen: int = Field(default=0, sa_type=BigInteger)  # subsidy owed to the unit for its self-funded orders
+    # What the team says it is looking for (b2match's "looking for"): categories and audiences, for the matching.
+    wanted_categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    wanted_audiences: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -42,7 +42,7 @@ from fair.core.views import fair_view
 from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, translations
 from fair.limits import retry_after
 from fair.live.server import SESSION_COOKIE
-from fair.models import Category, Fair
+from fair.models import AUDIENCES, Category, Fair
 from fair.settings import DATA, MIN_PASSWORD, ROOT
 from fair.tokens import normal_code
 
@@ -254,7 +254,7 @@ def screen(role: Role, template: str):
             account = await auth.organiser_account(state.db, state.tokens, request.cookies.get(SESSION_COOKIE))
             if account is None or await accounts.must_change_password(state.db, account):
                 return RedirectResponse("/account/password", status_code=303)
-        return render(request, template, role=str(role), live=True)
+        return render(request, template, role=str(role), live=True, audiences=AUDIENCES)
 
     return page
 

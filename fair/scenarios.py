@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from fair.core import Actor, execute, queries
+from fair.core.matching import MUTUAL
 from fair.db import Database
 from fair.demo import build
 from fair.models import (
@@ -38,6 +39,7 @@ from fair.models import (
     Order,
     QueueTicket,
     ShortlistItem,
+    Supplier,
     Team,
     TicketState,
     Wish,
@@ -181,6 +183,12 @@ async def check_reason(session, team_actor: Actor, offering_id: int, reason: dic
             and found.category == offering.category
             and (not found.audience or not offering.audience or bool(set(found.audience) & set(offering.audience)))
         )
+    if msgid in ("what your team looks for", "what the booth does best", MUTUAL):
+        supplier = await session.get(Supplier, offering.supplier_id)
+        looked_for = _takes_in(team.wanted_categories, team.wanted_audiences, offering)
+        done_best = _takes_in(supplier.best_categories, supplier.best_audiences, offering)
+        said = {"what your team looks for": (True, False), "what the booth does best": (False, True)}
+        return (looked_for, done_best) == said.get(msgid, (True, True))
     if msgid == "%(count)s teams waiting at the booth":
         statement = select(func.count()).where(
             QueueTicket.supplier_id == offering.supplier_id, QueueTicket.state == TicketState.waiting
@@ -226,6 +234,12 @@ async def _demand_is_true(session, team: Team, offering: Offering, params: dict[
         true = true and sorted(params["wish_ids"]) == sorted(w.id for w in wishes) and params["wishes"] == len(wishes)
         true = true and named is not None and (not offering.audience or named <= set(offering.audience))
     return true
+
+
+def _takes_in(categories: list[str], audiences: list[str], offering: Offering) -> bool:
+    if offering.category not in categories:
+        return False
+    return not audiences or not offering.audience or bool(set(audiences) & set(offering.audience))
 
 
 async def _answered(session, wish_id: int) -> bool:

@@ -602,6 +602,35 @@ async def test_the_board_fits_a_projector_and_a_phone(screens: Screens, viewport
     await shoot(board, f"board-{viewport['width']}")
 
 
+async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_see_a_mutual_fit(screens: Screens):
+    tablet = await screens.join("library", viewport=TABLET)
+    await connected(tablet)
+    await tablet.locator("[data-tab=for-you]").click()
+    await tablet.locator("#interests summary").click()
+    await tablet.locator("#interests").get_by_label("图书").check()
+    await tablet.locator("#interests").get_by_label("少儿", exact=True).check()
+    await tablet.locator("#interests").get_by_role("button", name="保存").click()
+    await expect(tablet.locator("#toasts")).to_contain_text("已保存：推荐会考虑这些。")
+    books = tablet.locator("#recommendation-list .offering", has_text="送书下乡少儿读物")
+    await expect(books.locator(".reasons")).to_contain_text("贵团正在寻找")
+    booth = await screens.join("bookseller", viewport=TABLET)
+    await connected(booth)
+    await booth.locator('[data-tab="teams"]').click()
+    await booth.locator("#interests summary").click()
+    await booth.locator("#interests").get_by_label("图书").check()
+    await booth.locator("#interests").get_by_role("button", name="保存").click()
+    card = booth.locator("#team-list .card", has_text="玄武区图书馆")
+    await expect(card.locator(".badge.mutual")).to_have_text("双向匹配")
+    await expect(card.locator(".reasons")).to_contain_text("双向匹配：该团正在寻找图书，正是本展位所长")
+    await shoot(booth, "booth-mutual-fit")
+    await tablet.locator("[data-tab=offerings]").click()
+    await tablet.locator("[data-tab=for-you]").click()  # read again
+    await expect(books.locator(".badge.mutual")).to_have_text("双向匹配")
+    await tablet.locator("#interests summary").click()
+    await expect(tablet.locator("#interests").get_by_label("图书")).to_be_checked()  # what it said, kept
+    await shoot(tablet, "tablet-interests")
+
+
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(
     screens: Screens,
 ):

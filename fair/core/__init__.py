@@ -12,6 +12,7 @@ from fair.core import (  # noqa: F401  (registers their commands)
     corrections,
     deliveries,
     dismissals,
+    interests,
     negotiations,
     offerings,
     organiser,

@@ -334,6 +334,13 @@ class BoothRef(Input):
     supplier_id: Id
 
 
+class SetInterests(Input):
+    """What a team is looking for, or what a booth does best: categories and audiences, none for no preference."""
+
+    categories: Annotated[list[Category], Field(max_length=5), AfterValidator(_unique)] = []
+    audiences: Annotated[list[Audience], Field(max_length=8), AfterValidator(_unique)] = []
+
+
 class SetAside(Input):
     """A recommendation set aside: a team names an offering, a booth a team; ``hours`` snoozes it, none is for good."""
 

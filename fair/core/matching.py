@@ -34,6 +34,11 @@ The factors, and why:
   order already placed in it ranks it down a little; a second offering that
   answers the same wishes as one ranked above it ranks down, so that the top
   of the list is not five answers to one wish.
+- **interests** (b2match's "looking for / offering", ``fair.core.interests``):
+  an offering of what the team says it looks for (a category, and one of the
+  audiences it names if it names any) +1; of what the booth says it does
+  best +0.5; where both hold the fit is ``mutual``, flagged on both sides.
+  Together less than one wish's resident: the wishes stay first.
 - **queue**: on the day, a booth where ``LONG_QUEUE`` teams or more wait
   ranks down a little for each, and says so: the team may come back later.
 - **set aside**: an offering the team said it is not interested in (or
@@ -74,6 +79,8 @@ WEIGHTS = {
     "repeat_category": -0.5,  # per order the team already has in this category
     "same_wishes_again": -4.0,  # per offering ranked above it that answers the same wishes: it answers no one new
     "rating": 1.0,  # × (average rating − 3)
+    "looked_for": 1.0,  # the team says it looks for this kind
+    "done_best": 0.5,  # the booth says it does this kind best
     "queue": -0.25,  # per team waiting at the booth, from LONG_QUEUE on
     "like_set_aside": -1.0,  # per offering set aside that this one is like
 }
@@ -86,6 +93,8 @@ DEMAND = N_(
     "%(count)s residents of %(where_label)s asked in %(wishes)s wishes for %(category_label)s for %(audiences)s"
 )
 WITHIN = N_("%(quantity)s %(unit)s for %(cost_fen)s: within the budget left")
+MUTUAL = N_("a mutual fit: what your team looks for, and what the booth does best")
+MUTUAL_FOR_BOOTH = N_("a mutual fit: the team looks for %(category_label)s, what your booth does best")
 OWN_FUNDS = N_("needs %(own_fen)s of own funds (%(quantity)s %(unit)s for %(cost_fen)s)")
 
 Supporters = Mapping[int, Collection[int]]  # wish id -> the residents who support it (its author included)
@@ -100,6 +109,7 @@ class Fit:
     team_id: int
     score: float
     affordable: bool = True
+    mutual: bool = False
     wish_ids: tuple[int, ...] = ()
     parts: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
 
@@ -121,6 +131,7 @@ class Fit:
             "team_id": self.team_id,
             "score": round(self.score, 2),
             "affordable": self.affordable,
+            "mutual": self.mutual,
             "wish_ids": list(self.wish_ids),
             "reasons": self.reasons(),
         }
@@ -193,6 +204,7 @@ def fit(
     planned: Plan,
     rating: tuple[float, int] | None = None,
     *,
+    best: Mapping[str, Any] | None = None,
     waiting: int = 0,
     for_booth: bool = False,
 ) -> Fit | None:
@@ -201,9 +213,10 @@ def fit(
     ``team`` and ``offering`` are their views (``fair.core.views``), ``wishes``
     the approved wishes and ``supporters`` who stands behind each, ``bought``
     the team's orders per category, ``planned`` what it would order,
-    ``rating`` the supplier's (average, count), ``waiting`` the teams in its
-    booth's queue.  ``for_booth``: the budget's reasons say whether it fits,
-    never a figure.
+    ``rating`` the supplier's (average, count), ``best`` what it says it does
+    best (``interests`` of its view), ``waiting`` the teams in its booth's
+    queue.  ``for_booth``: the budget's reasons say whether it fits, never a
+    figure.
     """
     if offering["status"] != "published" or offering["remaining"] <= 0:
         return None
@@ -232,6 +245,7 @@ def fit(
     elif not offering["districts"]:
         result.add(WEIGHTS["serves_everywhere"])
     _budget(result, team, offering, planned, for_booth)
+    _interests(result, team.get("interests"), best, offering, for_booth)
     left = free_dates if offering["dates"] else offering["remaining"]
     if left <= SCARCE:
         result.add(WEIGHTS["scarce"], N_("only %(left)s %(unit)s left"), left=left, unit=offering["unit"])
@@ -248,6 +262,38 @@ def fit(
     if waiting >= LONG_QUEUE and not for_booth:
         result.add(WEIGHTS["queue"] * waiting, N_("%(count)s teams waiting at the booth"), count=waiting)
     return result
+
+
+def wants(interests: Mapping[str, Any] | None, offering: Mapping[str, Any]) -> bool:
+    """Whether stated interests take in the offering: its category, and an audience of theirs if they name any."""
+    if not interests or offering["category"] not in interests["categories"]:
+        return False
+    return (
+        not interests["audiences"]
+        or not offering["audience"]
+        or bool(set(interests["audiences"]) & set(offering["audience"]))
+    )
+
+
+def _interests(
+    result: Fit,
+    wanted: Mapping[str, Any] | None,
+    best: Mapping[str, Any] | None,
+    offering: Mapping[str, Any],
+    for_booth: bool,
+) -> None:
+    looked_for, done_best = wants(wanted, offering), wants(best, offering)
+    label = CATEGORY_WANTED[offering["category"]]
+    result.mutual = looked_for and done_best
+    if result.mutual:  # one reason, so that it is among those shown
+        msgid = MUTUAL_FOR_BOOTH if for_booth else MUTUAL
+        result.add(WEIGHTS["looked_for"] + WEIGHTS["done_best"], msgid, category_label=label)
+    elif looked_for:
+        msgid = N_("the team looks for %(category_label)s") if for_booth else N_("what your team looks for")
+        result.add(WEIGHTS["looked_for"], msgid, category_label=label)
+    elif done_best:
+        msgid = N_("what your booth does best") if for_booth else N_("what the booth does best")
+        result.add(WEIGHTS["done_best"], msgid)
 
 
 def _budget(result: Fit, team: Mapping[str, Any], offering: Mapping[str, Any], planned: Plan, for_booth: bool) -> None:
@@ -301,10 +347,13 @@ def offerings_for(
     ratings: Mapping[int, tuple[float, int]] | None = None,
     waiting: Mapping[int, int] | None = None,
     set_aside: SetAside | None = None,
+    best: Mapping[int, Mapping[str, Any]] | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The offerings that suit ``team`` best, best first, each with why, then those it set aside (``set_aside``
-    says until when).  ``orders``: the fair's, every team's; ``waiting``: the teams in each booth's queue."""
+    says until when).  ``orders``: the fair's, every team's; ``waiting``: the teams in each booth's queue;
+    ``best``: what each booth says it does best, by supplier."""
+    best = best or {}
     bought, usual = _bought(team, orders), usual_quantities(orders)
     ratings, shortlisted, waiting, set_aside = ratings or {}, shortlisted or {}, waiting or {}, set_aside or {}
     offerings = list(offerings)
@@ -321,6 +370,7 @@ def offerings_for(
             bought,
             plan(o, shortlisted, usual),
             ratings.get(o["supplier_id"]),
+            best=best.get(o["supplier_id"]),
             waiting=waiting.get(o["supplier_id"], 0),
         )
         if found is not None:
@@ -367,10 +417,12 @@ def teams_for(
     meeting: Collection[int] = (),
     ratings: Mapping[int, tuple[float, int]] | None = None,
     set_aside: SetAside | None = None,
+    done_best: Mapping[str, Any] | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The approved teams a booth should meet, best first: each with the booth's best offering for it, and why;
-    then the teams it set aside.  ``meeting``: the teams the booth already meets or negotiates with, left out.
+    then the teams it set aside.  ``meeting``: the teams the booth already meets or negotiates with, left out;
+    ``done_best``: what the booth says it does best.
     """
     set_aside = set_aside or {}
     own = [offering for offering in offerings if offering["supplier_id"] == supplier_id]
@@ -383,7 +435,10 @@ def teams_for(
         bought = _bought(team, orders)
         fits = [
             f
-            for f in (fit(team, o, wishes, supporters, bought, plan(o, {}, usual), rating, for_booth=True) for o in own)
+            for f in (
+                fit(team, o, wishes, supporters, bought, plan(o, {}, usual), rating, best=done_best, for_booth=True)
+                for o in own
+            )
             if f is not None
         ]
         if fits:

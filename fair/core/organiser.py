@@ -101,7 +101,7 @@ def register_supplier(tx: Tx, data: RegisterSupplier) -> dict[str, Any]:
         raise FairError(Code.invalid_input, N_("Booth %(booth)s is already taken."), booth=data.booth)
     supplier = insert_row(tx, Supplier, new(Supplier, fair_id=fair.id, created_at=tx.now, **data.model_dump()))
     tx.run(insert(BoothQueue).values(supplier_id=supplier.id, fair_id=fair.id))  # its queue on the day
-    return _announce_supplier(tx, supplier)
+    return announce_supplier(tx, supplier)
 
 
 @command("supplier.approve", ApproveSupplier, Role.organiser)
@@ -111,14 +111,14 @@ def approve_supplier(tx: Tx, data: ApproveSupplier) -> dict[str, Any]:
     supplier = returned(tx.run(changed.values(approved=data.approved).returning(Supplier.__table__)))
     if supplier is None:
         raise not_found("supplier", data.supplier_id)
-    return _announce_supplier(tx, supplier)
+    return announce_supplier(tx, supplier)
 
 
 @command("team.register", RegisterTeam, Role.organiser)
 def register_team(tx: Tx, data: RegisterTeam) -> dict[str, Any]:
     fair = current_fair(tx)
     team = insert_row(tx, Team, new(Team, fair_id=fair.id, created_at=tx.now, **data.model_dump()))
-    return _announce_team(tx, team)
+    return announce_team(tx, team)
 
 
 @command("team.approve", ApproveTeam, Role.organiser)
@@ -128,7 +128,7 @@ def approve_team(tx: Tx, data: ApproveTeam) -> dict[str, Any]:
     team = returned(tx.run(changed.values(approved=data.approved).returning(Team.__table__)))
     if team is None:
         raise not_found("team", data.team_id)
-    return _announce_team(tx, team)
+    return announce_team(tx, team)
 
 
 @command("team.set_budget", SetBudget, Role.organiser)
@@ -149,7 +149,7 @@ def set_budget(tx: Tx, data: SetBudget) -> dict[str, Any]:
             N_("%(spent_fen)s is already spent: the budget cannot be smaller."),
             spent_fen=get(tx, Team, data.team_id).spent_fen,
         )
-    return _announce_team(tx, done)
+    return announce_team(tx, done)
 
 
 def _move(tx: Tx, fair: Row, sources: tuple[FairState, ...], target: FairState, **also: Any) -> Row:
@@ -181,13 +181,13 @@ def _announce_fair(tx: Tx, type: str, fair: Row) -> dict[str, Any]:
     return {"fair": view}
 
 
-def _announce_supplier(tx: Tx, supplier: Row) -> dict[str, Any]:
+def announce_supplier(tx: Tx, supplier: Row) -> dict[str, Any]:
     view = supplier_view(supplier)
     tx.emit("supplier.updated", {"supplier": view})
     return {"supplier": view}
 
 
-def _announce_team(tx: Tx, team: Row) -> dict[str, Any]:
+def announce_team(tx: Tx, team: Row) -> dict[str, Any]:
     view = team_view(team)
     tx.emit("team.updated", {"team": view})
     return {"team": view}

@@ -499,7 +499,11 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
         booths = await ratings(session, actor)
         waiting = {queue["supplier_id"]: queue["waiting"] for queue in await queues(session, actor)}
         aside = await set_aside(session, actor)
-        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths, waiting, aside)
+        best = {
+            s.id: supplier_view(s)["interests"]
+            for s in await session.exec(select(Supplier).where(Supplier.fair_id == actor.fair_id))
+        }
+        return matching.offerings_for(team, shown, wished, backers, everyone, listed, booths, waiting, aside, best)
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
@@ -513,6 +517,7 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
             await meeting(session, actor.party_id),
             await ratings(session, actor),
             await set_aside(session, actor),
+            supplier_view(await session.get(Supplier, actor.party_id))["interests"],
         )
     raise FairError(Code.forbidden, N_("Your role may not do this."))
 

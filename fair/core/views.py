@@ -40,7 +40,14 @@ def fair_view(fair: Fair) -> dict[str, Any]:
 
 
 def supplier_view(supplier: Supplier) -> dict[str, Any]:
-    return {"id": supplier.id, "name": supplier.name, "booth": supplier.booth, "approved": supplier.approved}
+    """A booth, with what it says it does best: for itself and the organiser."""
+    return {
+        "id": supplier.id,
+        "name": supplier.name,
+        "booth": supplier.booth,
+        "approved": supplier.approved,
+        "interests": {"categories": list(supplier.best_categories), "audiences": list(supplier.best_audiences)},
+    }
 
 
 def team_view(team: Team) -> dict[str, Any]:
@@ -53,6 +60,7 @@ def team_view(team: Team) -> dict[str, Any]:
         "street": team.street,
         "approved": team.approved,
         "budget": budget_view(team),
+        "interests": {"categories": list(team.wanted_categories), "audiences": list(team.wanted_audiences)},
     }
 
 

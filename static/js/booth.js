@@ -3,6 +3,7 @@ import {
   CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
 } from "./core.js";
 import { deliveryCard, scoreOf } from "./deliveries.js";
+import { interestsForm } from "./interests.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms, wrongNumber } from "./terms.js";
@@ -196,6 +197,11 @@ async function teamsToMeet(view) {
   const number = ++asked;
   const ack = await live.read("recommendations");
   if (number !== asked || !ack.ok) return;
+  interestsForm(view.me.interests, async (interests) => {
+    const answer = await act("interests.set", interests, t("What our booth does best"), t("Saved: the recommendations count it."));
+    if (answer.ok) teamsToMeet(live.view);
+    return answer.ok;
+  });
   const titles = new Map(view.offerings.map((o) => [o.id, o.title]));
   const teams = ack.data.filter((r) => !r.set_aside), aside = ack.data.filter((r) => r.set_aside);
   const setAsideOr = async (command, payload, done) => {
@@ -206,6 +212,7 @@ async function teamsToMeet(view) {
     const name = r.team_name;
     return el("article", { class: "card", dataset: { team: r.team_id } },
       el("header", {}, el("span", { class: "badge" }, r.district), el("h3", {}, name)),
+      r.mutual ? el("p", { class: "badge mutual" }, t("Mutual fit")) : null,
       el("p", {}, t("Best fit: %(title)s", { title: titles.get(r.offering_id) || "" })),
       el("p", { class: "reasons" }, reasonLine(r.reasons)),
       el("menu", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => invite(live.view, r, name) }, t("Invite to a meeting")),

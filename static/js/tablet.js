@@ -4,6 +4,7 @@ import {
   CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink,
 } from "./core.js";
 import { scoreOf, teamDeliveries } from "./deliveries.js";
+import { interestsForm } from "./interests.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
@@ -147,6 +148,7 @@ function offeringCard(view, offering, recommendation = null) {
       offering.dates.length ? " · " : "", offering.dates.length ? t("%(count)s dates free", { count: free }) : ""),
     offering.description ? el("p", { class: "description" }, offering.description) : null,
     el("p", { class: "tags" }, [...offering.audience, ...offering.districts].map((tag) => el("span", { class: "tag" }, tag))),
+    recommendation && recommendation.mutual ? el("p", { class: "badge mutual" }, t("Mutual fit")) : null,
     recommendation ? whyLine(view, recommendation) : null,
     recommendation ? el("menu", { class: "actions aside" },
       el("button", { type: "button", dataset: { needs: "live" }, onclick: () => setAsideOr("recommendation.dismiss", { offering_id: offering.id }, t("Set aside: it will not be recommended again.")) }, t("Not interested")),
@@ -190,6 +192,11 @@ async function recommend(view) {
   const shown = ack.data.filter((r) => byId.has(r.offering_id));
   const cards = shown.filter((r) => !r.set_aside).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
   const aside = shown.filter((r) => r.set_aside);
+  interestsForm(view.me.interests, async (interests) => {
+    const ack = await act("interests.set", interests, t("What our team is looking for"), t("Saved: the recommendations count it."));
+    if (ack.ok) recommend(live.view);
+    return ack.ok;
+  });
   const city = view.me.district === DISTRICTS[0];  // the city's teams buy for every district: which are behind?
   const targets = city ? await live.read("districts") : null;
   if (number !== asked) return;
