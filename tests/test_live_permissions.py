@@ -48,6 +48,7 @@ def cases(
     }
     suppliers = {role: (None if role in ("troupe", "bookseller") else "forbidden") for role in ROLES}
     teams = {role: (None if role in ("centre", "library") else "forbidden") for role in ROLES}
+    set_aside = teams | {"troupe": "invalid_input", "bookseller": "invalid_input"}
     return {
         "fair.create": ({"name": "x", "day": "2024-03-29", "venue": "y"}, organiser_only),
         "fair.open": ({}, organiser_only),
@@ -92,6 +93,13 @@ def cases(
         "wish.support": ({"wish_id": made["wish"]}, dict.fromkeys(ROLES, "forbidden")),
         "wish.moderate": ({"wish_id": made["wish"], "decision": "approve"}, organiser_only),
         "shortlist.put": ({"offering_id": g.lecture, "quantity": 2}, teams),
+        "interests.set": (
+            {"categories": ["books"]},
+            {role: None if role in ("troupe", "bookseller", "centre", "library") else "forbidden" for role in ROLES},
+        ),
+        # A team sets an offering aside, a booth a team: a booth naming an offering is told to name a team.
+        "recommendation.dismiss": ({"offering_id": g.books}, set_aside),
+        "recommendation.restore": ({"offering_id": g.books}, set_aside),
         "shortlist.remove": ({"offering_id": g.lecture}, teams),
         "slot.publish": ({"starts": "14:00", "ends": "15:00", "minutes": 20}, suppliers),
         "slot.withdraw": ({"slot_id": made["free_slot"]}, supplier_owner),
