@@ -333,3 +333,23 @@ async def test_sessions_in_the_core_on_both_engines(fairground):
     with pytest.raises(FairError) as ended:
         await g.do(organiser, "fair.configure", {"subsidy_rate_bp": 1000})
     assert ended.value.code == "forbidden"
+
+
+async def test_a_generated_first_password_acts_on_nothing_until_it_is_changed_whatever_the_way_in(hall: Hall):
+    """Issue 24: /api/login then team.set_budget over the socket worked with the generated first password; the
+    rule lived in the console's pages only.  Now the core refuses every command of such a session."""
+    g = hall.ground
+    account = await accounts.create(g.db, "newcomer", "a generated first password", must_change_password=True)
+    async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_locale": "zh_CN"}) as http:
+        answer = await http.post("/api/login", json={"username": "newcomer", "password": "a generated first password"})
+        token = answer.json()["data"]["token"]
+    console = await Screen(hall.url, token, locale="zh_CN").connect()
+    before = await g.state()
+    budget = {"team_id": g.community.party_id, "budget_fen": 99_999_900}
+    refused = await console.call("team.set_budget", budget)
+    assert (refused["ok"], refused["error"]["code"]) == (False, "forbidden")
+    assert "初始密码" in refused["error"]["message"]
+    assert await g.state() == before
+    await accounts.set_password(g.db, account, "a password of the newcomer's own")
+    assert (await console.call("team.set_budget", budget))["ok"]
+    await console.disconnect()

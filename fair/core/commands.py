@@ -53,7 +53,16 @@ from fair.core.actors import Actor, Role
 from fair.core.errors import N_, UNAVAILABLE_MSGID, Code, FairError
 from fair.core.inputs import Input, check_request_id, parse
 from fair.db import Database, Unavailable
-from fair.models import Credential, DeviceSession, Event, Fair, OrganiserSession, RequestRecord, utcnow
+from fair.models import (
+    Credential,
+    DeviceSession,
+    Event,
+    Fair,
+    OrganiserAccount,
+    OrganiserSession,
+    RequestRecord,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -254,9 +263,10 @@ DEVICE_SESSION = (
     .with_for_update(read=True)
 )
 ORGANISER_SESSION = (
-    select(OrganiserSession.revoked_at, OrganiserSession.expires_at)
+    select(OrganiserSession.revoked_at, OrganiserSession.expires_at, OrganiserAccount.must_change_password)
+    .join(OrganiserAccount, OrganiserAccount.id == OrganiserSession.account_id)
     .where(OrganiserSession.id == bindparam("session_id"))
-    .with_for_update(read=True)
+    .with_for_update(read=True, of=OrganiserSession)
 )
 CREDENTIAL_REVOKED = (  # an actor holding a card but no session: only the server's own tools make one
     select(Credential.revoked_at).where(Credential.id == bindparam("credential_id")).with_for_update(read=True)
@@ -264,7 +274,9 @@ CREDENTIAL_REVOKED = (  # an actor holding a card but no session: only the serve
 
 
 def _require_valid_credential(tx: Tx) -> None:
-    """A device acts only while its session and its card are valid; an organiser only while signed in.
+    """A device acts only while its session and its card are valid; an organiser only while signed in, and
+    not with a generated first password: whatever the way in (the console, /api/login, a socket), the
+    password is changed before anything else.
 
     Once ``access.revoke``, ``device.sign_out`` or a sign-out has committed, no command of that
     session commits any more: the check holds a share lock on the session (and card) row until
@@ -276,6 +288,8 @@ def _require_valid_credential(tx: Tx) -> None:
         row = tx.run(ORGANISER_SESSION if organiser else DEVICE_SESSION, {"session_id": actor.session_id}).first()
         if row is None or row.revoked_at is not None or row.expires_at <= tx.now:
             raise FairError(Code.forbidden, SESSION_ENDED if organiser else SIGNED_OUT)
+        if organiser and row.must_change_password:
+            raise FairError(Code.forbidden, CHANGE_PASSWORD_FIRST)
         if not organiser and row.card_revoked_at is not None:
             raise FairError(Code.forbidden, CARD_NOT_VALID)
     elif actor.credential_id is not None:
@@ -287,6 +301,7 @@ def _require_valid_credential(tx: Tx) -> None:
 CARD_NOT_VALID = N_("This join link is not valid any more. Ask the organiser for a new one.")
 SIGNED_OUT = N_("This device was signed out. Scan the join card again, or ask the organiser.")
 SESSION_ENDED = N_("Your sign-in has ended. Sign in again.")
+CHANGE_PASSWORD_FIRST = N_("Change the generated first password before anything else: sign in on /login.")
 
 
 RECORDED = select(RequestRecord.fingerprint, RequestRecord.outcome).where(
