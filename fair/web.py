@@ -72,7 +72,15 @@ async def view(request: Request) -> JSONResponse:
 
 
 async def login(request: Request) -> JSONResponse:
-    """An organiser signs in with a password and gets a session token, for scripts (the pages use a cookie)."""
+    """An organiser signs in with a password and gets a session token, for scripts (the pages use a cookie).
+
+    JSON only, said so in its Content-Type: a page of another site can post ``text/plain`` without asking
+    first, but ``application/json`` makes the browser ask (a preflight) and the fair never says yes.
+    """
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return error_response(
+            request, FairError(Code.invalid_input, N_("Send JSON, with Content-Type: application/json."))
+        )
     body = await json_body(request)
     if (
         not isinstance(body, dict)

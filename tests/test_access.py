@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -13,7 +14,7 @@ from sqlmodel import select
 
 from fair import accounts
 from fair.core import Actor, FairError
-from fair.models import DeviceSession
+from fair.models import DeviceSession, OrganiserSession
 from fair.tokens import Tokens, derive
 from tests.conftest import ORGANISER_PASSWORD, Hall, open_hall, sqlite
 from tests.screens import Screen
@@ -353,3 +354,19 @@ async def test_a_generated_first_password_acts_on_nothing_until_it_is_changed_wh
     await accounts.set_password(g.db, account, "a password of the newcomer's own")
     assert (await console.call("team.set_budget", budget))["ok"]
     await console.disconnect()
+
+
+async def test_api_login_takes_json_only_so_that_no_other_site_can_post_to_it_unasked(hall: Hall):
+    """Issue 24: /api/login accepted text/plain, which a page of any site may post without a preflight."""
+    g = hall.ground
+    async with g.db.read() as session:
+        sessions = len((await session.exec(select(OrganiserSession))).all())
+    body = json.dumps({"username": "organiser", "password": ORGANISER_PASSWORD})
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
+            headers = {"content-type": kind} if kind else {}
+            answer = await http.post("/api/login", content=body, headers=headers)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_input", (kind, answer.text)
+        assert (await http.post("/api/login", content=body, headers={"content-type": "application/json"})).json()["ok"]
+    async with g.db.read() as session:
+        assert len((await session.exec(select(OrganiserSession))).all()) == sessions + 1
