@@ -66,10 +66,12 @@ class Day:
         self.moves = 0
         self.answers: Counter[str] = Counter()
         self.total = MOVES_EACH * (len(TEAMS) + len(BOOTHS))
+        self.orders = 0  # orders confirmed so far
 
     async def send(self, screen: Screen, command: str, payload: dict) -> dict:
         ack = await screen.call(command, payload)
         self.answers["ok" if ack["ok"] else ack["error"]["code"]] += 1
+        self.orders += bool(ack["ok"] and isinstance(ack["data"], dict) and ack["data"].get("order"))
         assert ack["ok"] or ack["error"]["code"] in CODES, (command, payload, ack)
         return ack
 
@@ -168,7 +170,9 @@ async def booth_moves(day: Day, screen: Screen) -> None:
 
 async def organiser_moves(day: Day, screen: Screen, teams: list[int], suppliers: list[int]) -> None:
     rng = day.rng
-    while day.moves < day.total * CLOSE_AFTER:
+    # Closes once three quarters of the moves are made and an order stands (a condition, not a race: on a busy
+    # machine the organiser's loop could otherwise outrun every deal and close a day with no order).
+    while day.moves < day.total * CLOSE_AFTER or (not day.orders and day.moves < day.total):
         move = rng.random()
         if move < 0.3:
             team = rng.choice(screen.view["teams"])
