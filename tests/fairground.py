@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Awaitable
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
-from fair.core import Actor, execute
+from fair.core import Actor, Code, FairError, execute
 from fair.db import Database
 from fair.models import (
     Delivery,
@@ -39,6 +41,14 @@ _request_ids = itertools.count(1)
 
 def new_request_id() -> str:
     return f"t-{next(_request_ids)}"
+
+
+async def refused(coro: Awaitable[Any], code: Code) -> FairError:
+    """The refusal a command met, which must carry ``code``: a test of what may not be done says which rule."""
+    with pytest.raises(FairError) as caught:
+        await coro
+    assert caught.value.code == code, caught.value
+    return caught.value
 
 
 class Fairground:

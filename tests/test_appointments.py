@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from fair.core import Code, FairError
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.pauses import Pause, blocked_or_done, paused_or_done, race, stop_races
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
@@ -16,13 +16,6 @@ from tests.truth import assert_events_tell_the_truth, screens_of, views
 async def no_race_left_running(db):
     yield
     await stop_races()
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 async def settle(coro):

@@ -8,8 +8,7 @@ import pytest
 
 from fair.core import Code, FairError, execute
 from fair.models import RequestRecord
-from tests.fairground import Fairground
-from tests.test_negotiations import refused
+from tests.fairground import Fairground, refused
 
 
 async def test_a_replayed_request_returns_the_first_result_and_writes_nothing(fairground: Fairground):

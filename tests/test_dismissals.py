@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import update
 
 from fair import scenarios
-from fair.core import Code, FairError, queries
+from fair.core import Code, queries
 from fair.models import Dismissal
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 
 async def recommended(g: Fairground, actor) -> list[dict]:
     async with g.db.read() as session:
         return await queries.recommendations(session, actor)
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 async def test_a_team_sets_an_offering_aside_and_takes_it_back(fairground: Fairground):

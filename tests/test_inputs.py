@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fair.core import Code, FairError, execute
-from tests.fairground import Fairground
-from tests.test_negotiations import refused
+from tests.fairground import Fairground, refused
 
 GOOD_TERMS = {"quantity": 1, "unit_price_fen": 50_000}
 

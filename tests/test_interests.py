@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from fair import scenarios
-from fair.core import Code, FairError, queries
+from fair.core import Code, queries
 from fair.core.matching import MUTUAL, MUTUAL_FOR_BOOTH
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 
@@ -55,14 +55,10 @@ async def test_a_team_and_a_booth_say_what_they_look_for_and_do_best_and_meet_bo
 async def test_interests_that_are_not_the_fair_s_words_are_refused_and_change_nothing(fairground: Fairground, payload):
     g = fairground
     before = await g.state()
-    with pytest.raises(FairError) as refused:
-        await g.do(g.library, "interests.set", payload)
-    assert refused.value.code == Code.invalid_input
+    await refused(g.do(g.library, "interests.set", payload), Code.invalid_input)
     assert await g.state() == before
 
 
 async def test_only_a_team_or_a_booth_says_its_own_interests(fairground: Fairground):
     g = fairground
-    with pytest.raises(FairError) as refused:
-        await g.do(g.organiser, "interests.set", {"categories": ["books"]})
-    assert refused.value.code == Code.forbidden
+    await refused(g.do(g.organiser, "interests.set", {"categories": ["books"]}), Code.forbidden)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from fair.core import Code, FairError
+from fair.core import Code
 from fair.models import Fair, Negotiation
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 
 
 async def test_a_deal_from_proposal_to_order(fairground: Fairground):
@@ -56,13 +54,6 @@ def assert_only_the_refusal_was_noted(before: dict, after: dict) -> None:
     assert after["event"][-1]["type"] == "negotiation.updated"
     assert after["event"][-1]["payload"]["change"] == "refused"
     assert {**after, "event": None} == {**before, "event": None}
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 async def test_the_supplier_may_propose_first_and_the_team_accept(fairground: Fairground):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from fair.core import Code
-from tests.fairground import Fairground
-from tests.test_negotiations import refused
+from tests.fairground import Fairground, refused
 
 
 async def test_a_booth_publishes_updates_and_spotlights_its_offering(fairground: Fairground):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from fair.core import Actor, Code
-from tests.fairground import Fairground
-from tests.test_negotiations import refused
+from tests.fairground import Fairground, refused
 
 
 async def test_a_fair_goes_from_setup_to_open_to_closed_and_no_other_way(db):

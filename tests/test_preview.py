@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fair.core import Code, FairError
+from fair.core import Code
 from fair.db import Database
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import functools
 
-import pytest
 from sqlalchemy import update
 
 from fair.core import Actor, Code, FairError
@@ -14,18 +13,10 @@ from fair.core.commands import follow_up
 from fair.core.queues import skip_late
 from fair.db import Database
 from fair.models import QueueTicket
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.pauses import hold_then_race
 from tests.test_concurrency import settle
 from tests.truth import assert_events_tell_the_truth, screens_of, views
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
-
 
 NOON = dt.datetime(2023, 3, 29, 4, 0, tzinfo=dt.UTC)
 
@@ -175,7 +166,7 @@ async def test_a_waiting_team_sees_about_how_long_from_the_booths_recent_service
     await took(g.library, 2)
     await g.do(g.organiser, "fair.configure", {"queue_numbers_per_team": 3})  # no queue event: nothing moves
     await join(g, g.centre)  # the centre again, behind the community being served
-    shown = (await views(g.db, [g.centre, g.troupe]))
+    shown = await views(g.db, [g.centre, g.troupe])
     assert [(t["position"], t["wait_seconds"]) for t in shown[g.centre.key]["tickets"]] == [(1, 120)]
     assert [t["wait_seconds"] for t in shown[g.troupe.key]["queue"]["tickets"]] == [None, 120]  # called: none
     await assert_events_tell_the_truth(g.db, screens_of(g), before)

@@ -13,9 +13,8 @@ from fair.core import Actor, Code, presence, queries
 from fair.i18n import SHANGHAI
 from fair.models import Delivery, utcnow
 from tests.conftest import Hall
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.phones import confirm_number, csrf_of
-from tests.test_wishes import refused
 
 
 async def a_delivery(g: Fairground, *, begun: bool, day: str | None = None) -> int:
@@ -36,7 +35,6 @@ async def shown_code(g: Fairground, delivery_id: int, at: dt.datetime | None = N
     async with g.db.read() as session:
         row = await session.get(Delivery, delivery_id)
     return presence.code_at(row, at or utcnow())
-
 
 
 async def test_a_rating_counts_only_from_a_confirmed_person_with_the_code_of_the_moment(fairground: Fairground):
@@ -108,9 +106,7 @@ async def test_a_phone_confirms_its_number_and_rates_through_the_events_qr_code(
     path = f"/rate/{hall.tokens.rating_link(delivery)}"
     async with httpx.AsyncClient(base_url=hall.url, cookies={"fair_locale": "zh_CN"}) as phone:
         page = await phone.get(f"{path}?code={code}")
-        assert (
-            "越剧艺术漫谈" in page.text and 'id="confirm-phone"' in page.text and "fair_resident" in phone.cookies
-        )
+        assert "越剧艺术漫谈" in page.text and 'id="confirm-phone"' in page.text and "fair_resident" in phone.cookies
         assert 'name="rating"' not in page.text  # the number first
         back = await confirm_number(phone, g.db, "13800138000", page)
         assert back.headers["location"] == f"{path}?code={code}"

@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from fair.core import Actor, Code, FairError, Role, queries
 from fair.models import Wish, WishSupport
-from tests.fairground import Fairground
+from tests.fairground import Fairground, refused
 from tests.pauses import hold_then_race
 from tests.test_concurrency import settle
 from tests.truth import assert_events_tell_the_truth, screens_of, views
@@ -32,13 +32,6 @@ def resident(g: Fairground, phone: str = "phone-1") -> Actor:
 
 def everyone(g: Fairground) -> list[Actor]:
     return [*screens_of(g), resident(g), resident(g, "phone-2")]
-
-
-async def refused(coro, code: Code) -> FairError:
-    with pytest.raises(FairError) as caught:
-        await coro
-    assert caught.value.code == code, caught.value
-    return caught.value
 
 
 async def approved_wish(g: Fairground, **changes) -> dict:
