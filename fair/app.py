@@ -16,6 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
 from fair import accounts, confirmations, demo, downloads, migrate, pages, phones, photos, uploads, venues
+from fair.access_log import hide_capabilities
 from fair.assets import Assets
 from fair.core import finish_follow_ups
 from fair.core.access import DevicePolicy
@@ -53,6 +54,7 @@ def from_environment() -> FairApp:
 
 
 def create_app(settings: Settings) -> FairApp:
+    hide_capabilities()  # the venue and rating links' secrets never reach the access log
     tokens = Tokens(settings.secret())
     policy = DevicePolicy(settings.card_hours_after_close, settings.device_session_hours)
     redis = shared = crossing = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
@@ -94,3 +95,29 @@ async def test_the_venue_adds_a_photo_after_checking_in_and_only_the_parties_see
     stored = list(hall.app.state.settings.photos.iterdir())
     assert [p.name for p in stored] == [f"{delivery['id']}-{__import__('hashlib').sha256(PNG).hexdigest()[:32]}.png"]
     assert stored[0].stat().st_mode & 0o077 == 0  # private to the fair's user
+
+
+async def test_the_access_log_never_holds_a_venue_or_rating_link_s_secret(hall: Hall):
+    """Issue 24: venue and rating links, which check in and upload photos, were written whole to the access log."""
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    delivery = await scheduled(hall)
+    token = hall.tokens.venue_link(delivery["id"])
+    access = logging.getLogger("uvicorn.access")
+    keep, level = Keep(), access.level
+    access.addHandler(keep)
+    access.setLevel(logging.INFO)  # the tests' uvicorn logs warnings only; run.py's logs every request
+    try:
+        async with httpx.AsyncClient(base_url=hall.url) as phone:  # new connections: uvicorn sees the handler
+            for path in (f"/venue/{token}", f"/venue/{token}/code", f"/rate/{token}?code=123456", "/board"):
+                await phone.get(path)
+    finally:
+        access.removeHandler(keep)
+        access.setLevel(level)
+    logged = "\n".join(records)
+    assert "/venue/…" in logged and "/venue/…/code" in logged and "/rate/…?…" in logged and "/board" in logged
+    assert token not in logged and "123456" not in logged
