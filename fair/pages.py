@@ -35,6 +35,7 @@ from starlette.templating import Jinja2Templates
 from fair import accounts, auth
 from fair.assets import asset_url, service_worker
 from fair.core import Actor, FairError, Role, access, queries, reports
+from fair.core.commands import CARD_NOT_VALID
 from fair.core.errors import N_, Code
 from fair.core.inputs import MAX_ID
 from fair.core.labels import CATEGORY_NAMES
@@ -216,9 +217,15 @@ async def _typed_code(request: Request, typed: str) -> Response:
         async with state.db.read() as session:
             cards = await access.valid_cards(session, state.fair_id)
         found = next((card for card in cards if hmac.compare_digest(state.tokens.join_code(card), code)), None)
-    await state.limits.code_typed(address, found is not None)
+    await state.limits.code_typed(address, found is not None)  # a revoked card's code opens nothing: a miss
     if found is None:
-        error = gettext(locale_of(request), N_("No card has this code. Check it on the card and type it again."))
+        message = N_("No card has this code. Check it on the card and type it again.")
+        if state.fair_id is not None:
+            async with state.db.read() as session:
+                revoked = await access.revoked_cards(session, state.fair_id)
+            if any(hmac.compare_digest(state.tokens.join_code(card), code) for card in revoked):
+                message = CARD_NOT_VALID  # typed right: retyping will not help, a new card will
+        error = gettext(locale_of(request), message)
         return render(request, "join.html", status_code=403, error=error, join_url=public_base(request) + "/join")
     try:
         async with state.db.read() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 
 import httpx
 import pytest
@@ -75,6 +76,18 @@ async def test_a_typed_code_may_be_full_width_and_odd_signs_are_refused_not_an_e
         assert odd.status_code == 403 and "没有与此登录码对应的卡片" in odd.text, odd.text[:300]
         asked = await http.post("/join", data={"code": full_width, "csrftoken": csrf})
         assert asked.status_code == 200 and "以“玄武区图书馆”的身份登录？" in asked.text
+
+
+async def test_a_revoked_card_s_code_typed_right_says_the_card_is_revoked_not_to_retype_it(hall: Hall):
+    """Issue 25: the typed code of a revoked card said 'no card has this code, check and type it again'."""
+    g = hall.ground
+    code = hall.tokens.join_code(hall.credentials["community"])
+    await g.do(g.organiser, "access.revoke", {"credential_id": hall.credentials["community"]})
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        await http.get("/join")
+        answer = await http.post("/join", data={"code": code, "csrftoken": http.cookies["csrftoken"]})
+    said = re.search(r'<p class="notice error" role="alert">([^<]*)</p>', answer.text).group(1)
+    assert (answer.status_code, said) == (403, "此加入链接已失效，请向组织方索取新的链接。")
 
 
 async def test_a_card_enrols_a_device_whose_session_is_not_the_card(hall: Hall):

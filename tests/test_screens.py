@@ -119,6 +119,12 @@ async def test_every_screen_in_both_languages(screens: Screens, locale: str):
     await expect(tablet.locator(".tabs")).to_contain_text(words["tablet"])
     await expect(tablet.locator(".offering").first).to_be_visible()
     await shoot(tablet, f"tablet-{locale}")
+    # The centre's order, confirmed today, with its day: the month by name in English ("7 Dec, 23:19", since
+    # "07/12" reads as July to half the readers), "12/07 23:19" in Chinese.
+    centre = await screens.join("centre", locale=locale)
+    await centre.locator("[data-tab=orders]").click()
+    moment = {"en": r"\d{1,2} [A-Z][a-z]{2}, \d\d:\d\d", "zh_CN": r"\d\d/\d\d \d\d:\d\d"}[locale]
+    await expect(centre.locator("#orders tbody tr").first.locator("td").first).to_have_text(re.compile(moment))
     narrow = await screens.join("centre", locale=locale, viewport={"width": 1024, "height": 768})
     await expect(narrow.locator(".offering").first).to_be_visible()
     await shoot(narrow, f"tablet-1024-{locale}")

@@ -243,6 +243,14 @@ async def valid_cards(session: AsyncSession, fair_id: int) -> list[int]:
     return list(rows.scalars().all())
 
 
+async def revoked_cards(session: AsyncSession, fair_id: int) -> list[int]:
+    """The fair's revoked cards: a code typed from one of them is told the card is revoked, not mistyped."""
+    rows = await session.exec(
+        select(Credential.id).where(Credential.fair_id == fair_id, col(Credential.revoked_at).is_not(None))
+    )
+    return list(rows.scalars().all())
+
+
 async def admit(session: AsyncSession, token_hash: str, policy: DevicePolicy) -> Actor:
     """The actor a device session admits; a signed-out, expired or unknown one admits nobody."""
     now = utcnow()

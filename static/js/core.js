@@ -19,9 +19,11 @@ export function t(msgid, params = {}) {
 
 const yuan = new Intl.NumberFormat(tag, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const whole = new Intl.NumberFormat(tag);
-const clock = new Intl.DateTimeFormat(tag, {
-  timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-});
+// A moment with its day: "12/07 23:19" in Chinese; in English the month by name ("7 Dec, 23:19"), since
+// "07/12" reads as July to half the readers.
+const clock = new Intl.DateTimeFormat(tag, locale === "en"
+  ? { timeZone: "Asia/Shanghai", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }
+  : { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
 const hourOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", hourCycle: "h23" });
 
 const clockOnly = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
