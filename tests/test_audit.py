@@ -36,6 +36,7 @@ async def test_the_history_is_the_log_filtered_by_party_and_kind(fairground: Fai
     assert everything["events"][0] == {
         "seq": log[0].seq,
         "type": log[0].type,
+        "label": "Order voided",
         "actor": "organiser",
         "at": log[0].created_at.isoformat(),
         "data": log[0].payload,

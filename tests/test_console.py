@@ -159,6 +159,13 @@ async def test_an_order_voided_with_a_reason_falls_off_every_screen_and_stays_in
     await expect(history).to_have_count(2)
     await expect(history.first).to_contain_text(f"第 {order['id']} 号订单作废：日期填错，重新下单")
     await expect(history.first).to_contain_text("组织方")
+    # The kind of change in words, not the log's names (issue 25): 订单作废, 订单成交; the log's name on hover.
+    await expect(history.nth(0).locator("td").nth(3)).to_have_text("订单作废")
+    await expect(history.nth(1).locator("td").nth(3)).to_have_text("订单成交")
+    assert await history.nth(1).locator("td").nth(3).get_attribute("title") == "order.confirmed"
+    await console.locator("select[name=history-kind]").select_option("negotiation")
+    await expect(history.first.locator("td").nth(3)).to_have_text("洽谈进展")
+    await expect(history.first).to_contain_text("已成交")  # the negotiation's state in Chinese, not "confirmed"
     await shoot(console, "console-history-zh_CN")
 
 

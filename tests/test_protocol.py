@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fair.app import create_app
 from fair.core import Code
+from fair.core.labels import EVENTS
 from fair.core.visibility import ROUTES
 from fair.settings import ROOT, Settings
 
@@ -33,6 +34,10 @@ def test_every_handled_command_is_documented_and_nothing_else(tmp_path):
 
 def test_every_event_type_is_documented_and_nothing_else():
     assert headings(section("Events")) == set(ROUTES) | {"tally"}
+
+
+def test_every_event_type_has_a_name_in_words_for_the_history():
+    assert set(EVENTS) == set(ROUTES)
 
 
 def test_every_event_type_the_core_emits_is_routed():

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fair.core.actors import Actor, Role
 from fair.core.errors import N_, Code, FairError
 from fair.core.inputs import Id, Input
+from fair.core.labels import EVENTS
 from fair.core.visibility import route
 from fair.models import Event
 
@@ -67,9 +68,11 @@ async def history(session: AsyncSession, actor: Actor, query: AuditQuery) -> dic
 
 
 def entry(event: Event) -> dict[str, Any]:
+    """One line of the history: ``label`` names the kind of event in words (a msgid), ``type`` as the log has it."""
     return {
         "seq": event.seq,
         "type": event.type,
+        "label": EVENTS.get(event.type, event.type),
         "actor": event.actor,
         "at": event.created_at.isoformat(),
         "data": event.payload,

@@ -1,7 +1,7 @@
 // The organiser's console: open and close the fair, the registers (teams, suppliers, offerings, orders, join
 // links) with search, filters and checked edits, announcements, wishes, the schedule, coverage and the reports.
 import {
-  CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, t, tabs, toast, when, confirmationLink,
+  CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, stateName, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
 import { deliveryState, ratingsOf, scoreOf } from "./deliveries.js";
 import { basisPointsOf, fenOf, narrow, register } from "./registers.js";
@@ -368,6 +368,8 @@ function historyFilters(view) {
   return [choose("party", parties), choose("kind", [["", t("All")], ...HISTORY_KINDS.map((k) => [k, changeKindName(k)])])];
 }
 
+const OFFERING_STATUS = () => ({ published: t("Published"), withdrawn: t("Withdrawn") });
+
 function changeKindName(kind) {
   return {
     fair: t("The fair"), team: t("Teams"), supplier: t("Suppliers"), offering: t("Offerings"), negotiation: t("Negotiations"),
@@ -402,12 +404,12 @@ function describe(entry) {
     case "access.limited": return t("Card %(id)s: at most %(count)s devices", { id: d.credential.id, count: d.max_devices });
     case "access.signed_out": return t("Card %(id)s: device %(device)s signed out", { id: d.credential.id, device: d.device.label || d.device.id });
     case "organiser.signed_out": return t("Organiser sign-in ended: %(label)s", { label: d.session.label });
-    case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${d.negotiation.state}`;
-    case "wish.updated": return `${d.wish.district} ${d.wish.street} · ${d.wish.text} · ${d.wish.status}`;
+    case "negotiation.updated": return `${d.negotiation.offering_title} · ${d.negotiation.team_name} · ${stateName(d.negotiation.state)}`;
+    case "wish.updated": return `${d.wish.district} ${d.wish.street} · ${d.wish.text} · ${STATUS()[d.wish.status] || d.wish.status}`;
     case "announcement.updated": return d.announcement.text;
     default:
       if (entry.type.startsWith("fair.")) return fairState[d.fair.state] || d.fair.state;
-      if (entry.type.startsWith("offering.")) return `${d.offering.title} · ${d.offering.status}`;
+      if (entry.type.startsWith("offering.")) return `${d.offering.title} · ${OFFERING_STATUS()[d.offering.status] || d.offering.status}`;
       return "";
   }
 }
@@ -420,7 +422,7 @@ async function history(before = null) {
   const list = document.getElementById("history-list");
   const rows = ack.data.events.map((entry) => el("tr", { dataset: { seq: entry.seq, type: entry.type } },
     el("td", { class: "num" }, String(entry.seq)), el("td", {}, when(entry.at)), el("td", {}, actorName(entry.actor, current)),
-    el("td", {}, el("code", {}, entry.type)), el("td", {}, describe(entry))));
+    el("td", { title: entry.type }, t(entry.label)), el("td", {}, describe(entry))));
   const table = before && list.querySelector("tbody") ? list.querySelector("tbody") : null;
   if (table) {
     table.append(...rows);
