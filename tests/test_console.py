@@ -8,8 +8,9 @@ import io
 import openpyxl
 import pytest
 from playwright.async_api import expect
+from sqlmodel import select
 
-from fair.models import Fair
+from fair.models import Announcement, Fair
 from tests.browsers import BOARD, Screens, connected, shoot
 
 pytestmark = pytest.mark.browser
@@ -281,3 +282,23 @@ async def test_the_offerings_register_shows_each_booths_score_and_follows_new_ra
     await deliver_and_rate("2023-04-02", 3)  # live: the register follows the score
     await expect(lecture).to_contain_text("★ 4.0（2 条评价）")
     await shoot(console, "console-offerings-score-zh_CN")
+
+
+async def test_the_district_is_asked_only_of_an_announcement_to_one_district(screens: Screens):
+    """Issue 25: the district picker showed for an announcement to everyone too."""
+    g = screens.hall.ground
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    form = console.locator(".announcing form")
+    await expect(form.locator("select[name=district]")).to_be_hidden()
+    await form.locator("select[name=audience]").select_option("district")
+    await expect(form.locator("select[name=district]")).to_be_visible()
+    await form.locator("select[name=district]").select_option("玄武区")
+    await form.locator("input[name=text]").fill("玄武区各采购团请到 3 号厅签约")
+    await form.get_by_role("button", name="发送").click()
+    await expect(console.locator("#toasts")).to_contain_text("已发送")
+    await form.locator("select[name=audience]").select_option("everyone")
+    await expect(form.locator("select[name=district]")).to_be_hidden()
+    async with g.db.read() as session:
+        sent = (await session.exec(select(Announcement))).all()
+    assert [(a.audience, a.district, a.text) for a in sent] == [("district", "玄武区", "玄武区各采购团请到 3 号厅签约")]

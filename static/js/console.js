@@ -132,8 +132,10 @@ const AUDIENCES = () => ({ everyone: t("Everyone"), teams: t("All buyer teams"),
 /** Announcements: a form to send one, and the list, each withdrawn with a tap. */
 function announcing(view) {
   const audience = el("select", { name: "audience" }, Object.entries(AUDIENCES()).map(([value, label]) => el("option", { value }, label)));
-  const district = el("select", { name: "district", "aria-label": t("District") },
+  // The district is asked only of an announcement to one district's teams (issue 25: it showed for 所有人 too).
+  const district = el("select", { name: "district", "aria-label": t("District"), hidden: true },
     el("option", { value: "" }, t("District…")), DISTRICTS.slice(1).map((d) => el("option", { value: d }, d)));
+  audience.addEventListener("change", () => { district.hidden = audience.value !== "district"; });
   const text = el("input", { name: "text", maxLength: 200, required: true, placeholder: t("e.g. 下午两点起在 3 号厅签约") });
   const board = el("input", { type: "checkbox", name: "on_board" });
   return el("div", { class: "announcing" },
