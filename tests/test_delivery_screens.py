@@ -34,7 +34,7 @@ async def test_a_delivery_from_the_tablet_to_the_venues_phone_and_back(screens: 
 
     form = panel.locator("#schedule-form")
     await expect(form.locator("select[name=s-order]")).to_contain_text("共 2 场，剩 2 场")
-    await form.locator("input[name=s-day]").fill("2023-04-01")
+    await expect(form.locator("input[name=s-day]")).to_have_value("2023-04-01")  # the day the order agreed
     await form.locator("input[name=s-starts]").fill("14:00")
     await form.locator("input[name=s-ends]").fill("16:00")
     await form.get_by_role("button", name="安排", exact=True).click()

@@ -53,6 +53,19 @@ function timeFields(prefix, delivery) {
 
 const field = (form, name) => form.elements.namedItem(name).value;
 
+/** The schedule form's day starts at the day the order agreed (its first date), for whichever order is chosen,
+ * until the team types a day of its own (issue 25: the field was blank). */
+function offerAgreedDay(form, orders) {
+  const order = form.elements.namedItem("s-order"), day = form.elements.namedItem("s-day");
+  const suggest = () => {
+    const chosen = orders.find((o) => o.id === Number(order.value));
+    if (day.dataset.typed !== "yes") day.value = chosen && chosen.dates.length ? chosen.dates[0] : "";
+  };
+  day.addEventListener("input", () => { day.dataset.typed = "yes"; });
+  order.addEventListener("change", suggest);
+  suggest();
+}
+
 /** One delivery, with what its side may do next. */
 export function deliveryCard(delivery, { side, act }) {
   const ref = { delivery_id: delivery.id };
@@ -150,6 +163,7 @@ export function teamDeliveries(view, act) {
   el("label", {}, t("Quantity"), el("input", { type: "number", name: "s-quantity", min: 1, value: 1, class: "limit-input" })),
   el("button", { type: "submit", class: "primary" }, t("Schedule it"))) : el("p", { class: "muted" },
     standing.length ? (view.venues.length ? t("Every order is scheduled.") : t("Add a venue first.")) : t("No orders yet."));
+  if (view.venues.length && left.length) offerAgreedDay(scheduleForm, left);
   return [
     el("h2", {}, t("Venues")),
     el("div", { class: "venues" }, view.venues.map((v) => venueCalendar(view, v))),
