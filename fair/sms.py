@@ -186,7 +186,7 @@ class Gateway:
 
     async def _failed(self, message: TextMessage, now: dt.datetime, error: str, *, permanent: bool) -> None:
         retry_at = now + dt.timedelta(seconds=FIRST_RETRY_SECONDS * 2**message.attempts)
-        stale = _aware(message.created_at) + dt.timedelta(minutes=CODE_MINUTES)
+        stale = message.created_at + dt.timedelta(minutes=CODE_MINUTES)
         log.warning("text message %s was not sent (attempt %s): %s", message.id, message.attempts + 1, error)
         if permanent or retry_at >= stale:
             await self._stamp(message, gave_up_at=now, error=error)
@@ -198,7 +198,3 @@ class Gateway:
             connection.execute(update(TextMessage).where(TextMessage.id == message.id).values(**values))
 
         await self.db.transact(stamp)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -223,12 +223,8 @@ def _call_next(tx: Tx, supplier_id: int) -> Row | None:
 
 def service_seconds(rows: Any) -> int | None:
     """The median time the booth took with a team, from called to served, over ``SERVED`` rows; None if none."""
-    times = [(_aware(ended) - _aware(called)).total_seconds() for called, ended in rows if called is not None and ended]
+    times = [(ended - called).total_seconds() for called, ended in rows if called is not None and ended]
     return int(statistics.median_low(times)) if times else None
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def queue_view(
