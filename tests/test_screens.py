@@ -635,6 +635,17 @@ async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_s
     await tablet.locator("#interests summary").click()
     await expect(tablet.locator("#interests").get_by_label("图书")).to_be_checked()  # what it said, kept
     await shoot(tablet, "tablet-interests")
+    # On a phone-sized screen, the form open, a card set aside: nothing scrolls sideways.
+    phone = await screens.join("library", viewport={"width": 360, "height": 740})
+    await connected(phone)
+    await phone.locator("[data-tab=for-you]").click()
+    await phone.locator("#recommendation-list .offering").first.get_by_role("button", name="稍后再看").click()
+    await expect(phone.locator("#set-aside summary")).to_have_text("已搁置（1）")
+    await phone.locator("#set-aside summary").click()
+    await phone.locator("#interests summary").click()
+    await expect(phone.locator("#interests").get_by_label("图书")).to_be_checked()
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await shoot(phone, "tablet-interests-360")
 
 
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(
