@@ -156,9 +156,11 @@ class Supplier(SQLModel, table=True):
     name: str
     booth: str
     approved: bool = False
-    # What the booth says it does best (b2match's "offering"): categories and audiences, for the matching.
+    # What the booth says it does best (b2match's "offering"): categories, audiences and themes (words of its
+    # offerings' titles), for the matching.
     best_categories: list[str] = Field(default_factory=list, sa_type=JSON)
     best_audiences: list[str] = Field(default_factory=list, sa_type=JSON)
+    best_themes: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -174,9 +176,12 @@ class Team(SQLModel, table=True):
     spent_fen: int = Field(default=0, sa_type=BigInteger)  # charged to the government budget by confirmed orders
     self_funded_fen: int = Field(default=0, sa_type=BigInteger)  # paid from the unit's own funds
     subsidy_fen: int = Field(default=0, sa_type=BigInteger)  # subsidy owed to the unit for its self-funded orders
-    # What the team says it is looking for (b2match's "looking for"): categories and audiences, for the matching.
+    # What the team says it is looking for (b2match's "looking for"): categories, audiences, themes and the days
+    # it would have a service on, for the matching.
     wanted_categories: list[str] = Field(default_factory=list, sa_type=JSON)
     wanted_audiences: list[str] = Field(default_factory=list, sa_type=JSON)
+    wanted_themes: list[str] = Field(default_factory=list, sa_type=JSON)
+    wanted_dates: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO days
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

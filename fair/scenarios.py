@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from fair.core import Actor, execute, queries
-from fair.core.matching import MUTUAL
+from fair.core.matching import MUTUAL, NOT_ON_WANTED_DAYS, ON_A_WANTED_DAY, THEME
 from fair.db import Database
 from fair.demo import build
 from fair.models import (
@@ -60,6 +60,7 @@ async def load(db: Database, path: Path) -> tuple[int, dict[str, Any]]:
         for title, quantity in listed.items():
             put = {"offering_id": offerings[title]["id"], "quantity": quantity}
             await execute(db, team, "shortlist.put", put, f"scenario-shortlist-{team.party_id}-{put['offering_id']}")
+    await _say_interests(db, fair_id, teams, scenario.get("interests", {}))
     for number, order in enumerate(scenario.get("orders", [])):
         offering = offerings[order["offering"]]
         team = Actor.team(fair_id, teams[order["team"]])
@@ -73,6 +74,15 @@ async def load(db: Database, path: Path) -> tuple[int, dict[str, Any]]:
         accept = {"negotiation_id": opened.data["negotiation"]["id"], "version": 1}
         await execute(db, booth, "negotiation.accept", accept, f"scenario-accept-{number}")
     return fair_id, scenario
+
+
+async def _say_interests(db: Database, fair_id: int, teams: dict[str, int], said: dict[str, Any]) -> None:
+    """What each named team looks for, or booth does best, said through the command as its screen says it."""
+    async with db.read() as session:
+        booths = {s.name: s.id for s in await session.exec(select(Supplier).where(Supplier.fair_id == fair_id))}
+    for name, interests in said.items():
+        actor = Actor.team(fair_id, teams[name]) if name in teams else Actor.supplier(fair_id, booths[name])
+        await execute(db, actor, "interests.set", interests, f"scenario-interests-{actor.role}-{actor.party_id}")
 
 
 async def named_ids(db: Database, fair_id: int) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
@@ -183,12 +193,24 @@ async def check_reason(session, team_actor: Actor, offering_id: int, reason: dic
             and found.category == offering.category
             and (not found.audience or not offering.audience or bool(set(found.audience) & set(offering.audience)))
         )
-    if msgid in ("what your team looks for", "what the booth does best", MUTUAL):
+    if msgid in ("what your team looks for", "what the booth does best", MUTUAL, THEME):
         supplier = await session.get(Supplier, offering.supplier_id)
-        looked_for = _takes_in(team.wanted_categories, team.wanted_audiences, offering)
+        by_kind = _takes_in(team.wanted_categories, team.wanted_audiences, offering)
+        looked_for = by_kind or _theme_in(team.wanted_themes, offering) is not None
         done_best = _takes_in(supplier.best_categories, supplier.best_audiences, offering)
+        done_best = done_best or _theme_in(supplier.best_themes, offering) is not None
+        if msgid == THEME:
+            return not by_kind and not done_best and _theme_in(team.wanted_themes, offering) == params["theme"]
         said = {"what your team looks for": (True, False), "what the booth does best": (False, True)}
         return (looked_for, done_best) == said.get(msgid, (True, True))
+    if msgid in (ON_A_WANTED_DAY, NOT_ON_WANTED_DAYS):
+        statement = select(OfferingDate.day).where(
+            OfferingDate.offering_id == offering.id, col(OfferingDate.negotiation_id).is_(None)
+        )
+        free = sorted({day.isoformat() for day in (await session.exec(statement)).all()} & set(team.wanted_dates))
+        if msgid == NOT_ON_WANTED_DAYS:
+            return bool(team.wanted_dates) and await _dated(session, offering) and not free
+        return bool(free) and (params["first_day"], params["days"]) == (free[0], len(free))
     if msgid == "%(count)s teams waiting at the booth":
         statement = select(func.count()).where(
             QueueTicket.supplier_id == offering.supplier_id, QueueTicket.state == TicketState.waiting
@@ -234,6 +256,12 @@ async def _demand_is_true(session, team: Team, offering: Offering, params: dict[
         true = true and sorted(params["wish_ids"]) == sorted(w.id for w in wishes) and params["wishes"] == len(wishes)
         true = true and named is not None and (not offering.audience or named <= set(offering.audience))
     return true
+
+
+def _theme_in(themes: list[str], offering: Offering) -> str | None:
+    """The first of ``themes`` that the offering's title or description holds, in any case."""
+    text = f"{offering.title} {offering.description}".casefold()
+    return next((theme for theme in themes if theme.casefold() in text), None)
 
 
 def _takes_in(categories: list[str], audiences: list[str], offering: Offering) -> bool:

@@ -7,7 +7,7 @@ import pytest
 
 from fair import scenarios
 from fair.core import Code, queries
-from fair.core.matching import MUTUAL, MUTUAL_FOR_BOOTH
+from fair.core.matching import MUTUAL, MUTUAL_FOR_BOOTH, NOT_ON_WANTED_DAYS, ON_A_WANTED_DAY, THEME
 from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
@@ -22,7 +22,7 @@ async def test_a_team_and_a_booth_say_what_they_look_for_and_do_best_and_meet_bo
     before = await views(g.db, screens_of(g))
     score = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
     said = await g.do(g.library, "interests.set", {"categories": ["books"], "audiences": ["少儿"]})
-    assert said["team"]["interests"] == {"categories": ["books"], "audiences": ["少儿"]}
+    assert said["team"]["interests"] == {"categories": ["books"], "audiences": ["少儿"], "themes": [], "dates": []}
     books = next(r for r in await recommended(g, g.library) if r["offering_id"] == g.books)
     assert {"msgid": "what your team looks for", "params": {"category_label": "books"}} in books["reasons"]
     assert books["score"] == pytest.approx(score[g.books] + 1.0) and books["mutual"] is False
@@ -43,9 +43,69 @@ async def test_a_team_and_a_booth_say_what_they_look_for_and_do_best_and_meet_bo
     assert all(not r["mutual"] for r in await recommended(g, g.library))
 
 
+async def test_a_theme_finds_its_word_in_titles_whatever_the_kind_and_the_booth_sees_it_too(fairground: Fairground):
+    g = fairground
+    score = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
+    said = await g.do(g.library, "interests.set", {"themes": [" 越剧 "]})
+    assert said["team"]["interests"]["themes"] == ["越剧"]  # the blanks around a word mean nothing
+    shown = {r["offering_id"]: r for r in await recommended(g, g.library)}
+    for offering in (g.show, g.lecture):  # 越剧《梁祝》专场 and 越剧艺术漫谈: a performance and a lecture
+        assert {"msgid": THEME, "params": {"theme": "越剧"}} in shown[offering]["reasons"]
+        assert shown[offering]["score"] == pytest.approx(score[offering] + 1.0)
+        async with g.db.read() as session:
+            for reason in shown[offering]["reasons"]:
+                assert await scenarios.check_reason(session, g.library, offering, reason), reason
+    assert shown[g.books]["score"] == pytest.approx(score[g.books])  # 送书下乡少儿读物: no 越剧 in it
+    met = {r["team_id"]: r for r in await recommended(g, g.troupe)}
+    assert {"msgid": "the team looks for %(theme)s", "params": {"theme": "越剧"}} in met[g.library.party_id]["reasons"]
+
+    await g.do(g.troupe, "interests.set", {"themes": ["梁祝"]})  # what the booth does best, by a word of its own
+    show = next(r for r in await recommended(g, g.library) if r["offering_id"] == g.show)
+    assert show["mutual"] is True and {"msgid": MUTUAL, "params": {"category_label": "performances"}} in show["reasons"]
+    async with g.db.read() as session:
+        assert all([await scenarios.check_reason(session, g.library, g.show, r) for r in show["reasons"]])
+
+
+async def test_the_days_a_team_wants_rank_a_dated_offering_up_where_it_is_free_then_and_down_where_it_is_not(
+    fairground: Fairground,
+):
+    g = fairground  # the show is free on 1, 8 and 15 April
+    score = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
+    await g.do(g.library, "interests.set", {"dates": ["2023-04-15", "2023-04-08", "2023-04-30"]})
+    shown = {r["offering_id"]: r for r in await recommended(g, g.library)}
+    on = {"msgid": ON_A_WANTED_DAY, "params": {"first_day": "2023-04-08", "days": 2}}
+    assert on in shown[g.show]["reasons"] and shown[g.show]["score"] == pytest.approx(score[g.show] + 0.5)
+    assert shown[g.books]["score"] == pytest.approx(score[g.books])  # books have no dates: neither up nor down
+    async with g.db.read() as session:
+        assert await scenarios.check_reason(session, g.library, g.show, on)
+        assert not await scenarios.check_reason(
+            session, g.library, g.show, on | {"params": {"first_day": "2023-04-01", "days": 2}}
+        )
+
+    await g.do(g.library, "interests.set", {"dates": ["2023-04-30"]})
+    show = next(r for r in await recommended(g, g.library) if r["offering_id"] == g.show)
+    against = {"msgid": NOT_ON_WANTED_DAYS, "params": {}, "against": True}
+    assert against in show["reasons"] and show["score"] == pytest.approx(score[g.show] - 0.5)
+    async with g.db.read() as session:
+        assert await scenarios.check_reason(session, g.library, g.show, against)
+
+
+async def test_a_booth_s_days_are_its_offerings_dates_not_a_wish(fairground: Fairground):
+    g = fairground
+    before = await g.state()
+    await refused(g.do(g.troupe, "interests.set", {"dates": ["2023-04-08"]}), Code.invalid_input)
+    assert await g.state() == before
+
+
 @pytest.mark.parametrize(
     "payload",
     [
+        {"themes": ["   "]},
+        {"themes": ["越剧", "越剧"]},
+        {"themes": ["一二三四五六七八九十一二三"]},
+        {"themes": ["a", "b", "c", "d", "e", "f"]},
+        {"dates": ["2023-02-30"]},
+        {"dates": ["9999-01-01"]},
         {"categories": ["opera"]},
         {"categories": ["books", "books"]},
         {"audiences": ["外星人"]},

@@ -334,11 +334,26 @@ class BoothRef(Input):
     supplier_id: Id
 
 
+def _theme(value: str) -> str:
+    """A theme is a word or two looked for in offerings' titles and descriptions: blanks around it mean nothing."""
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("string_too_short", "a theme of at least one character")
+    return value
+
+
+Theme = Annotated[Line(12, min_length=1), AfterValidator(_theme)]
+
+
 class SetInterests(Input):
-    """What a team is looking for, or what a booth does best: categories and audiences, none for no preference."""
+    """What a team is looking for, or what a booth does best: categories, audiences, themes (words of an
+    offering's title or description, such as 越剧 or 非遗), and for a team the days it would have a service on;
+    none for no preference."""
 
     categories: Annotated[list[Category], Field(max_length=5), AfterValidator(_unique)] = []
     audiences: Annotated[list[Audience], Field(max_length=8), AfterValidator(_unique)] = []
+    themes: Annotated[list[Theme], Field(max_length=5), AfterValidator(_unique)] = []
+    dates: Annotated[list[Day], Field(max_length=31), AfterValidator(_unique)] = []
 
 
 class SetAside(Input):

@@ -1,6 +1,8 @@
 """What a team is looking for and what a booth does best (b2match's "looking for" and "offering").
 
-Each party says it itself, as categories and audiences; the matching counts
+Each party says it itself, as categories, audiences and themes (words looked
+for in offerings' titles and descriptions: 越剧, 非遗), and a team the days it
+would have a service on (a booth's days are its offerings' dates); the matching counts
 both ways (``fair.core.matching``): an offering of what the team looks for
 ranks up on its tablet, a team looking for what the booth does best ranks up
 on the booth's list, and where both hold the fit is mutual and flagged on
@@ -15,6 +17,7 @@ from sqlalchemy import update
 
 from fair.core.actors import Role
 from fair.core.commands import Tx, command
+from fair.core.errors import N_, Code, FairError
 from fair.core.guards import acting_supplier, require_approved_team
 from fair.core.inputs import SetInterests
 from fair.core.organiser import announce_supplier, announce_team
@@ -29,9 +32,13 @@ def set_interests(tx: Tx, data: SetInterests) -> dict[str, Any]:
     if tx.actor.role == Role.team:
         require_approved_team(get(tx, Team, tx.actor.party_id))
         changed = update(Team).where(Team.id == tx.actor.party_id)
-        changed = changed.values(wanted_categories=categories, wanted_audiences=audiences)
+        changed = changed.values(
+            wanted_categories=categories, wanted_audiences=audiences, wanted_themes=data.themes, wanted_dates=data.dates
+        )
         return announce_team(tx, returned(tx.run(changed.returning(Team.__table__))))
     supplier = acting_supplier(tx)
+    if data.dates:
+        raise FairError(Code.invalid_input, N_("A booth's days are its offerings' dates: set them on the offerings."))
     changed = update(Supplier).where(Supplier.id == supplier.id)
-    changed = changed.values(best_categories=categories, best_audiences=audiences)
+    changed = changed.values(best_categories=categories, best_audiences=audiences, best_themes=data.themes)
     return announce_supplier(tx, returned(tx.run(changed.returning(Supplier.__table__))))

@@ -144,6 +144,9 @@ FIELDS = {
     "ends": N_("The end time"),
     "minutes": N_("The length of a meeting"),
     "districts": N_("The districts served"),
+    "themes": N_("The themes"),
+    "categories": N_("The kinds of service"),
+    "audiences": N_("The audiences"),
 }
 
 # The names of categories, kinds of team and ways of paying, as reports and spreadsheets show them.

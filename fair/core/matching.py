@@ -36,9 +36,11 @@ The factors, and why:
   of the list is not five answers to one wish.
 - **interests** (b2match's "looking for / offering", ``fair.core.interests``):
   an offering of what the team says it looks for (a category, and one of the
-  audiences it names if it names any) +1; of what the booth says it does
-  best +0.5; where both hold the fit is ``mutual``, flagged on both sides.
-  Together less than one wish's resident: the wishes stay first.
+  audiences it names if it names any; or a theme of its in the offering's
+  title or description) +1; of what the booth says it does best +0.5; where
+  both hold the fit is ``mutual``, flagged on both sides.  A dated offering
+  free on a day the team wants +0.5, free on none of them −0.5.  Together
+  less than one wish's resident: the wishes stay first.
 - **queue**: on the day, a booth where ``LONG_QUEUE`` teams or more wait
   ranks down a little for each, and says so: the team may come back later.
 - **set aside**: an offering the team said it is not interested in (or
@@ -81,6 +83,7 @@ WEIGHTS = {
     "rating": 1.0,  # × (average rating − 3)
     "looked_for": 1.0,  # the team says it looks for this kind
     "done_best": 0.5,  # the booth says it does this kind best
+    "wanted_day": 0.5,  # a free date on a day the team wants; minus this where none of its free dates is
     "queue": -0.25,  # per team waiting at the booth, from LONG_QUEUE on
     "like_set_aside": -1.0,  # per offering set aside that this one is like
 }
@@ -95,6 +98,9 @@ DEMAND = N_(
 WITHIN = N_("%(quantity)s %(unit)s for %(cost_fen)s: within the budget left")
 MUTUAL = N_("a mutual fit: what your team looks for, and what the booth does best")
 MUTUAL_FOR_BOOTH = N_("a mutual fit: the team looks for %(category_label)s, what your booth does best")
+THEME = N_("about %(theme)s, what your team looks for")
+ON_A_WANTED_DAY = N_("free on %(first_day)s, a day you want")
+NOT_ON_WANTED_DAYS = N_("no free date on the days you want")
 OWN_FUNDS = N_("needs %(own_fen)s of own funds (%(quantity)s %(unit)s for %(cost_fen)s)")
 
 Supporters = Mapping[int, Collection[int]]  # wish id -> the residents who support it (its author included)
@@ -264,15 +270,23 @@ def fit(
     return result
 
 
-def wants(interests: Mapping[str, Any] | None, offering: Mapping[str, Any]) -> bool:
-    """Whether stated interests take in the offering: its category, and an audience of theirs if they name any."""
-    if not interests or offering["category"] not in interests["categories"]:
-        return False
-    return (
+def takes_in(interests: Mapping[str, Any] | None, offering: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """Whether stated interests take in the offering, and the theme that does where no kind of theirs does.
+
+    A kind holds for its category, and an audience of theirs if they name any;
+    a theme holds where its words are in the offering's title or description.
+    """
+    if not interests:
+        return False, None
+    if offering["category"] in interests["categories"] and (
         not interests["audiences"]
         or not offering["audience"]
         or bool(set(interests["audiences"]) & set(offering["audience"]))
-    )
+    ):
+        return True, None
+    text = offering["title"] + " " + offering.get("description", "")
+    theme = next((theme for theme in interests.get("themes", ()) if theme.casefold() in text.casefold()), None)
+    return theme is not None, theme
 
 
 def _interests(
@@ -282,18 +296,37 @@ def _interests(
     offering: Mapping[str, Any],
     for_booth: bool,
 ) -> None:
-    looked_for, done_best = wants(wanted, offering), wants(best, offering)
+    (looked_for, theme), (done_best, _) = takes_in(wanted, offering), takes_in(best, offering)
     label = CATEGORY_WANTED[offering["category"]]
     result.mutual = looked_for and done_best
     if result.mutual:  # one reason, so that it is among those shown
         msgid = MUTUAL_FOR_BOOTH if for_booth else MUTUAL
         result.add(WEIGHTS["looked_for"] + WEIGHTS["done_best"], msgid, category_label=label)
+    elif looked_for and theme is not None:
+        msgid = N_("the team looks for %(theme)s") if for_booth else THEME
+        result.add(WEIGHTS["looked_for"], msgid, theme=theme)
     elif looked_for:
         msgid = N_("the team looks for %(category_label)s") if for_booth else N_("what your team looks for")
         result.add(WEIGHTS["looked_for"], msgid, category_label=label)
     elif done_best:
         msgid = N_("what your booth does best") if for_booth else N_("what the booth does best")
         result.add(WEIGHTS["done_best"], msgid)
+    _days(result, wanted, offering, for_booth)
+
+
+def _days(result: Fit, wanted: Mapping[str, Any] | None, offering: Mapping[str, Any], for_booth: bool) -> None:
+    """A dated offering free on a day the team wants ranks up, naming the first such day; free on none of them,
+    down.  An offering without dates (a lecture booked later, books) is neither."""
+    days = set(wanted.get("dates", ())) if wanted else set()
+    if not days or not offering["dates"]:
+        return
+    free = sorted(d["day"] for d in offering["dates"] if d["free"] and d["day"] in days)
+    if free:
+        msgid = N_("free on %(first_day)s, a day the team wants") if for_booth else ON_A_WANTED_DAY
+        result.add(WEIGHTS["wanted_day"], msgid, first_day=free[0], days=len(free))
+    else:
+        msgid = N_("no free date on the days the team wants") if for_booth else NOT_ON_WANTED_DAYS
+        result.add(-WEIGHTS["wanted_day"], msgid)
 
 
 def _budget(result: Fit, team: Mapping[str, Any], offering: Mapping[str, Any], planned: Plan, for_booth: bool) -> None:

@@ -46,7 +46,12 @@ def supplier_view(supplier: Supplier) -> dict[str, Any]:
         "name": supplier.name,
         "booth": supplier.booth,
         "approved": supplier.approved,
-        "interests": {"categories": list(supplier.best_categories), "audiences": list(supplier.best_audiences)},
+        "interests": {
+            "categories": list(supplier.best_categories),
+            "audiences": list(supplier.best_audiences),
+            "themes": list(supplier.best_themes),
+            "dates": [],
+        },
     }
 
 
@@ -60,7 +65,12 @@ def team_view(team: Team) -> dict[str, Any]:
         "street": team.street,
         "approved": team.approved,
         "budget": budget_view(team),
-        "interests": {"categories": list(team.wanted_categories), "audiences": list(team.wanted_audiences)},
+        "interests": {
+            "categories": list(team.wanted_categories),
+            "audiences": list(team.wanted_audiences),
+            "themes": list(team.wanted_themes),
+            "dates": list(team.wanted_dates),
+        },
     }
 
 
@@ -276,9 +286,7 @@ def appointment_view(appointment: Any, team: Any, supplier: Any) -> dict[str, An
     }
 
 
-def ticket_view(
-    ticket: Any, team_name: str, position: int | None, wait_seconds: int | None = None
-) -> dict[str, Any]:
+def ticket_view(ticket: Any, team_name: str, position: int | None, wait_seconds: int | None = None) -> dict[str, Any]:
     """A team's number at a booth; ``position`` counts the waiting tickets up to and including it;
     ``wait_seconds`` is how long it may still wait, from the booth's recent service times (None: unknown)."""
     return {

@@ -132,7 +132,7 @@ export function toast(text, kind = "info") {
 export function noted(record) {
   const params = {};
   for (const [key, value] of Object.entries(record.params || {})) {
-    params[key] = key.endsWith("_fen") ? money(value) : key.endsWith("_label") ? t(value) : value;
+    params[key] = key.endsWith("_fen") ? money(value) : key.endsWith("_label") ? t(value) : key.endsWith("_day") ? dayOf(value) : value;
   }
   return t(record.msgid, params);
 }

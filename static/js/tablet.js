@@ -196,7 +196,7 @@ async function recommend(view) {
     const ack = await act("interests.set", interests, t("What our team is looking for"), t("Saved: the recommendations count it."));
     if (ack.ok) recommend(live.view);
     return ack.ok;
-  });
+  }, [...new Set([...view.offerings.flatMap((o) => o.dates.map((d) => d.day)), ...view.me.interests.dates])].sort());
   const city = view.me.district === DISTRICTS[0];  // the city's teams buy for every district: which are behind?
   const targets = city ? await live.read("districts") : null;
   if (number !== asked) return;
