@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fair.core import Code, FairError
+from fair.core import Code, FairError, queries
 from tests.fairground import Fairground, refused
 from tests.pauses import Pause, blocked_or_done, paused_or_done, race, stop_races
 from tests.truth import assert_events_tell_the_truth, screens_of, views
@@ -117,6 +117,27 @@ async def test_accepting_an_invitation_that_clashes_is_refused_and_leaves_it_ope
     )
     shown = await views(g.db, [g.library])
     assert {a["state"] for a in shown[g.library.key]["appointments"]} == {"invited", "booked"}
+
+
+async def test_a_booth_is_offered_only_the_times_a_team_is_free_and_may_not_invite_it_over_a_meeting(
+    fairground: Fairground,
+):
+    g = fairground
+    troupe = await slots(g, g.troupe, "09:00", "10:30", 30)  # 09:00, 09:30, 10:00
+    books = await slots(g, g.bookseller, "09:00", "10:00", 30)
+    await g.do(g.library, "appointment.book", {"slot_id": books[0]["id"]})  # the library is at the books at 09:00
+    await g.do(g.bookseller, "appointment.invite", {"slot_id": books[1]["id"], "team_id": g.library.party_id})
+    async with g.db.read() as session:
+        met = {r["team_id"]: r for r in await queries.recommendations(session, g.troupe)}
+    assert met[g.library.party_id]["slot_ids"] == [troupe[2]["id"]]  # 09:00 booked, 09:30 invited elsewhere
+    assert met[g.community.party_id]["slot_ids"] == [s["id"] for s in troupe]
+    before = await g.state()
+    await refused(
+        g.do(g.troupe, "appointment.invite", {"slot_id": troupe[0]["id"], "team_id": g.library.party_id}),
+        Code.schedule_conflict,
+    )
+    assert await g.state() == before  # the slot is still free, no invitation stands
+    await g.do(g.troupe, "appointment.invite", {"slot_id": troupe[2]["id"], "team_id": g.library.party_id})
 
 
 async def test_the_last_slot_goes_to_one_team_whoever_commits_first(fairground: Fairground):

@@ -615,10 +615,14 @@ async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_s
     await tablet.locator("#interests summary").click()
     await tablet.locator("#interests").get_by_label("图书").check()
     await tablet.locator("#interests").get_by_label("少儿", exact=True).check()
+    await tablet.locator("#interests input[name=themes]").fill("梁祝、 非遗")
+    await tablet.locator("#interests").get_by_label(re.compile("4月8日")).check()  # one of the show's days
     await tablet.locator("#interests").get_by_role("button", name="保存").click()
     await expect(tablet.locator("#toasts")).to_contain_text("已保存：推荐会考虑这些。")
     books = tablet.locator("#recommendation-list .offering", has_text="送书下乡少儿读物")
     await expect(books.locator(".reasons")).to_contain_text("贵团正在寻找")
+    show = tablet.locator("#recommendation-list .offering", has_text="越剧《梁祝》专场")
+    await expect(show.locator(".reasons")).to_contain_text("与“梁祝”有关，正是贵团所寻")
     booth = await screens.join("bookseller", viewport=TABLET)
     await connected(booth)
     await booth.locator('[data-tab="teams"]').click()
@@ -634,6 +638,8 @@ async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_s
     await expect(books.locator(".badge.mutual")).to_have_text("双向匹配")
     await tablet.locator("#interests summary").click()
     await expect(tablet.locator("#interests").get_by_label("图书")).to_be_checked()  # what it said, kept
+    await expect(tablet.locator("#interests input[name=themes]")).to_have_value("梁祝、非遗")
+    await expect(tablet.locator("#interests").get_by_label(re.compile("4月8日"))).to_be_checked()
     await shoot(tablet, "tablet-interests")
     # On a phone-sized screen, the form open, a card set aside: nothing scrolls sideways.
     phone = await screens.join("library", viewport={"width": 360, "height": 740})
@@ -646,6 +652,33 @@ async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_s
     await expect(phone.locator("#interests").get_by_label("图书")).to_be_checked()
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
     await shoot(phone, "tablet-interests-360")
+
+
+async def test_a_booth_and_a_team_are_offered_only_the_times_the_team_is_free(screens: Screens):
+    g = screens.hall.ground
+    await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "11:00", "minutes": 20})
+    (books_at_ten, _, _) = (
+        await g.do(g.bookseller, "slot.publish", {"starts": "10:00", "ends": "11:00", "minutes": 20})
+    )["slots"]
+    await g.do(g.library, "appointment.book", {"slot_id": books_at_ten["id"]})  # the library is at the books at 10:00
+    booth = await screens.join("troupe", viewport=TABLET)
+    await connected(booth)
+    await booth.locator('[data-tab="teams"]').click()
+    await booth.locator("#team-list .card", has_text="玄武区图书馆").get_by_role("button", name="邀请洽谈").click()
+    dialog = booth.locator("dialog")
+    await expect(dialog.locator("h2")).to_have_text("邀请 玄武区图书馆 洽谈")
+    await expect(dialog.locator(".slot")).to_have_count(2)  # 10:20 and 10:40; not 10:00
+    await expect(dialog.locator(".slot").first).to_contain_text("10:20")
+    await shoot(booth, "booth-invite-free-times")
+    await dialog.locator(".slot").first.click()
+    await expect(booth.locator("#toasts")).to_contain_text("邀请已发出")
+    tablet = await screens.join("library", viewport=TABLET)
+    await connected(tablet)
+    await tablet.locator("[data-tab=offerings]").click()
+    await tablet.locator(".offering", has_text="越剧艺术漫谈").get_by_role("button", name="预约洽谈").click()
+    # 10:00 it is at the books, 10:20 the troupe holds for it (an invitation): 10:40 is the one free slot left.
+    await expect(tablet.locator("dialog .slot")).to_have_count(1)
+    await expect(tablet.locator("dialog .slot")).to_contain_text("10:40")
 
 
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(

@@ -146,6 +146,7 @@ def invite(tx: Tx, data: Invite) -> dict[str, Any]:
     title = _offering_title(tx, data.offering_id, supplier.id)
     held = _hold(tx, slot.id, team.id)
     appointment = _insert(tx, held, team.id, data.offering_id, title, AppointmentState.invited, data.message)
+    _require_free_team(tx, appointment, N_("This team has a meeting at that time already: choose another slot."))
     _announce_slot(tx, held)
     return _announce(tx, appointment, team, supplier)
 
@@ -209,8 +210,11 @@ def _insert(tx: Tx, slot: Row, team_id: int, offering_id: int | None, title: str
     return insert_row(tx, Appointment, appointment)
 
 
-def _require_free_team(tx: Tx, appointment: Row) -> None:
-    """No other meeting of the team overlaps this one: checked under the team's lock, so two bookings queue."""
+def _require_free_team(
+    tx: Tx, appointment: Row, clash_msgid: str = N_("Your team has another meeting at that time.")
+) -> None:
+    """No other meeting of the team overlaps this one: checked under the team's lock, so two bookings queue.
+    ``clash_msgid``: what the one who asked is told (the team, or a booth inviting it)."""
     tx.run(TEAM_LOCK, {"team_id": appointment.team_id})
     clash = tx.run(
         BOOKED_MEANWHILE,
@@ -222,7 +226,7 @@ def _require_free_team(tx: Tx, appointment: Row) -> None:
         },
     ).first()
     if clash is not None:
-        raise FairError(Code.schedule_conflict, N_("Your team has another meeting at that time."))
+        raise FairError(Code.schedule_conflict, clash_msgid)
 
 
 def _own(tx: Tx, appointment_id: int) -> tuple[Row, Row, Row]:

@@ -54,7 +54,8 @@ The factors, and why:
 A booth sees the teams ranked by the same fit with its best offering for
 each, and the same reasons, less the budget's figures (whether it fits, never
 how much is left), and leaves out the teams it already meets or negotiates
-with.
+with; each team comes with the booth's free slots at which it is at no other
+meeting (``slots_for``): a booth is not offered a time the team is taken.
 """
 
 from __future__ import annotations
@@ -411,6 +412,15 @@ def offerings_for(
             fits.append(found)
     ranked = [f.shown() | {"set_aside": None} for f in _rank(fits, "offering_id", limit)]
     return ranked + [_aside(o["id"], team["id"], set_aside[o["id"]]) for o in sorted(aside, key=lambda o: o["id"])]
+
+
+def slots_for(free: Iterable[Any], busy: Iterable[tuple[Any, Any]]) -> list[int]:
+    """The ids of a booth's ``free`` slots (each with ``starts_at`` and ``ends_at``) at which a team is at no other
+    meeting, booked or invited (``busy``: their starts and ends): those the booth may invite it to."""
+    busy = list(busy)
+    return [
+        slot.id for slot in free if not any(starts < slot.ends_at and slot.starts_at < ends for starts, ends in busy)
+    ]
 
 
 def _like_set_aside(result: Fit, offering: Mapping[str, Any], aside: list[Mapping[str, Any]]) -> None:

@@ -507,7 +507,7 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
     if actor.role == Role.supplier:
         register = await participants(session, hall)
         shown = await offerings(session, actor)
-        return matching.teams_for(
+        ranked = matching.teams_for(
             actor.party_id,
             register["teams"],
             shown,
@@ -519,7 +519,29 @@ async def recommendations(session: AsyncSession, actor: Actor) -> list[dict[str,
             await set_aside(session, actor),
             supplier_view(await session.get(Supplier, actor.party_id))["interests"],
         )
+        free, busy = await _free_slots_and_busy_teams(session, actor)
+        return [r | {"slot_ids": matching.slots_for(free, busy.get(r["team_id"], []))} for r in ranked]
     raise FairError(Code.forbidden, N_("Your role may not do this."))
+
+
+async def _free_slots_and_busy_teams(
+    session: AsyncSession, actor: Actor
+) -> tuple[list[Slot], dict[int, list[tuple[dt.datetime, dt.datetime]]]]:
+    """A booth's free slots, and when each team is already expected at a meeting (booked, or invited)."""
+    free = await session.exec(
+        select(Slot)
+        .where(Slot.supplier_id == actor.party_id, col(Slot.team_id).is_(None), Slot.withdrawn.is_(False))
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    expected = await session.exec(
+        select(Appointment.team_id, Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.fair_id == actor.fair_id, col(Appointment.state).in_(ACTIVE_APPOINTMENT_STATES)
+        )
+    )
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for team_id, starts_at, ends_at in expected:
+        busy[team_id].append((starts_at, ends_at))
+    return list(free.all()), busy
 
 
 async def set_aside(session: AsyncSession, actor: Actor) -> dict[int, str | None]:

@@ -183,9 +183,13 @@ document.getElementById("slot-form").addEventListener("submit", async (event) =>
   if (ack.ok) toast(t("%(count)s slots published.", { count: ack.data.slots.length }));
 });
 
+/** Invite a recommended team into one of the booth's free slots at which the team is at no other meeting (the
+ * server says which: `slot_ids`), still free in the live view. */
 async function invite(view, recommendation, teamName) {
   const free = view.slots.filter((slot) => slot.supplier_id === view.me.id && slot.free);
-  const slot = await pickSlot(free, t("Invite %(team)s to a meeting", { team: teamName }));
+  const suits = free.filter((slot) => recommendation.slot_ids.includes(slot.id));
+  const empty = free.length ? t("%(team)s has meetings at all your free times.", { team: teamName }) : t("No free slot left at this booth.");
+  const slot = await pickSlot(suits, t("Invite %(team)s to a meeting", { team: teamName }), empty);
   if (slot === null) return;
   await act("appointment.invite", { slot_id: slot, team_id: recommendation.team_id, offering_id: recommendation.offering_id },
     t("Invite %(team)s", { team: teamName }), t("Invitation sent."));

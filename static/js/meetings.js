@@ -6,7 +6,7 @@ export const timeRange = (item) => `${clockOf(item.starts_at)}–${clockOf(item.
 const STATES = () => ({ invited: t("Invited"), booked: t("Booked"), declined: t("Declined"), cancelled: t("Cancelled") });
 
 /** Ask which of `slots` (free ones, of one booth) to take; resolves with a slot id, or null when cancelled. */
-export function pickSlot(slots, title) {
+export function pickSlot(slots, title, empty = t("No free slot left at this booth.")) {
   return new Promise((resolve) => {
     const dialog = el("dialog", { class: "dialog" });
     const choose = (id) => { dialog.close(); resolve(id); };
@@ -15,7 +15,7 @@ export function pickSlot(slots, title) {
       slots.length
         ? el("div", { class: "slot-grid" }, slots.map((slot) =>
           el("button", { type: "button", class: "slot", onclick: () => choose(slot.id) }, timeRange(slot))))
-        : el("p", { class: "empty" }, t("No free slot left at this booth.")),
+        : el("p", { class: "empty" }, empty),
       el("menu", {}, el("button", { type: "button", onclick: () => choose(null) }, t("Cancel")))));
     dialog.addEventListener("cancel", () => resolve(null));
     dialog.addEventListener("close", () => dialog.remove());

@@ -95,9 +95,14 @@ async function shortlist(offering, quantity = 1) {
     t("On the shortlist."));
 }
 
+/** Book one of the booth's free slots; those at which the team has a meeting already are not offered (the server
+ * would refuse them: fair/core/appointments.py). */
 async function bookMeeting(view, offering) {
+  const booked = view.appointments.filter((a) => a.state === "booked");
+  const clashes = (slot) => booked.some((a) => a.starts_at < slot.ends_at && slot.starts_at < a.ends_at);
   const free = view.slots.filter((slot) => slot.supplier_id === offering.supplier_id && slot.free);
-  const slot = await pickSlot(free, t("A meeting at booth %(booth)s", { booth: offering.booth }));
+  const slot = await pickSlot(free.filter((slot) => !clashes(slot)), t("A meeting at booth %(booth)s", { booth: offering.booth }),
+    free.length ? t("Your team has meetings at all of this booth's free times.") : t("No free slot left at this booth."));
   if (slot === null) return;
   await act("appointment.book", { slot_id: slot, offering_id: offering.id },
     t("Meeting: %(title)s", { title: offering.title }), t("Meeting booked."));
