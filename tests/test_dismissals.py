@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
+from sqlmodel import select
 
 from fair import scenarios
-from fair.core import Code, queries
+from fair.core import Code, FairError, queries
 from fair.models import Dismissal
 from tests.fairground import Fairground, refused
+from tests.pauses import hold_then_race
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 
@@ -108,3 +110,31 @@ async def test_setting_aside_the_wrong_thing_is_refused_and_changes_nothing(fair
     await refused(g.do(g.library, "recommendation.dismiss", {"offering_id": g.show, "hours": 73}), Code.invalid_input)
     await refused(g.do(g.organiser, "recommendation.dismiss", {"offering_id": g.show}), Code.forbidden)
     assert await g.state() == before
+
+
+async def test_two_taps_of_not_interested_at_once_leave_one_dismissal_and_no_error(fairground: Fairground):
+    """Two tablets of one team set the same card aside at the same moment: the second, held behind the first's
+    insert on PostgreSQL, must neither fail nor make a second row; it changes the one there (here: a snooze)."""
+    g = fairground
+
+    async def tap(payload):
+        try:
+            return await g.do(g.library, "recommendation.dismiss", payload)
+        except FairError as refusal:
+            return refusal
+
+    first, second = await hold_then_race(
+        g.db,
+        "first",
+        r"^INSERT INTO dismissal",
+        tap({"offering_id": g.books}),
+        tap({"offering_id": g.books, "hours": 2}),
+    )
+    assert not isinstance(first, FairError), first
+    assert not isinstance(second, FairError), second
+    async with g.db.read() as session:
+        rows = (await session.exec(select(Dismissal).where(Dismissal.team_id == g.library.party_id))).all()
+    assert len(rows) == 1 and rows[0].offering_id == g.books
+    assert rows[0].until is not None  # the second tap, a snooze, came last and holds
+    aside = [r for r in await recommended(g, g.library) if r["set_aside"]]
+    assert [r["offering_id"] for r in aside] == [g.books]

@@ -21,7 +21,7 @@ from fair.core.errors import N_, Code, FairError
 from fair.core.guards import acting_supplier, require_approved_team
 from fair.core.inputs import SetAside, TakeBack
 from fair.core.rows import get, insert_row, new, returned
-from fair.models import Dismissal, Offering, Team
+from fair.models import Dismissal, Offering, Supplier, Team
 
 
 def dismissal_view(row: Any) -> dict[str, Any]:
@@ -54,6 +54,14 @@ def _whose(tx: Tx, offering_id: int | None, team_id: int | None) -> dict[str, An
     return {"by": "booth", "team_id": team_id, "supplier_id": supplier.id, "offering_id": 0}
 
 
+def _serialise(tx: Tx, key: dict[str, Any]) -> None:
+    """Lock the acting party's row (FOR NO KEY UPDATE), so that two of its tablets setting the same card aside
+    at one moment take turns: the second finds the first's row and changes it, where both would have found
+    none and the second's insert would have failed on the unique key."""
+    model, party_id = (Team, key["team_id"]) if key["by"] == "team" else (Supplier, key["supplier_id"])
+    tx.run(select(model.id).where(model.id == party_id).with_for_update(key_share=True))
+
+
 def _key(key: dict[str, Any]) -> tuple:
     return tuple(getattr(Dismissal, name) == value for name, value in key.items())
 
@@ -62,6 +70,7 @@ def _key(key: dict[str, Any]) -> tuple:
 def dismiss(tx: Tx, data: SetAside) -> dict[str, Any]:
     """Set a recommendation aside: for good, or for ``hours`` (snoozed); again, to change which."""
     key = _whose(tx, data.offering_id, data.team_id)
+    _serialise(tx, key)
     until = tx.now + dt.timedelta(hours=data.hours) if data.hours else None
     row = returned(tx.run(update(Dismissal).where(*_key(key)).values(until=until).returning(Dismissal.__table__)))
     if row is None:
