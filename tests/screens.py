@@ -149,6 +149,8 @@ def apply(view: dict[str, Any], event: dict[str, Any]) -> None:
         _upsert(view["orders"], data["order"], key=lambda o: o["id"], reverse=True)
     elif kind.startswith("access."):
         _upsert(view["credentials"], data["credential"], key=lambda c: c["id"])
+    elif kind == "wish.updated" and role == "public":
+        pass  # the board holds no wishes: it reads the districts behind their targets again
     elif kind == "wish.updated":
         wish = data["wish"]
         if role == "organiser" or wish["status"] == "approved":

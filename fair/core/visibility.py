@@ -161,7 +161,11 @@ def _organiser_only(payload: Payload) -> Route:
 
 
 def _wish(payload: Payload) -> Route:
-    """A public wish goes to residents and the hall; one no longer public is taken off their screens."""
+    """A public wish goes to residents and the hall; one no longer public is taken off their screens.
+
+    The board hears only that a wish became public or stopped being so, and in which district: the districts
+    behind the coverage targets count the public wishes, so it reads them again (``queries.districts``).
+    """
     wish = payload["wish"]
     if wish["status"] == "approved":
         shown = {"wish": public_wish(wish)}
@@ -169,7 +173,9 @@ def _wish(payload: Payload) -> Route:
         shown = {"wish": {"id": wish["id"], "status": wish["status"]}}
     else:
         shown = None
-    return Route(organiser={"wish": wish}, hall=shown, residents=shown)
+    moved = payload["was_public"] != (wish["status"] == "approved")
+    board = {"wish": {"id": wish["id"], "status": wish["status"], "district": wish["district"]}} if moved else None
+    return Route(public=board, organiser={"wish": wish}, hall=shown, residents=shown)
 
 
 def _shortlist(payload: Payload) -> Route:

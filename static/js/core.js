@@ -206,7 +206,7 @@ export function apply(view, event) {
     }
   } else if (type === "order.paid") view.orders = upsert(view.orders, data.order, byIdDescending);
   else if (type.startsWith("access.")) view.credentials = upsert(view.credentials, data.credential, byId);
-  else if (type === "wish.updated") {
+  else if (type === "wish.updated" && role !== "public") {  // the board holds no wishes: it reads its targets again
     const wish = data.wish;
     if (role === "organiser" || wish.status === "approved") view.wishes = upsert(view.wishes, wish, bySupport);
     else view.wishes = view.wishes.filter((w) => w.id !== wish.id);
