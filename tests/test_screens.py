@@ -681,6 +681,26 @@ async def test_a_booth_and_a_team_are_offered_only_the_times_the_team_is_free(sc
     await expect(tablet.locator("dialog .slot")).to_contain_text("10:40")
 
 
+async def test_a_booth_on_a_phone_sees_a_team_with_the_longest_name_and_invites_it_without_sideways_scroll(
+    screens: Screens,
+):
+    g = screens.hall.ground
+    name = "玄武区" + "锁金村街道文化站与社区图书馆联合采购团" * 6  # 117 characters: near the 120 a name may hold
+    await g._team(name[:120], "community", "玄武区", 300_000)
+    await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "11:00", "minutes": 20})
+    phone = await screens.join("troupe", viewport={"width": 360, "height": 740})
+    await connected(phone)
+    await phone.locator('[data-tab="teams"]').click()
+    card = phone.locator("#team-list .card", has_text=name[:20])
+    await expect(card).to_be_visible()
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    await card.get_by_role("button", name="邀请洽谈").click()
+    await expect(phone.locator("dialog .slot")).to_have_count(3)
+    box = await phone.locator("dialog").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    await shoot(phone, "booth-invite-long-name-360")
+
+
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(
     screens: Screens,
 ):
