@@ -182,6 +182,7 @@ class Team(SQLModel, table=True):
     wanted_audiences: list[str] = Field(default_factory=list, sa_type=JSON)
     wanted_themes: list[str] = Field(default_factory=list, sa_type=JSON)
     wanted_dates: list[str] = Field(default_factory=list, sa_type=JSON)  # ISO days
+    venue_seats: int = 0  # the seats of the team's largest venue, as it says; 0: not said
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -198,6 +199,7 @@ class Offering(SQLModel, table=True):
     sold: int = 0
     audience: list[str] = Field(default_factory=list, sa_type=JSON)
     districts: list[str] = Field(default_factory=list, sa_type=JSON)
+    min_seats: int = 0  # the smallest venue it can be given in, in seats (a symphony needs a hall); 0: any
     status: str = OfferingStatus.published
     spotlight_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

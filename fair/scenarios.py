@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from fair.core import Actor, execute, queries
-from fair.core.matching import MUTUAL, NOT_ON_WANTED_DAYS, ON_A_WANTED_DAY, THEME
+from fair.core.matching import FITS_VENUE, MUTUAL, NOT_ON_WANTED_DAYS, ON_A_WANTED_DAY, THEME, VENUE_TOO_SMALL
 from fair.db import Database
 from fair.demo import build
 from fair.models import (
@@ -211,6 +211,10 @@ async def check_reason(session, team_actor: Actor, offering_id: int, reason: dic
         if msgid == NOT_ON_WANTED_DAYS:
             return bool(team.wanted_dates) and await _dated(session, offering) and not free
         return bool(free) and (params["first_day"], params["days"]) == (free[0], len(free))
+    if msgid in (FITS_VENUE, VENUE_TOO_SMALL):
+        stated = (params["venue_seats"], params["min_seats"]) == (team.venue_seats, offering.min_seats)
+        fits = 0 < offering.min_seats <= team.venue_seats
+        return stated and team.venue_seats > 0 and fits == (msgid == FITS_VENUE)
     if msgid == "%(count)s teams waiting at the booth":
         statement = select(func.count()).where(
             QueueTicket.supplier_id == offering.supplier_id, QueueTicket.state == TicketState.waiting

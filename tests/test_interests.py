@@ -7,7 +7,15 @@ import pytest
 
 from fair import scenarios
 from fair.core import Code, queries
-from fair.core.matching import MUTUAL, MUTUAL_FOR_BOOTH, NOT_ON_WANTED_DAYS, ON_A_WANTED_DAY, THEME
+from fair.core.matching import (
+    FITS_VENUE,
+    MUTUAL,
+    MUTUAL_FOR_BOOTH,
+    NOT_ON_WANTED_DAYS,
+    ON_A_WANTED_DAY,
+    THEME,
+    VENUE_TOO_SMALL,
+)
 from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
@@ -22,7 +30,13 @@ async def test_a_team_and_a_booth_say_what_they_look_for_and_do_best_and_meet_bo
     before = await views(g.db, screens_of(g))
     score = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
     said = await g.do(g.library, "interests.set", {"categories": ["books"], "audiences": ["少儿"]})
-    assert said["team"]["interests"] == {"categories": ["books"], "audiences": ["少儿"], "themes": [], "dates": []}
+    assert said["team"]["interests"] == {
+        "categories": ["books"],
+        "audiences": ["少儿"],
+        "themes": [],
+        "dates": [],
+        "venue_seats": 0,
+    }
     books = next(r for r in await recommended(g, g.library) if r["offering_id"] == g.books)
     assert {"msgid": "what your team looks for", "params": {"category_label": "books"}} in books["reasons"]
     assert books["score"] == pytest.approx(score[g.books] + 1.0) and books["mutual"] is False
@@ -90,10 +104,48 @@ async def test_the_days_a_team_wants_rank_a_dated_offering_up_where_it_is_free_t
         assert await scenarios.check_reason(session, g.library, g.show, against)
 
 
-async def test_a_booth_s_days_are_its_offerings_dates_not_a_wish(fairground: Fairground):
+async def test_an_offering_that_needs_a_bigger_hall_than_the_team_has_ranks_down_and_says_so(fairground: Fairground):
+    g = fairground
+    score = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
+    before = {r["team_id"]: r["offering_id"] for r in await recommended(g, g.troupe)}
+    assert before[g.library.party_id] == before[g.centre.party_id] == g.show
+    updated = await g.do(g.troupe, "offering.update", {"offering_id": g.show, "min_seats": 300})
+    assert updated["offering"]["min_seats"] == 300
+    unchanged = {r["offering_id"]: r["score"] for r in await recommended(g, g.library)}
+    assert unchanged == score  # the team has not said what its venues hold: nothing is assumed
+    await g.do(g.library, "interests.set", {"venue_seats": 200})
+    shown = {r["offering_id"]: r for r in await recommended(g, g.library)}
+    small = {"msgid": VENUE_TOO_SMALL, "params": {"venue_seats": 200, "min_seats": 300}, "against": True}
+    assert small in shown[g.show]["reasons"] and shown[g.show]["score"] == pytest.approx(score[g.show] - 1.0)
+    assert shown[g.books]["score"] == pytest.approx(score[g.books])  # books need no hall
+    best = {r["team_id"]: r["offering_id"] for r in await recommended(g, g.troupe)}
+    assert best[g.library.party_id] == g.lecture  # the booth's best fit for it is what fits its venue
+    assert best[g.centre.party_id] == g.show  # the city's team said nothing of its venues: the show, as before
+    await g.do(g.library, "interests.set", {"venue_seats": 300})
+    show = next(r for r in await recommended(g, g.library) if r["offering_id"] == g.show)
+    fits = {"msgid": FITS_VENUE, "params": {"venue_seats": 300, "min_seats": 300}}
+    assert show["score"] == pytest.approx(score[g.show] + 0.25)
+    async with g.db.read() as session:
+        assert await scenarios.check_reason(session, g.library, g.show, fits)
+        assert await scenarios.check_reason(session, g.library, g.show, small) is False  # no longer true
+        for reason in show["reasons"]:
+            assert await scenarios.check_reason(session, g.library, g.show, reason), reason
+
+
+@pytest.mark.parametrize("seats", [-1, 100_001, "300", 1.5])
+async def test_seats_that_are_no_number_of_seats_are_refused_and_change_nothing(fairground: Fairground, seats):
     g = fairground
     before = await g.state()
-    await refused(g.do(g.troupe, "interests.set", {"dates": ["2023-04-08"]}), Code.invalid_input)
+    await refused(g.do(g.troupe, "offering.update", {"offering_id": g.show, "min_seats": seats}), Code.invalid_input)
+    await refused(g.do(g.library, "interests.set", {"venue_seats": seats}), Code.invalid_input)
+    assert await g.state() == before
+
+
+@pytest.mark.parametrize("payload", [{"dates": ["2023-04-08"]}, {"venue_seats": 200}])
+async def test_a_booth_s_days_and_seats_are_on_its_offerings_not_its_interests(fairground: Fairground, payload):
+    g = fairground
+    before = await g.state()
+    await refused(g.do(g.troupe, "interests.set", payload), Code.invalid_input)
     assert await g.state() == before
 
 

@@ -701,6 +701,33 @@ async def test_a_booth_on_a_phone_sees_a_team_with_the_longest_name_and_invites_
     await shoot(phone, "booth-invite-long-name-360")
 
 
+async def test_a_booth_says_the_seats_a_show_needs_and_a_team_with_a_smaller_hall_is_told_why_it_ranks_lower(
+    screens: Screens,
+):
+    booth = await screens.join("troupe", viewport=TABLET)
+    await connected(booth)
+    await booth.locator("[data-tab=mine]").click()
+    await booth.locator(".offering", has_text="越剧《梁祝》专场").get_by_role("button", name="编辑", exact=True).click()
+    dialog = booth.locator("dialog")
+    await dialog.locator("input[name=min_seats]").fill("三百")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(dialog.locator(".notice.error")).to_contain_text("所需座位数")  # a word is no number: said, kept
+    await dialog.locator("input[name=min_seats]").fill("300")
+    await dialog.get_by_role("button", name="保存").click()
+    await expect(dialog).to_have_count(0)
+    await expect(booth.locator(".offering", has_text="越剧《梁祝》专场")).to_contain_text("需 300 座以上场地")
+    tablet = await screens.join("library", viewport=TABLET)
+    await connected(tablet)
+    await tablet.locator("[data-tab=for-you]").click()
+    await tablet.locator("#interests summary").click()
+    await tablet.locator("#interests input[name=venue_seats]").fill("200")
+    await tablet.locator("#interests").get_by_role("button", name="保存").click()
+    show = tablet.locator("#recommendation-list .offering", has_text="越剧《梁祝》专场")
+    await expect(show).to_contain_text("需 300 座以上场地")
+    await expect(show.locator(".reasons .against")).to_contain_text("需 300 座场地，贵团最大场地仅 200 座")
+    await shoot(tablet, "tablet-venue-too-small")
+
+
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(
     screens: Screens,
 ):

@@ -120,6 +120,7 @@ def Lines(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
 
 
 Fen = Annotated[StrictInt, Field(ge=0, le=MAX_FEN)]
+Seats = Annotated[StrictInt, Field(ge=0, le=100_000)]  # a venue's seats; 0: not said, or any venue
 Units = Annotated[StrictInt, Field(ge=1, le=MAX_UNITS)]
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Name = Line(120, min_length=1)
@@ -197,6 +198,7 @@ class PublishOffering(Input):
     dates: Days = []
     audience: Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)] = []
     districts: Annotated[list[District], Field(max_length=13), AfterValidator(_unique)] = []
+    min_seats: Seats = 0
 
 
 class UpdateOffering(Input):
@@ -210,6 +212,7 @@ class UpdateOffering(Input):
     add_dates: Days = []
     audience: Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)] | None = None
     districts: Annotated[list[District], Field(max_length=13), AfterValidator(_unique)] | None = None
+    min_seats: Seats | None = None
 
 
 class OfferingRef(Input):
@@ -347,13 +350,14 @@ Theme = Annotated[Line(12, min_length=1), AfterValidator(_theme)]
 
 class SetInterests(Input):
     """What a team is looking for, or what a booth does best: categories, audiences, themes (words of an
-    offering's title or description, such as 越剧 or 非遗), and for a team the days it would have a service on;
-    none for no preference."""
+    offering's title or description, such as 越剧 or 非遗), and for a team the days it would have a service on and
+    the seats of its largest venue; none for no preference."""
 
     categories: Annotated[list[Category], Field(max_length=5), AfterValidator(_unique)] = []
     audiences: Annotated[list[Audience], Field(max_length=8), AfterValidator(_unique)] = []
     themes: Annotated[list[Theme], Field(max_length=5), AfterValidator(_unique)] = []
     dates: Annotated[list[Day], Field(max_length=31), AfterValidator(_unique)] = []
+    venue_seats: Seats = 0  # a team's: the seats of its largest venue
 
 
 class SetAside(Input):

@@ -2,7 +2,8 @@
 
 Each party says it itself, as categories, audiences and themes (words looked
 for in offerings' titles and descriptions: 越剧, 非遗), and a team the days it
-would have a service on (a booth's days are its offerings' dates); the matching counts
+would have a service on and the seats of its largest venue (a booth's days
+and the seats it needs are on its offerings); the matching counts
 both ways (``fair.core.matching``): an offering of what the team looks for
 ranks up on its tablet, a team looking for what the booth does best ranks up
 on the booth's list, and where both hold the fit is mutual and flagged on
@@ -33,12 +34,18 @@ def set_interests(tx: Tx, data: SetInterests) -> dict[str, Any]:
         require_approved_team(get(tx, Team, tx.actor.party_id))
         changed = update(Team).where(Team.id == tx.actor.party_id)
         changed = changed.values(
-            wanted_categories=categories, wanted_audiences=audiences, wanted_themes=data.themes, wanted_dates=data.dates
+            wanted_categories=categories,
+            wanted_audiences=audiences,
+            wanted_themes=data.themes,
+            wanted_dates=data.dates,
+            venue_seats=data.venue_seats,
         )
         return announce_team(tx, returned(tx.run(changed.returning(Team.__table__))))
     supplier = acting_supplier(tx)
     if data.dates:
         raise FairError(Code.invalid_input, N_("A booth's days are its offerings' dates: set them on the offerings."))
+    if data.venue_seats:
+        raise FairError(Code.invalid_input, N_("A booth says the seats its offerings need on each offering."))
     changed = update(Supplier).where(Supplier.id == supplier.id)
     changed = changed.values(best_categories=categories, best_audiences=audiences, best_themes=data.themes)
     return announce_supplier(tx, returned(tx.run(changed.returning(Supplier.__table__))))

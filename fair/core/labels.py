@@ -145,6 +145,8 @@ FIELDS = {
     "minutes": N_("The length of a meeting"),
     "districts": N_("The districts served"),
     "themes": N_("The themes"),
+    "min_seats": N_("The seats needed"),
+    "venue_seats": N_("The seats of your largest venue"),
     "categories": N_("The kinds of service"),
     "audiences": N_("The audiences"),
 }

@@ -39,8 +39,11 @@ The factors, and why:
   audiences it names if it names any; or a theme of its in the offering's
   title or description) +1; of what the booth says it does best +0.5; where
   both hold the fit is ``mutual``, flagged on both sides.  A dated offering
-  free on a day the team wants +0.5, free on none of them −0.5.  Together
-  less than one wish's resident: the wishes stay first.
+  free on a day the team wants +0.5, free on none of them −0.5.  An offering
+  that needs a hall of some seats (``min_seats``) +0.25 where the team's
+  largest venue holds them, −1 where it does not (the team would rent a
+  hall: possible, so ranked down, not left out).  Together less than one
+  wish's resident: the wishes stay first.
 - **queue**: on the day, a booth where ``LONG_QUEUE`` teams or more wait
   ranks down a little for each, and says so: the team may come back later.
 - **set aside**: an offering the team said it is not interested in (or
@@ -84,6 +87,8 @@ WEIGHTS = {
     "rating": 1.0,  # × (average rating − 3)
     "looked_for": 1.0,  # the team says it looks for this kind
     "done_best": 0.5,  # the booth says it does this kind best
+    "fits_venue": 0.25,  # the offering needs a hall the team's largest venue holds
+    "venue_too_small": -1.0,  # it needs more seats than the team's largest venue holds: a hall to rent
     "wanted_day": 0.5,  # a free date on a day the team wants; minus this where none of its free dates is
     "queue": -0.25,  # per team waiting at the booth, from LONG_QUEUE on
     "like_set_aside": -1.0,  # per offering set aside that this one is like
@@ -102,6 +107,8 @@ MUTUAL_FOR_BOOTH = N_("a mutual fit: the team looks for %(category_label)s, what
 THEME = N_("about %(theme)s, what your team looks for")
 ON_A_WANTED_DAY = N_("free on %(first_day)s, a day you want")
 NOT_ON_WANTED_DAYS = N_("no free date on the days you want")
+FITS_VENUE = N_("fits your venue of %(venue_seats)s seats")
+VENUE_TOO_SMALL = N_("needs %(min_seats)s seats; your largest venue holds %(venue_seats)s")
 OWN_FUNDS = N_("needs %(own_fen)s of own funds (%(quantity)s %(unit)s for %(cost_fen)s)")
 
 Supporters = Mapping[int, Collection[int]]  # wish id -> the residents who support it (its author included)
@@ -313,6 +320,7 @@ def _interests(
         msgid = N_("what your booth does best") if for_booth else N_("what the booth does best")
         result.add(WEIGHTS["done_best"], msgid)
     _days(result, wanted, offering, for_booth)
+    _seats(result, wanted, offering, for_booth)
 
 
 def _days(result: Fit, wanted: Mapping[str, Any] | None, offering: Mapping[str, Any], for_booth: bool) -> None:
@@ -328,6 +336,23 @@ def _days(result: Fit, wanted: Mapping[str, Any] | None, offering: Mapping[str, 
     else:
         msgid = N_("no free date on the days the team wants") if for_booth else NOT_ON_WANTED_DAYS
         result.add(-WEIGHTS["wanted_day"], msgid)
+
+
+def _seats(result: Fit, wanted: Mapping[str, Any] | None, offering: Mapping[str, Any], for_booth: bool) -> None:
+    """An offering that needs a hall of some size, against the team's largest venue, where both are said."""
+    seats, needed = (wanted or {}).get("venue_seats", 0), offering.get("min_seats", 0)
+    if not seats or not needed:
+        return
+    if needed <= seats:
+        msgid = N_("fits the team's venue of %(venue_seats)s seats") if for_booth else FITS_VENUE
+        result.add(WEIGHTS["fits_venue"], msgid, venue_seats=seats, min_seats=needed)
+    else:
+        msgid = (
+            N_("needs %(min_seats)s seats; the team's largest venue holds %(venue_seats)s")
+            if for_booth
+            else VENUE_TOO_SMALL
+        )
+        result.add(WEIGHTS["venue_too_small"], msgid, venue_seats=seats, min_seats=needed)
 
 
 def _budget(result: Fit, team: Mapping[str, Any], offering: Mapping[str, Any], planned: Plan, for_booth: bool) -> None:

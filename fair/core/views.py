@@ -51,6 +51,7 @@ def supplier_view(supplier: Supplier) -> dict[str, Any]:
             "audiences": list(supplier.best_audiences),
             "themes": list(supplier.best_themes),
             "dates": [],
+            "venue_seats": 0,
         },
     }
 
@@ -70,6 +71,7 @@ def team_view(team: Team) -> dict[str, Any]:
             "audiences": list(team.wanted_audiences),
             "themes": list(team.wanted_themes),
             "dates": list(team.wanted_dates),
+            "venue_seats": team.venue_seats,
         },
     }
 
@@ -102,6 +104,7 @@ def offering_view(offering: Offering, supplier: Supplier, dates: dict[str, bool]
         "dates": [{"day": day, "free": free} for day, free in sorted(dates.items())],
         "audience": list(offering.audience),
         "districts": list(offering.districts),
+        "min_seats": offering.min_seats,
         "status": offering.status,
         "spotlight_at": offering.spotlight_at.isoformat() if offering.spotlight_at else None,
         "updated_at": offering.updated_at.isoformat(),

@@ -45,6 +45,8 @@ function askOffering(offering, send) {
     const audience = el("input", { name: "audience", value: offering ? offering.audience.join(", ") : "", placeholder: t("e.g. 少儿, 老年人") });
     const districts = el("select", { name: "districts", multiple: true, size: 4 },
       DISTRICTS.slice(1).map((d) => el("option", { value: d, selected: offering && offering.districts.includes(d) }, d)));
+    const seats = el("input", { name: "min_seats", type: "text", inputMode: "numeric", autocomplete: "off",
+      value: offering && offering.min_seats ? String(offering.min_seats) : "", placeholder: t("none: any venue") });
     const split = (text) => text.split(/[,，、\s]+/).map((part) => part.trim()).filter(Boolean);
     const problem = el("p", { class: "notice error", hidden: true, role: "alert" });
     const mistake = () => {
@@ -53,6 +55,8 @@ function askOffering(offering, send) {
       if (wrongPrice) return [t("Unit price"), wrongPrice].join(": ");
       const wrongCapacity = wrongNumber(capacity.value, { whole: true, least: 1 });
       if (wrongCapacity) return [t("Capacity"), wrongCapacity].join(": ");
+      const wrongSeats = seats.value.trim() && wrongNumber(seats.value, { whole: true, least: 0 });
+      if (wrongSeats) return [t("Seats needed"), wrongSeats].join(": ");
       const booked = offering ? offering.dates.length : 0;
       if ((booked || dates.size) && Number.parseInt(capacity.value, 10) > booked + dates.size) {
         return t("An offering with dates sells one unit per date: add dates, or lower the capacity to %(count)s.", { count: booked + dates.size });
@@ -73,6 +77,7 @@ function askOffering(offering, send) {
         title: title.value.trim(), description: description.value.trim(),
         unit_price_fen: Math.round(Number.parseFloat(price.value) * 100), capacity: Number.parseInt(capacity.value, 10),
         audience: split(audience.value), districts: [...districts.selectedOptions].map((o) => o.value),
+        min_seats: seats.value.trim() ? Number.parseInt(seats.value, 10) : 0,
       };
       const payload = offering
         ? { offering_id: offering.id, ...common, add_dates: [...dates].sort() }
@@ -95,6 +100,7 @@ function askOffering(offering, send) {
         offering && offering.dates.length ? el("p", { class: "muted" }, offering.dates.map((d) => d.day).join(", ")) : null,
         picker, addDay, chips),
       field(t("Audience"), audience), field(t("Districts served (none: all)"), districts),
+      field(t("Seats needed: the smallest venue it can be given in"), seats),
       problem,
       el("menu", {}, el("button", { type: "button", onclick: () => dialog.close() }, t("Cancel")), submit));
     const dialog = el("dialog", { class: "dialog" }, form);
@@ -123,7 +129,8 @@ function offeringCard(offering) {
   return el("article", { class: `card offering ${withdrawn ? "withdrawn" : ""}`, dataset: { id: offering.id } },
     el("header", {}, el("span", { class: "badge" }, categoryName(offering.category)), el("h3", {}, offering.title)),
     el("p", { class: "price" }, money(offering.unit_price_fen), " / ", offering.unit),
-    el("p", { class: "left" }, t("%(left)s of %(capacity)s %(unit)s left", { left: offering.remaining, capacity: offering.capacity, unit: offering.unit })),
+    el("p", { class: "left" }, t("%(left)s of %(capacity)s %(unit)s left", { left: offering.remaining, capacity: offering.capacity, unit: offering.unit }),
+      offering.min_seats ? [" · ", t("needs a venue of %(seats)s seats", { seats: offering.min_seats })] : null),
     offering.dates.length ? el("p", { class: "days" }, offering.dates.map((d) => el("span", { class: `tag ${d.free ? "" : "taken"}` }, d.day))) : null,
     withdrawn ? el("p", { class: "muted" }, t("Withdrawn")) : el("menu", { class: "actions" },
       el("button", { type: "button", class: "primary", dataset: { needs: "live" }, onclick: () => act("offering.spotlight", { offering_id: offering.id }, t("Spotlight: %(title)s", { title: offering.title }), t("Pushed to every tablet.")) }, t("Spotlight")),

@@ -17,7 +17,11 @@ export function interestsForm(current, save, days = null) {
     event.preventDefault();
     const ticked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((input) => input.value);
     const said = { categories: ticked("category"), audiences: ticked("audience"), themes: words(form.themes.value) };
-    if (days) said.dates = ticked("day");
+    if (days) {
+      said.dates = ticked("day");
+      const seats = form.venue_seats.value.trim();  // blank: not said; not a number: sent as typed, and refused
+      said.venue_seats = !seats ? 0 : /^\d+$/.test(seats) ? Number.parseInt(seats, 10) : seats;
+    }
     if (await save(said)) box.open = false;
   } },
     el("fieldset", {}, el("legend", {}, t("Kinds of service")), CATEGORIES.map((c) => tick("category", c, current.categories.includes(c)))),
@@ -26,6 +30,9 @@ export function interestsForm(current, save, days = null) {
       el("input", { type: "text", name: "themes", value: current.themes.join("、"), maxlength: 70, autocomplete: "off" })),
     days && days.length ? el("fieldset", { class: "days" }, el("legend", {}, t("Days you would have a service on")),
       days.map((day) => el("label", { class: "tick" }, el("input", { type: "checkbox", name: "day", value: day, checked: current.dates.includes(day) }), " ", dayOf(day)))) : null,
+    days ? el("label", { class: "themes" }, t("Seats of your largest venue (blank: not said)"), " ",
+      el("input", { type: "text", name: "venue_seats", inputMode: "numeric", autocomplete: "off", maxlength: 6,
+        value: current.venue_seats ? String(current.venue_seats) : "" })) : null,
     el("p", { class: "muted small" }, t("What you tick or type ranks up in the recommendations, after what residents ask for; nothing is no preference.")),
     el("button", { type: "submit", class: "primary", dataset: { needs: "live" } }, t("Save")));
   fill(box, box.querySelector("summary"), form);
