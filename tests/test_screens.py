@@ -6,13 +6,16 @@ fails if a page logs a JavaScript error.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import update
 
 from fair.core import Actor, FairError
+from fair.models import QueueTicket
 from fair.settings import ROOT
 from tests.browsers import BOARD, TABLET, Screens, connected, shoot
 from tests.conftest import ORGANISER_PASSWORD, Hall
@@ -726,6 +729,34 @@ async def test_a_booth_says_the_seats_a_show_needs_and_a_team_with_a_smaller_hal
     await expect(show).to_contain_text("需 300 座以上场地")
     await expect(show.locator(".reasons .against")).to_contain_text("需 300 座场地，贵团最大场地仅 200 座")
     await shoot(tablet, "tablet-venue-too-small")
+
+
+async def test_a_waiting_tablet_sees_about_how_long_and_its_turn_come_live(screens: Screens):
+    g = screens.hall.ground
+    booth = g.troupe.party_id
+    for team in (g.centre, g.library):
+        await g.do(team, "queue.join", {"supplier_id": booth})
+    await g.do(g.troupe, "queue.next")  # the centre called
+    await g.do(g.troupe, "queue.next")  # the centre served, the library called
+
+    def six_minutes(connection) -> None:  # the centre's meeting as the day had it: called at noon, served at 12:06
+        noon = dt.datetime(2023, 3, 29, 4, 0, tzinfo=dt.UTC)
+        connection.execute(
+            update(QueueTicket)
+            .where(QueueTicket.team_id == g.centre.party_id)
+            .values(called_at=noon, ended_at=noon + dt.timedelta(minutes=6))
+        )
+
+    await g.db.transact(six_minutes)
+    tablet = await screens.join("community", viewport=TABLET)
+    await connected(tablet)
+    await g.do(g.community, "queue.join", {"supplier_id": booth})  # from another tablet of the team
+    ticket = tablet.locator("#tickets .ticket")
+    await expect(ticket).to_contain_text("下一个就是您")  # nobody waits ahead; the booth is with the library
+    await expect(ticket.locator(".wait")).to_have_text("约 6 分钟")  # one team being served, 6 minutes a team
+    await g.do(g.troupe, "queue.next")  # the library served: the community's turn
+    await expect(ticket).to_contain_text("轮到您了，请立即前往 A01 金陵越剧团")
+    await expect(ticket.locator(".wait")).to_have_count(0)
 
 
 async def test_districts_behind_the_coverage_targets_show_on_the_board_the_console_and_the_city_tablet(

@@ -274,7 +274,7 @@ function ticketStrip(view) {
       el("strong", {}, t("No. %(number)s", { number: ticket.number })), " ",
       ticket.state === "called"
         ? el("span", { class: "called" }, t("Your turn at %(booth)s: please go now", { booth: name }))
-        : el("span", {}, name, " · ", t("%(position)s before you", { position: ticket.position - 1 }),
+        : el("span", {}, name, " · ", ticket.position === 1 ? t("You are next") : t("%(position)s before you", { position: ticket.position - 1 }),
           !ticket.wait_seconds ? "" : [" · ", el("span", { class: "wait" }, t("about %(minutes)s min", { minutes: Math.max(1, Math.round(ticket.wait_seconds / 60)) }))]),
       el("button", { type: "button", onclick: () => act("queue.leave", { supplier_id: ticket.supplier_id }, t("Leave the queue"), t("Left the queue.")) },
         t("Leave")));
