@@ -248,6 +248,26 @@ async def _postgres_template(admin: asyncpg.Connection) -> str:
     return _TEMPLATES["postgres"]
 
 
+# The kinds of test, so that the suite runs in pieces (``scripts/test --fast`` leaves out all but the quick ones).
+# Marked here, from where a test lives and what it uses, so that a new test of a kind is marked without a word.
+KINDS = {
+    "faults": ("test_faults", "test_worker_faults"),
+    "fuzz": ("test_fuzz_commands", "test_fuzz_http", "test_fuzz_live"),
+    "workers": ("test_scaleout", "test_worker_faults"),
+    "slow": ("test_hammer",),
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        for kind, modules in KINDS.items():
+            if module in modules:
+                item.add_marker(kind)
+        if {"screens", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("browser")
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     """Drop the PostgreSQL template this session made, if it made one."""
     name = _TEMPLATES.get("postgres")
