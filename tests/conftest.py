@@ -249,20 +249,38 @@ async def _postgres_template(admin: asyncpg.Connection) -> str:
 
 
 # The kinds of test, so that the suite runs in pieces (``scripts/test --fast`` leaves out all but the quick ones).
-# Marked here, from where a test lives and what it uses, so that a new test of a kind is marked without a word.
+# Marked here, from where a test lives (a module, or a module's test) and what it uses, so that a new test of a
+# kind is marked without a word; "slow" are those of ten seconds and more (``pytest --durations``).
 KINDS = {
-    "faults": ("test_faults", "test_worker_faults"),
+    "faults": (
+        "test_faults",
+        "test_worker_faults",
+        "test_app::test_health_says_503_when_the_database_is_gone",
+        "test_shared_limits::test_a_worker_whose_redis_is_away_serves_its_screens_and_says_so",
+        "test_shared_limits::test_a_worker_whose_redis_comes_back_shares_again_without_a_restart",
+    ),
     "fuzz": ("test_fuzz_commands", "test_fuzz_http", "test_fuzz_live"),
-    "workers": ("test_scaleout", "test_worker_faults"),
-    "slow": ("test_hammer",),
+    "workers": (
+        "test_scaleout",
+        "test_worker_faults",
+        "test_app::test_orders_placed_by_another_process_reach_the_boards",
+    ),
+    "slow": (
+        "test_hammer",
+        "test_app::test_reset_demo_loads_the_demo_afresh",
+        "test_app::test_a_first_start_loads_the_demo_and_a_second_keeps_it",
+        "test_demo::test_the_real_days_totals_fit_in_the_demo_and_small_teams_run_out",
+        "test_limits::test_one_client_abusing_the_hall_is_refused_while_a_booth_and_a_board_go_on",
+        "test_live_sync::test_after_every_random_operation_each_screen_equals_a_fresh_view",
+    ),
 }
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
-        for kind, modules in KINDS.items():
-            if module in modules:
+        for kind, where in KINDS.items():
+            if module in where or f"{module}::{item.originalname}" in where:
                 item.add_marker(kind)
         if {"screens", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker("browser")
