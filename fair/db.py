@@ -14,11 +14,13 @@ the event loop and the database, not one per statement:
   statement, about 0.45 ms each time on this machine kind, against 0.1 ms for
   the statement itself (``docs/performance.md``);
 - on PostgreSQL, the same function runs on the async engine's pool through
-  asyncpg, at READ COMMITTED, checkout to commit in one greenlet (what
-  ``AsyncConnection.run_sync`` does for the work alone; its connect, begin,
-  commit and close would each spawn one more, 50–65 µs a transaction); the
-  core guards every check with a conditional update and takes row locks in a
-  fixed order.
+  asyncpg, at READ COMMITTED, through SQLAlchemy's public
+  ``AsyncConnection.run_sync``, begin to commit inside it: three greenlets a
+  transaction (checkout, the work, the return to the pool) where
+  SQLAlchemy's private ``greenlet_spawn`` did it in one; measured, the
+  difference is within the run-to-run noise of an order (docs/performance.md,
+  "Public APIs and the fence"); the core guards every check with a conditional
+  update and takes row locks in a fixed order.
 
 ``read()`` is an async snapshot for everything else (screens, the tally,
 resync): aiosqlite on SQLite, asyncpg on PostgreSQL.  A deferred SQLite
@@ -52,7 +54,6 @@ from sqlalchemy import exc as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fair import direct
@@ -123,7 +124,8 @@ class Database:
             if self._writer is not None:
                 result = await self._writer.run(work)
             else:
-                result = await greenlet_spawn(self._in_greenlet, work)
+                async with self.engine.connect() as connection:
+                    result = await connection.run_sync(_in_transaction, work)
         except Exception as error:
             if unavailable(error):
                 raise Unavailable(error) from error
@@ -132,10 +134,6 @@ class Database:
         for listener in self.on_commit:
             listener()
         return result
-
-    def _in_greenlet(self, work: Callable[[Connection], T]) -> T:
-        with self.engine.sync_engine.begin() as connection:
-            return work(connection)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -185,6 +183,11 @@ class Database:
         if self._writer is not None:
             await self._writer.close()
         await self.engine.dispose()
+
+
+def _in_transaction(connection: Connection, work: Callable[[Connection], T]) -> T:
+    with connection.begin():
+        return work(connection)
 
 
 class Stalled(Exception):  # noqa: N818
