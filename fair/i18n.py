@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -33,16 +34,43 @@ def normalise_locale(value: str | None) -> str:
 
 
 @cache
-def translations(locale: str) -> NullTranslations:
+def catalogue(locale: str) -> Catalog | None:
+    """The messages of ``locale`` as Babel reads its ``.po`` file; None for a locale with none."""
     po = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
     if not po.exists():
-        return NullTranslations()
+        return None
     with po.open("rb") as source:
-        catalogue = read_po(source, locale=locale)
+        return read_po(source, locale=locale)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    catalogue_ = catalogue(locale)
+    if catalogue_ is None:
+        return NullTranslations()
     compiled = io.BytesIO()
-    write_mo(compiled, catalogue)
+    write_mo(compiled, catalogue_)
     compiled.seek(0)
     return Translations(compiled)
+
+
+@cache
+def messages(locale: str) -> dict[str, str]:
+    """Every message ``gettext`` translates for ``locale``, msgid to text: those ``write_mo`` compiles (translated,
+    not fuzzy), read from Babel's catalogue rather than from the compiled ``Translations``' private table."""
+    catalogue_ = catalogue(locale)
+    if catalogue_ is None:
+        return {}
+    return {
+        message.id: message.string
+        for message in catalogue_
+        if message.id
+        and isinstance(message.id, str)
+        and isinstance(message.string, str)
+        and message.string
+        and not message.fuzzy
+        and not message.context
+    }
 
 
 def gettext(locale: str, msgid: str, **params: object) -> str:

@@ -40,7 +40,7 @@ from fair.core.errors import N_, Code
 from fair.core.inputs import MAX_ID
 from fair.core.labels import CATEGORY_NAMES
 from fair.core.views import fair_view
-from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, translations
+from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, messages
 from fair.limits import retry_after
 from fair.live.server import SESSION_COOKIE
 from fair.models import AUDIENCES, Category, Fair
@@ -76,11 +76,7 @@ def locale_of(request: Request) -> str:
 @cache
 def catalogue_json(locale: str) -> str:
     """Every translated message, for the screens' scripts: ``t(msgid)`` looks them up."""
-    catalogue = translations(locale)
-    messages = getattr(catalogue, "_catalog", {})
-    return json.dumps(
-        {key: value for key, value in messages.items() if isinstance(key, str) and key}, ensure_ascii=False
-    )
+    return json.dumps(messages(locale), ensure_ascii=False)
 
 
 def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context: Any):

@@ -7,7 +7,7 @@ import re
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from fair.i18n import CATALOGUES, format_money, normalise_locale
+from fair.i18n import CATALOGUES, LOCALES, format_money, gettext, messages, normalise_locale
 from fair.settings import ROOT
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -52,3 +52,16 @@ def test_locales_follow_what_browsers_say():
     assert normalise_locale("en-GB,en;q=0.9") == "en"
     assert normalise_locale("zh-CN,zh;q=0.9,en;q=0.8") == "zh_CN"
     assert normalise_locale(None) == "zh_CN"
+
+
+def test_the_screens_catalogue_is_every_message_gettext_translates():
+    """``messages`` (what the pages hand the scripts' ``t()``) is read from Babel's public catalogue; it must say
+    what ``gettext`` says, for every message of the ``.po`` file that has a translation."""
+    for locale in LOCALES:
+        shown = messages(locale)
+        with (CATALOGUES / locale / "LC_MESSAGES" / "messages.po").open("rb") as source:
+            catalogue = read_po(source, locale=locale)
+        translated = {m.id for m in catalogue if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+        assert set(shown) == translated, locale
+        assert all(gettext(locale, msgid) == text for msgid, text in shown.items()), locale
+    assert len(messages("zh_CN")) > 500  # the Chinese screens are translated (a catalogue lost reads as empty)
