@@ -61,7 +61,7 @@ async def emit(sio: socketio.AsyncServer, event: str, data: Any, room: str, skip
 
     Returns how many connections it was sent to.
     """
-    members = sio.manager.rooms.get("/", {}).get(room)
+    members = dict(sio.manager.get_participants("/", room))  # python-socketio's public API: a copy, sid -> eio_sid
     if not members:
         return 0
     text = encode_event(event, data)
@@ -69,7 +69,7 @@ async def emit(sio: socketio.AsyncServer, event: str, data: Any, room: str, skip
     sockets = sio.eio.sockets
     others = []
     sent = 0
-    for sid, eio_sid in list(members.items()):
+    for sid, eio_sid in members.items():
         if sid in skip:
             continue
         socket = sockets.get(eio_sid)

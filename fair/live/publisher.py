@@ -166,7 +166,14 @@ class Publisher:
     async def _send(self, events: list[Event], fresh_tally: dict | None) -> None:
         upto = events[-1].seq
         routes = [(event, route(event.type, event.payload)) for event in events]
-        occupied = self.sio.manager.rooms.get("/", {})
+        manager = self.sio.manager
+        members = {}  # room -> {sid: eio_sid}, through python-socketio's public get_participants, once a room
+
+        def occupied(room: str) -> dict[str, str]:
+            if room not in members:
+                members[room] = dict(manager.get_participants("/", room))
+            return members[room]
+
         counted: dict[str, Any] = {}  # the tally's part of every message: what changed, or the whole
         if fresh_tally is not None:
             patch = tally.changes(self.sent, fresh_tally)
@@ -182,17 +189,17 @@ class Publisher:
                 return None
             return {"upto": upto, "events": shown} | counted
 
-        parties = {room for _, r in routes for room in r.parties if occupied.get(room)}
+        parties = {room for _, r in routes for room in r.parties if occupied(room)}
         for room in (ORGANISER, *sorted(parties)):
-            if occupied.get(room) and (body := message(room)) is not None:
+            if occupied(room) and (body := message(room)) is not None:
                 await fanout.emit(self.sio, "live", body, room)
-        personal = {sid for room in parties for sid in occupied.get(room, {})}
+        personal = {sid for room in parties for sid in occupied(room)}
         for room in (PUBLIC, RESIDENTS, HALL):
-            if occupied.get(room) and (body := message(room)) is not None:
+            if occupied(room) and (body := message(room)) is not None:
                 # Sending to hundreds of screens takes tens of milliseconds; in parts, with
                 # the commands that arrived meanwhile served between them.
                 for number in range(SHARDS):
                     part = shard(room, number)
-                    if occupied.get(part):
+                    if occupied(part):
                         await fanout.emit(self.sio, "live", body, part, personal)
                         await asyncio.sleep(0)
