@@ -119,13 +119,12 @@ def serve_fair(settings: Settings) -> int:
     import uvicorn
 
     from fair.app import create_app
-    from fair.middleware import UVICORN_OPTIONS
+    from fair.middleware import uvicorn_options
 
     if settings.workers > 1:
         return serve_workers(settings)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS
-    )
+    app = create_app(settings)  # decides which fenced paths run (fair.fence), before the options that follow it
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", **uvicorn_options())
     _announced_server()(config, settings).run()
     return 0
 
@@ -138,8 +137,10 @@ def serve_workers(settings: Settings) -> int:
 
     import uvicorn
 
-    from fair.middleware import UVICORN_OPTIONS
+    from fair import fence
+    from fair.middleware import uvicorn_options
 
+    fence.configure(settings.fenced_paths)  # as each worker's create_app will: the websocket protocol follows it
     settings.secret()  # made here once, for every worker to read, when FAIR_SECRET_KEY is not set
     os.environ.update(
         {"FAIR_DATABASE_URL": settings.database_url, "FAIR_HOST": settings.host, "FAIR_PORT": str(settings.port)}
@@ -155,7 +156,7 @@ def serve_workers(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
-        **UVICORN_OPTIONS,
+        **uvicorn_options(),
     )
     return 0
 

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
-from fair import accounts, confirmations, demo, downloads, migrate, pages, phones, photos, uploads, venues
+from fair import accounts, confirmations, demo, downloads, fence, migrate, pages, phones, photos, uploads, venues
 from fair.access_log import hide_capabilities
 from fair.assets import Assets
 from fair.core import finish_follow_ups
@@ -55,6 +55,7 @@ def from_environment() -> FairApp:
 
 def create_app(settings: Settings) -> FairApp:
     hide_capabilities()  # the venue and rating links' secrets never reach the access log
+    fence.configure(settings.fenced_paths)  # before the live server is made: which of its paths run
     tokens = Tokens(settings.secret())
     policy = DevicePolicy(settings.card_hours_after_close, settings.device_session_hours)
     redis = shared = crossing = None
@@ -143,7 +144,7 @@ def create_app(settings: Settings) -> FairApp:
         skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
     )
     # Pages, scripts and JSON go out compressed; Engine.IO compresses what it sends itself.
-    asgi = fanout.ASGIApp(live.sio, other_asgi_app=GZipMiddleware(protected, minimum_size=512))
+    asgi = fanout.asgi_app(live.sio, other_asgi_app=GZipMiddleware(protected, minimum_size=512))
     return FairApp(shielded(asgi, settings, limits), state, live)
 
 

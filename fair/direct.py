@@ -1,5 +1,13 @@
 """The write path's statements run straight on the driver: SQLite's cursor, or asyncpg through SQLAlchemy's adapter.
 
+**Fenced** (``fair.fence``, path ``store``): this module uses private parts of
+SQLAlchemy's compiler, its asyncpg adapter and its connection, and runs only
+when the installed SQLAlchemy and asyncpg are the versions it was tested
+with and ``FAIR_FENCED_PATHS`` is on; tests/test_fence.py checks the names it
+relies on.  Otherwise ``available`` says no and ``plain`` goes through
+``exec_driver_sql``: the core then runs every statement through
+``Connection.execute``, SQLAlchemy's public API.
+
 A command runs about 17 Core statements.  ``Connection.execute`` spends most
 of a statement's CPU around the driver rather than in it: a cache key and a
 compiled-cache lookup, an execution context, event dispatch, a result with
@@ -38,7 +46,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
-from sqlalchemy.util import await_
+
+from fair import fence
 
 Params = dict[str, Any] | list[dict[str, Any]] | None
 MAX_SHAPES = 2000  # statement shapes kept; the core has a few hundred, a runaway would not grow memory
@@ -186,8 +195,10 @@ _statements: dict[int, tuple[Executable, Any, dict]] = {}  # by id: the statemen
 
 
 def available(connection: Connection) -> bool:
-    """Whether ``run`` may serve this connection's transaction: SQLite or asyncpg, nobody listening to its
-    cursor."""
+    """Whether ``run`` may serve this connection's transaction: the fenced path runs (``fair.fence``), SQLite or
+    asyncpg, nobody listening to its cursor."""
+    if not fence.active("store"):
+        return False
     dialect = connection.dialect
     return (dialect.name == "sqlite" or dialect.driver == "asyncpg") and not _listened(connection)
 
@@ -255,6 +266,8 @@ def _on_asyncpg(
 ) -> Result:
     """The statement through SQLAlchemy's asyncpg adapter, as its cursor would run it (its lock, its lazy
     ``BEGIN``, its cache of prepared statements), without the execution context and result around it."""
+    from sqlalchemy.util import await_  # (imported here: only the fenced path may need it)
+
     adapted = connection.connection.dbapi_connection
     asof = connection.dialect._invalidate_schema_cache_asof
     sql, values = prepared.sql, None
@@ -298,7 +311,7 @@ async def _in_adapter(adapted: Any, call: Callable[[], Any]) -> Any:
 
 def plain(connection: Connection, sql: str) -> None:
     """``connection.exec_driver_sql(sql)`` for a statement without parameters or rows (``BEGIN IMMEDIATE``)."""
-    if _listened(connection):
+    if not fence.active("store") or _listened(connection):
         connection.exec_driver_sql(sql)
         return
     try:

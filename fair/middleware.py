@@ -21,7 +21,7 @@
 - **Headers.** Every response says: scripts, styles and sockets only from
   this origin (CSP), never in a frame, no MIME sniffing, no Referer, and
   over HTTPS, HTTPS only from now on (HSTS).  uvicorn is told not to name
-  itself (``UVICORN_OPTIONS``).
+  itself (``uvicorn_options``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from fair import fence
 from fair.core.errors import N_, Code, FairError
 from fair.i18n import LOCALES, normalise_locale
 from fair.limits import MAX_BODY_BYTES, MAX_MESSAGE_BYTES, MAX_UPLOAD_BYTES, MAX_WIRE_DEPTH, Limits, nesting_within
@@ -65,9 +66,9 @@ HEADERS = [
 # How uvicorn serves the fair (run.py, the tests): no "server" banner, proxies decided by the app, and
 # no websocket message bigger than Engine.IO would take anyway.
 UVICORN_OPTIONS = {
-    # uvicorn's websockets-sansio (measured fastest for broadcasts, with uvloop when installed), with a lighter
-    # receive queue for each of the hall's idle screens.
-    "ws": "fair.live.websocket:Protocol",
+    # uvicorn's websockets-sansio (measured fastest for broadcasts, with uvloop when installed); uvicorn_options()
+    # gives it a lighter receive queue for each of the hall's idle screens when the fenced live path runs.
+    "ws": "websockets-sansio",
     "server_header": False,
     "proxy_headers": False,
     "ws_max_size": MAX_MESSAGE_BYTES + 1024,
@@ -77,6 +78,14 @@ UVICORN_OPTIONS = {
     # Said, not guessed from the app: fair.app.FairApp answers each request without a coroutine of its own.
     "interface": "asgi3",
 }
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """``UVICORN_OPTIONS``, with the fenced websocket protocol (``fair.live.websocket``) when it runs (``fair.fence``),
+    decided when called: at start-up."""
+    if fence.active("live"):
+        return {**UVICORN_OPTIONS, "ws": "fair.live.websocket:Protocol"}
+    return dict(UVICORN_OPTIONS)
 
 
 def origin_allowed(origin: str | None, scheme: str, host: str | None, allowed: frozenset[str] | None) -> bool:

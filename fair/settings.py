@@ -80,6 +80,9 @@ class Settings:
     # posted to; None sends nothing and shows the codes in the console (the demo).
     sms_url: str | None = None
     sms_token: str | None = None  # sent as "Authorization: Bearer <token>" with each message
+    # The two fast paths that use libraries' private parts (fair.fence): on, they still run only with the library
+    # versions they were tested with; off, the live and write paths use the libraries' public APIs only.
+    fenced_paths: bool = True
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -124,6 +127,7 @@ class Settings:
             redis_prefix=config("REDIS_PREFIX", default=d.redis_prefix),
             sms_url=config("SMS_URL", default=None) or None,
             sms_token=config("SMS_TOKEN", default=None) or None,
+            fenced_paths=config("FENCED_PATHS", cast=bool, default=d.fenced_paths),
         )
         settings = replace(settings, **{key: value for key, value in overrides.items() if value is not None})
         settings.check()

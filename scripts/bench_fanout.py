@@ -8,8 +8,9 @@
 - ``asgi``: the text encoded once and handed to each connection's ASGI
   ``send`` (uvicorn builds a frame per connection);
 - ``fanout``: the app's way, ``fair.live.fanout.emit`` to a room of
-  ``fair.live.fanout.AsyncServer``;
-- ``socketio``: python-socketio's own room ``emit``.
+  ``fair.live.websocket.AsyncServer`` (the fenced live path);
+- ``socketio``: python-socketio's own room ``emit``, over uvicorn's own websockets-sansio: the
+  public path, which the fair takes when the fenced one does not run (``fair.fence``).
 
 ``GET /go?n=N&every=S`` first sits idle for N×S seconds, then broadcasts N
 messages of about 1 KB, one every S seconds, and answers the process CPU of
@@ -105,7 +106,7 @@ if MODE in ("frame", "asgi"):
     app = Bare()
     BROADCAST = app.broadcast
 else:
-    sio = fanout.AsyncServer(async_mode="asgi") if MODE == "fanout" else socketio.AsyncServer(async_mode="asgi")
+    sio = websocket.AsyncServer(async_mode="asgi") if MODE == "fanout" else socketio.AsyncServer(async_mode="asgi")
 
     @sio.on("connect")
     async def connect(sid, environ, auth=None):
@@ -115,16 +116,18 @@ else:
         if MODE == "fanout":
             return await fanout.emit(sio, "live", data, ROOM)
         await sio.emit("live", data, to=ROOM)
-        return len(sio.manager.rooms["/"].get(ROOM, {}))
+        return sum(1 for _ in sio.manager.get_participants("/", ROOM))
 
     async def other(scope, receive, send):
         if scope["type"] == "lifespan":
             return await lifespan(receive, send)
         return await control(scope, receive, send)
 
-    app = socketio.ASGIApp(sio, other_asgi_app=other)
+    app = fanout.asgi_app(sio, other_asgi_app=other)
 
 if __name__ == "__main__":
-    from fair.middleware import UVICORN_OPTIONS
+    from fair.middleware import UVICORN_OPTIONS, uvicorn_options
 
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", **UVICORN_OPTIONS)
+    # python-socketio's own path is the public one throughout: uvicorn's own websockets-sansio protocol too.
+    options = UVICORN_OPTIONS if MODE == "socketio" else uvicorn_options()
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", **options)

@@ -68,12 +68,13 @@ async def main(count: int) -> None:
     )
     os.environ.update(bench.UNLIMITED)
     from fair.app import from_environment
-    from fair.middleware import UVICORN_OPTIONS
+    from fair.middleware import uvicorn_options
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     address = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(from_environment(), log_level="warning", **UVICORN_OPTIONS))
+    app = from_environment()  # decides the fenced paths (FAIR_FENCED_PATHS), and so the websocket protocol
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **uvicorn_options()))
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:
         await asyncio.sleep(0.05)

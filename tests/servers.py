@@ -9,20 +9,20 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
-from fair.middleware import UVICORN_OPTIONS
+from fair.middleware import uvicorn_options
 
 
 @asynccontextmanager
 async def serving(app, address: str = "127.0.0.1", **options) -> AsyncIterator[str]:
     """Serve ``app`` on a free port of ``address`` (loopback unless a test says) until the block ends; yields its URL.
 
-    uvicorn runs as ``run.py`` runs it (``UVICORN_OPTIONS``); ``options`` override its other settings.
+    uvicorn runs as ``run.py`` runs it (``uvicorn_options()``); ``options`` override its other settings.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((address, 0))
     port = listener.getsockname()[1]
-    settings = {"lifespan": "on", "log_level": "warning", "loop": "asyncio", **UVICORN_OPTIONS, **options}
+    settings = {"lifespan": "on", "log_level": "warning", "loop": "asyncio", **uvicorn_options(), **options}
     config = uvicorn.Config(app, **settings)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))

@@ -1,4 +1,5 @@
-"""fair.live.fanout: a room's message encoded once, written on every connection, in order, to every kind of client."""
+"""fair.live.fanout: a room's message encoded once, written on every connection, in order, to every kind of client;
+the same messages, in the same order, through python-socketio's public API when the fenced path does not run."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import pytest
 import socketio
 
 from fair.live import fanout, websocket
+from fair.middleware import UVICORN_OPTIONS
 from tests.servers import serving
 
 
-def make_server() -> fanout.AsyncServer:
-    sio = fanout.AsyncServer(async_mode="asgi")
+def make_server(fenced: bool) -> socketio.AsyncServer:
+    sio = (websocket.AsyncServer if fenced else socketio.AsyncServer)(async_mode="asgi")
 
     @sio.on("join")
     async def join(sid, room):
@@ -32,10 +34,12 @@ async def client(url: str, transports: list[str]) -> tuple[socketio.AsyncClient,
     return sio, received
 
 
+@pytest.mark.parametrize("fenced", [True, False], ids=["fenced", "public"])
 @pytest.mark.parametrize("size", [10, 125, 126, 65_535, 70_000])
-async def test_every_kind_of_client_gets_every_message_in_order(size: int):
-    sio = make_server()
-    async with serving(socketio.ASGIApp(sio)) as url:
+async def test_every_kind_of_client_gets_every_message_in_order(size: int, fenced: bool):
+    sio = make_server(fenced)
+    public = {} if fenced else UVICORN_OPTIONS  # the public path: uvicorn's own websocket protocol too
+    async with serving(fanout.asgi_app(sio), **public) as url:
         # Long-polling alone is left out: python-socketio's own client drops messages that arrive many to a poll,
         # whoever sends them (its emit too).  An upgraded connection keeps python-socketio's path.
         kinds = {"websocket": ["websocket"], "upgraded": ["polling", "websocket"]}
@@ -60,7 +64,7 @@ async def test_every_kind_of_client_gets_every_message_in_order(size: int):
             assert numbers == expected, kind
             assert all(len(m["text"]) == size for m in received if "text" in m)
         direct = {eio_sid for eio_sid, s in sio.eio.sockets.items() if isinstance(s, websocket.DirectSocket)}
-        assert direct == {sio.manager.eio_sid_from_sid(clients["websocket"][0].get_sid(), "/")}
+        assert direct == ({sio.manager.eio_sid_from_sid(clients["websocket"][0].get_sid(), "/")} if fenced else set())
         for c, _ in clients.values():
             await c.disconnect()
 

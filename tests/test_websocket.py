@@ -9,7 +9,7 @@ import json
 import socketio
 import websockets
 
-from fair.live import fanout, websocket
+from fair.live import websocket
 from tests.servers import serving
 
 
@@ -41,8 +41,8 @@ class Raw:
                         await self.ws.send("3")
 
 
-def server(**options) -> tuple[fanout.AsyncServer, list[str]]:
-    sio = fanout.AsyncServer(async_mode="asgi", **options)
+def server(**options) -> tuple[websocket.AsyncServer, list[str]]:
+    sio = websocket.AsyncServer(async_mode="asgi", **options)
     gone: list[str] = []
 
     @sio.on("disconnect")
@@ -63,7 +63,7 @@ async def until(condition, seconds: float = 20) -> None:
 
 async def test_a_screen_costs_one_task_and_no_queue():
     sio, _ = server()
-    async with serving(fanout.ASGIApp(sio)) as url:
+    async with serving(websocket.ASGIApp(sio)) as url:
         first = Raw(answers_pings=True)
         await first.connect(url)  # Engine.IO's service task starts with the first connection
         before = len(asyncio.all_tasks())
@@ -83,7 +83,7 @@ async def test_a_screen_costs_one_task_and_no_queue():
 
 async def test_a_screen_that_answers_pings_stays_and_one_that_does_not_is_closed():
     sio, gone = server(ping_interval=0.2, ping_timeout=1)
-    async with serving(fanout.ASGIApp(sio)) as url:
+    async with serving(websocket.ASGIApp(sio)) as url:
         alive, silent = Raw(answers_pings=True), Raw(answers_pings=False)
         await alive.connect(url)
         await silent.connect(url)
@@ -99,7 +99,7 @@ async def test_a_screen_that_answers_pings_stays_and_one_that_does_not_is_closed
 
 async def test_a_screen_sent_away_by_the_server_is_told_and_forgotten():
     sio, gone = server()
-    async with serving(fanout.ASGIApp(sio)) as url:
+    async with serving(websocket.ASGIApp(sio)) as url:
         client = socketio.AsyncClient(reconnection=False)
         await client.connect(url, transports=["websocket"], wait_timeout=5)
         (eio_sid,) = sio.eio.sockets

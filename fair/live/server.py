@@ -102,7 +102,7 @@ class Live:
         only (Engine.IO's long-polling keeps its session in one worker's memory)."""
         self.tokens, self.interval, self.limits, self.policy = tokens, interval, limits, policy
         self.origins, self.crossing = origins, crossing
-        self.sio = fanout.AsyncServer(
+        self.sio = fanout.server(
             transports=["websocket"] if crossing else None,
             async_mode="asgi",
             cors_allowed_origins=self._origin_allowed,  # the fair's own origins only (fair.middleware says 403 first)

@@ -1,5 +1,12 @@
 """Engine.IO connections that open on a websocket: one small object each, written to directly.
 
+**Fenced** (``fair.fence``, path ``live``): this module uses private parts of
+uvicorn, python-engineio and python-socketio, and is imported only when the
+installed versions are those it was tested with and ``FAIR_FENCED_PATHS`` is
+on; tests/test_fence.py checks the names it relies on.  Otherwise
+``fair.live.fanout`` and ``fair.middleware.uvicorn_options`` use those
+libraries' public APIs instead, and nothing here runs.
+
 python-engineio gives every connection an ``asyncio.Queue`` and a writer task
 that waits on it, reads the websocket through one more task per message
 (``asyncio.wait_for``), sleeps in a task of its own until each ping, and keeps
@@ -24,7 +31,7 @@ The wire is Engine.IO 4 as python-engineio speaks it.  This holds only under
 uvicorn's ``websockets-sansio`` protocol with no extension (permessage-deflate
 would need a frame per connection); any other connection, and one that came
 by long-polling and upgraded, is python-engineio's own.  The fair serves
-with that protocol (``Protocol``, ``fair.middleware.UVICORN_OPTIONS``), whose
+with that protocol (``Protocol``, ``fair.middleware.uvicorn_options``), whose
 receive queue is a list and a future (``Mailbox``) rather than uvicorn's
 ``asyncio.Queue``, another 3.3 KB a connection.  Writing never waits:
 a screen that reads slowly has its frames buffered by the event loop until
@@ -38,9 +45,11 @@ import contextlib
 import struct
 import sys
 import time
+from collections.abc import Awaitable, Collection
 from typing import Any
 
 import engineio
+import socketio
 from engineio import async_socket
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
@@ -106,7 +115,7 @@ class Mailbox:
 
 
 class Protocol(WebSocketsSansIOProtocol):
-    """uvicorn's sansio websocket protocol (``UVICORN_OPTIONS``), with a :class:`Mailbox` for its queue."""
+    """uvicorn's sansio websocket protocol (``uvicorn_options``), with a :class:`Mailbox` for its queue."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -237,7 +246,7 @@ class EngineServer(engineio.AsyncServer):
 
 class UpgradedWebSocket(engineio_asgi.WebSocket):
     """python-engineio's websocket for a connection that upgrades from long-polling, whose end returns None:
-    ``fanout.ASGIApp`` hands what Engine.IO returns to uvicorn as the ASGI call's own result."""
+    ``ASGIApp`` hands what Engine.IO returns to uvicorn as the ASGI call's own result."""
 
     async def __call__(self, environ: dict) -> None:
         await super().__call__(environ)
@@ -275,3 +284,55 @@ async def translate_request(scope: dict, receive: Any, send: Any) -> dict:
         environ[key] = f"{environ[key]},{value}" if key in environ else value
     environ["wsgi.url_scheme"] = environ.get("HTTP_X_FORWARDED_PROTO", "http")
     return environ
+
+
+class AsyncServer(socketio.AsyncServer):
+    """python-socketio's server whose websocket connections are written to directly (``emit``)."""
+
+    fenced = True  # fair.live.fanout: this server's rooms are sent to by ``emit`` below
+
+    def _engineio_server_class(self):
+        return EngineServer
+
+    def handle_request(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """Engine.IO's coroutine itself, not one awaiting it: a websocket runs inside it for its whole life."""
+        return self.eio.handle_request(*args, **kwargs)
+
+
+class ASGIApp(socketio.ASGIApp):
+    """python-socketio's ASGI application, which hands a websocket to Engine.IO without a coroutine frame of its
+    own: the connection runs inside this call for its whole life, and every frame left open is kept per screen."""
+
+    def __call__(self, scope: dict, receive: Any, send: Any) -> Awaitable[Any]:
+        if scope["type"] == "websocket" and self._ensure_trailing_slash(scope["path"]).startswith(self.engineio_path):
+            return self.engineio_server.handle_request(scope, receive, send)
+        return super().__call__(scope, receive, send)
+
+
+async def emit(sio: AsyncServer, text: str, members: dict[str, str], skip: Collection[str]) -> int:
+    """Send the Engine.IO text ``text`` to ``members`` (sid -> Engine.IO sid) but ``skip``: one frame for all the
+    connections that opened on the websocket, python-engineio's ``send_packet`` for the others.
+
+    Returns how many connections it was sent to.
+    """
+    shared = frame(text.encode())
+    sockets = sio.eio.sockets
+    others = []
+    sent = 0
+    for sid, eio_sid in members.items():
+        if sid in skip:
+            continue
+        socket = sockets.get(eio_sid)
+        if socket is None:
+            continue
+        if type(socket) is DirectSocket:
+            if not socket.closing:
+                socket.write(shared)
+        else:
+            others.append(eio_sid)
+        sent += 1
+    if others:
+        pkt = eio_packet.Packet(eio_packet.MESSAGE, data=text[1:])
+        for eio_sid in others:
+            await sio.eio.send_packet(eio_sid, pkt)
+    return sent
