@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import io
 import logging
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -316,6 +318,59 @@ async def test_asyncpg_says_how_many_rows_as_direct_reads_it():
         assert said == {"INSERT": 3, "UPDATE": 3, "SELECT": 3, "DELETE": 2}
     finally:
         await connection.close()
+
+
+# Nothing else reaches into a library ------------------------------------------------------------------------------
+
+# Names a library does not promise, found by name; ``x._y`` on anything but self and cls is caught by the pattern.
+PRIVATE = re.compile(
+    r"\.rooms\b|\.sockets\b|greenlet_spawn|\bawait_\b|__self__|_impl\b|_engineio_server_class|\._async\b"
+    r"|_handle_connect|_trigger_event|\._catalog\b|sqlalchemy\.util\b"
+    r"|(?<![\w.])(?!self\b|cls\b)\w+(?:\(\))?\._(?!_)(?!mapping\b|asdict\b|fields\b)[A-Za-z]\w*"
+)
+
+
+def code_lines(source: str) -> list[str]:
+    """``source``'s lines with its strings and comments blanked: only code is searched."""
+    lines = source.splitlines()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in (tokenize.STRING, tokenize.COMMENT):
+            continue
+        (first, start), (last, end) = token.start, token.end
+        for number in range(first, last + 1):
+            line = lines[number - 1]
+            a = start if number == first else 0
+            b = end if number == last else len(line)
+            lines[number - 1] = line[:a] + " " * (b - a) + line[b:]
+    return lines
+
+
+def test_no_private_name_of_a_library_outside_the_fenced_modules():
+    found = []
+    for path in sorted((ROOT / "fair").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in fence.FENCED_MODULES:
+            continue
+        for number, code in enumerate(code_lines(path.read_text()), 1):
+            if PRIVATE.search(code):
+                found.append(f"{relative}:{number}: {code.strip()}")
+    assert found == [], "private names outside fair.fence.FENCED_MODULES:\n" + "\n".join(found)
+
+
+def test_the_grep_finds_what_it_is_for():
+    """The pattern above is no pattern that matches nothing."""
+    for line in (
+        "occupied = self.sio.manager.rooms.get('/')",
+        "sockets = sio.eio.sockets",
+        "row._proxy",
+        "await greenlet_spawn(fn)",
+        "messages = catalogue._catalog",
+        "super()._handle_connect(environ)",
+    ):
+        assert PRIVATE.search(line), line
+    for line in ("row._mapping", "self._lock", "cls._shards", "sio.manager.get_participants('/', room)"):
+        assert not PRIVATE.search(line), line
+    assert [line.rstrip() for line in code_lines('x = "a.rooms"  # b.sockets\ny = z._w')] == ["x =", "y = z._w"]
 
 
 def test_the_fenced_paths_run_in_this_suite():
