@@ -107,6 +107,45 @@ def test_the_setting_turns_both_paths_off():
         fence.configure(True)
 
 
+START_UP = """
+import logging, sys
+from importlib import metadata
+real = metadata.version
+metadata.version = lambda name: "9.9.9" if name == "uvicorn" else real(name)  # another uvicorn installed
+logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
+from fair.app import create_app
+from fair.middleware import uvicorn_options
+from fair.settings import Settings
+settings = Settings(database_url="sqlite+aiosqlite:///" + sys.argv[1], demo=None, secret_key="x" * 40)
+app = create_app(settings)
+create_app(settings)  # a second start in the same process says nothing new
+print("ws", uvicorn_options()["ws"], type(app.live.sio).__module__)
+print("imported", "fair.live.websocket" in sys.modules)
+"""
+
+
+def test_a_start_up_with_another_version_says_so_once_and_never_imports_the_fenced_module(tmp_path: Path):
+    """The fair as ``run.py`` starts it, in a process of its own, with another uvicorn "installed": one log line, the
+    public websocket protocol and server, and fair.live.websocket (which imports uvicorn's private module) unread."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", START_UP, str(tmp_path / "fair.db")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = [line for line in done.stderr.splitlines() if line.startswith("fair.fence")]
+    assert lines == [
+        "fair.fence WARNING fenced paths off, public fallbacks used (installed versions differ from those tested): "
+        f"live: uvicorn 9.9.9 (tested with {fence.TESTED['live']['uvicorn']})"
+    ], done.stderr
+    assert done.stdout.splitlines() == ["ws websockets-sansio socketio.async_server", "imported False"]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request, tmp_path: Path):
     if request.param == "sqlite":
