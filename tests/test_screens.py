@@ -462,9 +462,14 @@ async def test_a_tablet_s_recommendations_say_who_asked_and_what_the_budget_allo
     await expect(aside.locator("summary")).to_have_text("已搁置（1）")
     await aside.locator("summary").click()
     await expect(aside.locator("li")).to_contain_text("送书下乡少儿读物 不感兴趣")
+    # A booth publishes meanwhile: the list is read again and redrawn, and the set-aside list stays open.
+    lecture = {"category": "lecture", "title": "越剧唱腔赏析", "unit": "讲", "unit_price_fen": 40_000, "capacity": 3}
+    await g.do(g.troupe, "offering.publish", lecture)
+    await expect(tablet.locator("#recommendation-list .offering", has_text="越剧唱腔赏析")).to_be_visible()
+    await expect(tablet.locator("#set-aside")).to_have_attribute("open", "")
     await shoot(tablet, "tablet-set-aside")
     await aside.get_by_role("button", name="恢复推荐").click()
-    await expect(cards).to_have_count(3)
+    await expect(cards).to_have_count(4)
     await expect(tablet.locator("#set-aside")).to_have_count(0)
 
 

@@ -1,6 +1,6 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, keptOpen, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
 } from "./core.js";
 import { deliveryCard, scoreOf } from "./deliveries.js";
 import { interestsForm } from "./interests.js";
@@ -203,6 +203,7 @@ async function invite(view, recommendation, teamName) {
 }
 
 let asked = 0;
+const asideOpen = new Set();  // the set-aside list stays open across reads, as the booth left it
 /** The teams this booth should meet, read from the server when the tab opens. */
 async function teamsToMeet(view) {
   const number = ++asked;
@@ -229,7 +230,7 @@ async function teamsToMeet(view) {
       el("menu", { class: "actions" }, el("button", { type: "button", class: "primary", onclick: () => invite(live.view, r, name) }, t("Invite to a meeting")),
         el("button", { type: "button", onclick: () => setAsideOr("recommendation.dismiss", { team_id: r.team_id }, t("Set aside: it will not be recommended again.")) }, t("Not interested"))));
   }) : el("p", { class: "empty" }, t("No team to recommend yet.")),
-  aside.length ? el("details", { class: "set-aside", id: "set-aside" },
+  aside.length ? keptOpen(asideOpen, "set-aside", { class: "set-aside", id: "set-aside" },
     el("summary", {}, t("Set aside (%(count)s)", { count: aside.length })),
     el("ul", {}, aside.map((r) => el("li", {}, r.team_name, " ",
       el("button", { type: "button", onclick: () => setAsideOr("recommendation.restore", { team_id: r.team_id }, t("Back in the list.")) }, t("Show again")))))) : null);

@@ -1,7 +1,7 @@
 // The buyer team's tablet: what suits the team and its residents, browse, plan, meet, negotiate, confirm,
 // queue at busy booths, and keep an eye on the budget.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink,
+  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, keptOpen, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink,
 } from "./core.js";
 import { scoreOf, teamDeliveries } from "./deliveries.js";
 import { interestsForm } from "./interests.js";
@@ -219,9 +219,11 @@ async function setAsideOr(command, payload, done) {
   if (ack.ok) recommend(live.view);
 }
 
-/** What the team set aside, apart and folded, each with the way back. */
+const asideOpen = new Set();
+/** What the team set aside, apart and folded, each with the way back; open as the buyer left it when the list
+ * is read again (a live change redraws it under their hands). */
 function setAside(items) {
-  return el("details", { class: "set-aside", id: "set-aside" },
+  return keptOpen(asideOpen, "set-aside", { class: "set-aside", id: "set-aside" },
     el("summary", {}, t("Set aside (%(count)s)", { count: items.length })),
     el("ul", {}, items.map((item) => el("li", {}, item.title, " ",
       el("small", { class: "muted" }, item.until ? t("until %(time)s", { time: when(item.until) }) : t("not interested")), " ",
