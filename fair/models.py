@@ -122,6 +122,8 @@ DISTRICTS = (
 CITY = "市级"  # the district of city-level teams (city cultural centre, city library)
 
 UNITS = ("场", "期", "讲", "册")
+# The unit a new offering of each category is sold in (a booth's form fills it in).
+CATEGORY_UNITS = {"performance": "场", "training": "期", "lecture": "讲", "exhibition": "期", "books": "册"}
 
 # Who a wish or an offering is for; residents choose from these.
 AUDIENCES = ("少儿", "青少年", "老年人", "全年龄", "社区居民", "农村群众", "外来务工人员", "残障人士")

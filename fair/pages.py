@@ -43,7 +43,7 @@ from fair.core.views import fair_view
 from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, messages
 from fair.limits import retry_after
 from fair.live.server import SESSION_COOKIE
-from fair.models import AUDIENCES, Category, Fair
+from fair.models import AUDIENCES, CATEGORY_UNITS, CITY, DISTRICTS, Category, Fair, TeamKind
 from fair.settings import DATA, MIN_PASSWORD, ROOT
 from fair.tokens import normal_code
 
@@ -79,6 +79,22 @@ def catalogue_json(locale: str) -> str:
     return json.dumps(messages(locale), ensure_ascii=False)
 
 
+@cache
+def vocabulary_json() -> str:
+    """The fair's words the screens' scripts build forms and tables from, as the server has them, never copied
+    into the scripts: categories, districts (the city's first), each category's unit, kinds of team, audiences."""
+    return json.dumps(
+        {
+            "categories": [str(category) for category in Category],
+            "districts": [CITY, *DISTRICTS],
+            "units": CATEGORY_UNITS,
+            "team_kinds": [str(kind) for kind in TeamKind],
+            "audiences": list(AUDIENCES),
+        },
+        ensure_ascii=False,
+    )
+
+
 def render(request: Request, name: str, status_code: int = 200, headers: dict | None = None, **context: Any):
     locale = locale_of(request)
 
@@ -92,6 +108,7 @@ def render(request: Request, name: str, status_code: int = 200, headers: dict | 
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "catalogue": Markup(catalogue_json(locale).replace("</", "<\\/")),
+        "vocabulary": Markup(vocabulary_json().replace("</", "<\\/")),
         "csrftoken": csrf() if csrf else "",
         "path": request.url.path,
         **context,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 
+from fair.models import AUDIENCES, CATEGORY_UNITS, CITY, DISTRICTS, UNITS, Category, TeamKind
 from tests.conftest import ORGANISER_PASSWORD, Hall
 
 
@@ -45,3 +49,19 @@ async def test_the_organiser_signs_in_with_a_password(hall: Hall):
         token = right.json()["data"]["token"]
         register = (await http.get("/api/view", headers={"authorization": f"Bearer {token}"})).json()
         assert register["role"] == "organiser" and len(register["teams"]) == 3 and len(register["credentials"]) == 6
+
+
+async def test_every_page_carries_the_fair_s_words_as_the_server_has_them(hall: Hall):
+    """The screens build their forms and tables from the vocabulary in the page, not from copies in the scripts."""
+    async with httpx.AsyncClient(base_url=hall.url) as http:
+        page = (await http.get("/board")).text
+    found = re.search(r'<script type="application/json" id="vocabulary">(.*?)</script>', page, re.S)
+    assert found is not None, "the board carries no vocabulary"
+    assert json.loads(found.group(1)) == {
+        "categories": list(Category),
+        "districts": [CITY, *DISTRICTS],
+        "units": CATEGORY_UNITS,
+        "team_kinds": list(TeamKind),
+        "audiences": list(AUDIENCES),
+    }
+    assert set(CATEGORY_UNITS.values()) <= set(UNITS)  # a unit the form fills in is one the core accepts

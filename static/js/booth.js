@@ -1,6 +1,6 @@
 // The supplier's booth: its offerings, the queue of negotiations, and the orders taken.
 import {
-  CATEGORIES, DISTRICTS, Live, categoryName, el, fill, keptOpen, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
+  CATEGORIES, DISTRICTS, Live, UNITS, categoryName, el, fill, keptOpen, money, reasonLine, refusal, t, tabs, toast, voidedNote, when, calmly, confirmationLink, statementLinks,
 } from "./core.js";
 import { deliveryCard, scoreOf } from "./deliveries.js";
 import { interestsForm } from "./interests.js";
@@ -10,7 +10,6 @@ import { askTerms, wrongNumber } from "./terms.js";
 
 const live = new Live();
 tabs(document.querySelector(".tabs"));
-const UNITS = { performance: "场", training: "期", lecture: "讲", exhibition: "期", books: "册" };
 
 async function act(command, payload, label, done) {
   const ack = await live.command(command, payload, label);

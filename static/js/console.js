@@ -1,7 +1,7 @@
 // The organiser's console: open and close the fair, the registers (teams, suppliers, offerings, orders, join
 // links) with search, filters and checked edits, announcements, wishes, the schedule, coverage and the reports.
 import {
-  CATEGORIES, DISTRICTS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, stateName, t, tabs, toast, when, confirmationLink,
+  CATEGORIES, DISTRICTS, TEAM_KINDS, Live, bars, calmly, categoryName, clockOf, count, el, fill, money, refusal, stateName, t, tabs, toast, when, confirmationLink,
 } from "./core.js";
 import { deliveryState, ratingsOf, scoreOf } from "./deliveries.js";
 import { basisPointsOf, fenOf, narrow, register } from "./registers.js";
@@ -481,7 +481,6 @@ function approval(kind, row) {
       event.target.checked ? t("Approved: %(name)s", { name: row.name }) : t("No longer approved: %(name)s", { name: row.name })) });
 }
 
-const KINDS = ["city_centre", "district_centre", "library", "district_bureau", "street", "community"];
 const usedShare = (b) => (b.budget_fen > 0 ? b.spent_fen / b.budget_fen : 0);
 
 function teamsRegister(view) {
@@ -491,7 +490,7 @@ function teamsRegister(view) {
     search: (team) => `${team.name} ${team.district} ${team.street}`,
     filters: [
       { name: "district", label: t("District"), options: DISTRICTS.map((d) => [d, d]), test: (team, d) => team.district === d },
-      { name: "kind", label: t("Kind"), options: KINDS.map((k) => [k, kindName(k)]), test: (team, k) => team.kind === k },
+      { name: "kind", label: t("Kind"), options: TEAM_KINDS.map((k) => [k, kindName(k)]), test: (team, k) => team.kind === k },
       { name: "approved", label: t("Approved"), options: yesNo(), test: (team, v) => isYes(team.approved, v) },
     ],
     columns: [

@@ -47,8 +47,14 @@ const dayOnly = new Intl.DateTimeFormat(tag, { timeZone: "Asia/Shanghai", year: 
 /** A day of a calendar, with its weekday, in Asia/Shanghai. */
 export const dayOf = (iso) => dayOnly.format(new Date(iso));
 
-export const CATEGORIES = ["performance", "training", "lecture", "exhibition", "books"];
-export const DISTRICTS = ["市级", "玄武区", "秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区", "六合区", "溧水区", "高淳区", "江北新区"];
+// The fair's words, as the server has them (fair/pages.py vocabulary_json): never copied into the scripts.
+const vocabulary = JSON.parse(document.getElementById("vocabulary").textContent);
+export const CATEGORIES = vocabulary.categories;
+/** The districts, the city's teams ("市级") first. */
+export const DISTRICTS = vocabulary.districts;
+/** The unit a new offering of each category is sold in. */
+export const UNITS = vocabulary.units;
+export const TEAM_KINDS = vocabulary.team_kinds;
 export const categoryName = (category) => ({
   performance: t("Performance"), training: t("Training"), lecture: t("Lecture"), exhibition: t("Exhibition"), books: t("Books"),
 })[category] || category;
