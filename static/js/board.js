@@ -11,7 +11,10 @@ function animate(id, target) {
   const node = document.querySelector(`#${id} strong`);
   const from = shownFigures[id] ?? 0;
   shownFigures[id] = target;
-  if (from === target) return (node.textContent = count(target));
+  if (from === target) {
+    node.textContent = count(target);
+    return;
+  }
   const start = performance.now();
   const step = (now) => {
     const done = Math.min(1, (now - start) / 900);

@@ -128,7 +128,10 @@ export function bars(rows, { label, value, figure }) {
 /** A short message at the foot of the screen. */
 export function toast(text, kind = "info") {
   let shelf = document.getElementById("toasts");
-  if (!shelf) document.body.append((shelf = el("div", { id: "toasts", role: "status", "aria-live": "polite" })));
+  if (!shelf) {
+    shelf = el("div", { id: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(shelf);
+  }
   const note = el("div", { class: `toast ${kind}` }, text);
   shelf.append(note);
   setTimeout(() => note.remove(), kind === "error" ? 8000 : 4000);
@@ -255,8 +258,10 @@ export function patchTally(tally, patch) {
   if (tally.seq < patch.from) return false;
   const overlay = (into, figures) => {
     for (const [key, value] of Object.entries(figures)) {
-      if (value !== null && typeof value === "object") overlay((into[key] ??= {}), value);
-      else into[key] = value;
+      if (value !== null && typeof value === "object") {
+        into[key] ??= {};
+        overlay(into[key], value);
+      } else into[key] = value;
     }
   };
   overlay(tally, patch.figures);

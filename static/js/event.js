@@ -14,6 +14,6 @@ async function refresh() {
   if (fresh) section.replaceChildren(...fresh.childNodes);
 }
 
-live.watch((view, events) => {
+live.watch((_view, events) => {
   if ((events || []).some((e) => e.type === "delivery.updated" && e.data.event && e.data.event.id === id)) refresh();
 });
