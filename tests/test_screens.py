@@ -102,6 +102,42 @@ async def test_an_accept_sent_offline_is_pending_and_lands_once(screens: Screens
     assert len(orders) == 1 and orders[0]["amount_fen"] == 28_000
 
 
+async def test_a_tablet_reloaded_without_network_shows_its_last_data_marked_offline_then_fresh(screens: Screens):
+    g = screens.hall.ground
+    await g.propose(g.library, g.books, quantity=10)
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await expect(tablet.locator("#budget-left")).to_have_text("¥5,000.00")
+    await tablet.wait_for_function("() => localStorage.getItem('fair.view./tablet') !== null")  # kept on the device
+    assert await tablet.evaluate("() => window.fairShellKept")  # the page and its files kept for a reload offline
+
+    await tablet.context.set_offline(True)  # the hall's Wi-Fi drops, and somebody reloads the tablet
+    await tablet.reload()
+    indicator = tablet.locator("#connection")
+    await expect(indicator).to_have_attribute("data-state", "offline")
+    await expect(indicator).to_contain_text(re.compile(r"离线 · .+ 的数据"))
+    await expect(tablet.locator("#fair-name")).to_have_text("测试现场会")  # the fair's own name, not the generic one
+    await expect(tablet.locator("#budget-left")).to_have_text("¥5,000.00")
+    await expect(tablet.locator("#recommendation-list")).to_contain_text("离线")  # says why there is no list
+    await tablet.locator("[data-tab=negotiations]").click()
+    await expect(tablet.locator(".negotiation", has_text="送书下乡少儿读物")).to_be_visible()
+    await shoot(tablet, "tablet-offline-reload")
+
+    await g.do(g.organiser, "team.set_budget", {"team_id": g.library.party_id, "budget_fen": 600_000})  # meanwhile
+    await tablet.context.set_offline(False)
+    await expect(indicator).to_have_attribute("data-state", "online", timeout=30_000)
+    await expect(indicator).to_have_text("已连接")
+    await expect(tablet.locator("#budget-left")).to_have_text("¥6,000.00")  # fresh from the server
+
+
+async def test_joining_with_another_card_forgets_what_the_tablet_kept_of_the_last_team(screens: Screens):
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.wait_for_function("() => localStorage.getItem('fair.view./tablet') !== null")
+    await tablet.goto(screens.hall.url + "/join")
+    assert await tablet.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('fair.view.'))") == []
+
+
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 async def test_every_screen_in_both_languages(screens: Screens, locale: str):
     g = screens.hall.ground

@@ -8,7 +8,7 @@ import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms, wrongNumber } from "./terms.js";
 
-const live = new Live();
+const live = new Live({ keep: true });
 tabs(document.querySelector(".tabs"));
 
 async function act(command, payload, label, done) {

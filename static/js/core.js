@@ -287,11 +287,51 @@ document.addEventListener("click", (event) => {
   queueMicrotask(() => queueMicrotask(() => (pressed = null))); // only the command started by this very click
 }, true);
 
+/**
+ * Register the service worker (static/js/sw.js), and once it controls this page, fetch the page and every file
+ * it loaded again through it, so that the very first visit is kept too: a tablet reloaded without network
+ * after one visit still opens. Resolves when done (the browser tests wait for it); never rejects.
+ */
+async function keepShell() {
+  if (!("serviceWorker" in navigator)) return false;
+  try {
+    await navigator.serviceWorker.register("/sw.js");
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((done) => navigator.serviceWorker.addEventListener("controllerchange", done, { once: true }));
+    }
+    const files = performance.getEntriesByType("resource").map((entry) => new URL(entry.name))
+      .filter((url) => url.origin === location.origin && url.pathname.startsWith("/static/"));
+    await Promise.all([location.pathname, ...files.map((url) => url.pathname + url.search)]
+      .map((path) => fetch(path, { credentials: "same-origin" }).catch(() => null)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Where a screen keeps its last view (``Live`` with `keep`); joining with a card forgets every one (join.js).
+export const KEPT_VIEW = "fair.view.";
+const KEEP_EVERY_MS = 2000;
+
 export class Live {
-  /** `as`: "resident" on the wishes page, where a phone may wish and support (it carries the fair's cookie). */
-  constructor({ as } = {}) {
+  /** `as`: "resident" on the wishes page, where a phone may wish and support (it carries the fair's cookie).
+   * `keep`: keep the last view on the device, and show it after a reload without network, marked with its time,
+   * until the server sends a fresh one (a tablet and a booth: their budget and negotiations, not an empty page). */
+  constructor({ as, keep = false } = {}) {
     this.view = null;
     this.cursor = null;
+    this.kept = keep ? `${KEPT_VIEW}${location.pathname}` : null;
+    this.keptAt = null; // the time of the kept view shown, until a fresh one comes
+    this.saving = null;
+    if (this.kept) {
+      try {
+        const stored = JSON.parse(localStorage.getItem(this.kept) || "null");
+        if (stored && stored.view) [this.view, this.keptAt] = [stored.view, stored.at];
+      } catch {
+        localStorage.removeItem(this.kept);
+      }
+    }
     this.synced = false;
     this.ended = false; // the server refused this screen's session: nothing will bring it back
     this.buffer = [];
@@ -324,16 +364,18 @@ export class Live {
     // The view as this screen holds it, for the browser tests (which compare it with the server's, field by
     // field) and for whoever looks at a tablet's state in the developer tools.
     window.fairView = () => this.view;
-    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {}); // offline reloads
+    window.fairShellKept = keepShell(); // offline reloads (resolves when this page and its files are kept)
     this.status();
   }
 
   /** Ask the server for something that is not part of the view (recommendations, coverage); resolves with its ack. */
   async read(name, payload = {}) {
+    const offline = { ok: false, error: { code: "offline", message: t("Offline: this needs the network, and comes back with it.") } };
+    if (!this.socket.connected) return offline; // not queued for later: the screen says so now
     try {
       return await this.socket.timeout(10000).emitWithAck(name, payload);
     } catch {
-      return { ok: false, error: { code: "offline", message: t("Offline: reconnecting…") } };
+      return offline;
     }
   }
 
@@ -348,8 +390,9 @@ export class Live {
     const state = !navigator.onLine || !this.socket.connected ? "offline" : this.synced ? "online" : "connecting";
     this.indicator.dataset.state = state;
     const pending = this.pending.length;
-    const offline = document.body.classList.contains("board") ? t("Reconnecting: the figures may be behind") : t("Offline: reconnecting…");
-    const label = { online: t("Connected"), offline, connecting: t("Connecting…") }[state];
+    const offline = this.keptAt ? t("Offline · data of %(time)s", { time: when(this.keptAt) })
+      : document.body.classList.contains("board") ? t("Reconnecting: the figures may be behind") : t("Offline: reconnecting…");
+    const label = { online: t("Connected"), offline, connecting: this.keptAt ? offline : t("Connecting…") }[state];
     this.indicator.textContent = pending ? [label, t("%(count)s pending", { count: pending })].join(" · ") : label;
     const shelf = document.getElementById("pending");
     if (shelf) {
@@ -366,6 +409,7 @@ export class Live {
     this.view = null;
     this.pending = [];
     localStorage.removeItem(this.store);
+    if (this.kept) localStorage.removeItem(this.kept);
     const organiser = document.body.classList.contains("console");
     fill(document.querySelector("main"), el("section", { class: "ended", role: "alert" },
       el("h1", {}, organiser ? t("You are signed out") : t("This card no longer works on this device")),
@@ -395,6 +439,7 @@ export class Live {
       return;
     }
     const data = reply.data;
+    this.keptAt = null; // fresh from here on
     if (data.mode === "view") this.view = data.view;
     else {
       for (const event of data.events) if (event.seq > this.cursor) this.note(event);
@@ -429,6 +474,18 @@ export class Live {
     for (const watcher of this.watchers) watcher(this.view, events);
     fairState(this.view.fair);
     if (this.view.announcements && !document.body.classList.contains("console")) announcements(this.view.announcements);
+    if (this.kept && this.synced && !this.saving) this.saving = setTimeout(() => this.keepView(), KEEP_EVERY_MS);
+  }
+
+  /** Keep the view on the device, at most every few seconds: what a reload without network shows. */
+  keepView() {
+    this.saving = null;
+    if (!this.kept || !this.view || this.ended) return;
+    try {
+      localStorage.setItem(this.kept, JSON.stringify({ view: this.view, at: new Date().toISOString() }));
+    } catch {
+      localStorage.removeItem(this.kept); // full: better no copy than a stale one
+    }
   }
 
   /**

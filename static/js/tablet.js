@@ -9,7 +9,7 @@ import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
 import { drawNegotiations, negotiationCard } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
-const live = new Live();
+const live = new Live({ keep: true });
 tabs(document.querySelector(".tabs"));
 const filters = document.getElementById("filters");
 const RECENT_MS = 15 * 60 * 1000;
@@ -193,7 +193,11 @@ let asked = 0;
 async function recommend(view) {
   const number = ++asked;
   const ack = await live.read("recommendations");
-  if (number !== asked || !ack.ok) return;
+  if (number !== asked) return;
+  if (!ack.ok) {  // read from the server each time: offline, say so rather than show an empty list
+    fill(document.getElementById("recommendation-list"), el("p", { class: "empty" }, refusal(ack)));
+    return;
+  }
   const byId = new Map(view.offerings.map((o) => [o.id, o]));
   const shown = ack.data.filter((r) => byId.has(r.offering_id));
   const cards = shown.filter((r) => !r.set_aside).map((r) => offeringCard(live.view, byId.get(r.offering_id), r));
