@@ -584,6 +584,26 @@ async def test_the_fair_closing_while_terms_are_typed_keeps_them_and_says_why(sc
     await expect(card.get_by_role("button", name="洽谈", exact=True)).to_be_disabled()
 
 
+async def test_the_terms_dialog_keeps_the_total_and_its_warnings_beside_send_on_a_small_screen(screens: Screens):
+    tablet = await screens.join("library", viewport={"width": 1024, "height": 600})  # a tablet held sideways
+    await connected(tablet)
+    await tablet.locator("[data-tab=offerings]").click()
+    await tablet.locator(".offering", has_text="越剧艺术漫谈").get_by_role("button", name="洽谈", exact=True).click()
+    dialog = tablet.locator("dialog")
+    await dialog.locator("input[name=unit_price]").fill("5")  # ¥5 for a ¥500 lecture: a slip of the finger
+    odd = dialog.locator(".terms-foot .notice.warning", has_text="标价")
+    await expect(odd).to_have_text("每讲 ¥5.00，与标价 ¥500.00 相差很大：请核对金额。")
+    await expect(dialog.get_by_role("button", name="仍然发送")).to_be_visible()
+    await dialog.locator("input[name=unit_price]").fill("500")
+    await dialog.locator("input[name=quantity]").fill("11")  # ¥5,500 of a ¥5,000 budget
+    over = dialog.locator(".terms-foot .notice.warning", has_text="超出预算")
+    await expect(over).to_have_text("超出预算：仅剩 ¥5,000.00。")
+    await expect(odd).to_be_hidden()
+    for seen in (over, dialog.locator(".terms-foot .sums"), dialog.get_by_role("button", name="仍然发送")):
+        await expect(seen).to_be_in_viewport()  # beside the button, not below the fold
+    await shoot(tablet, "tablet-terms-over-budget")
+
+
 async def test_the_publish_dialog_keeps_what_was_typed_when_refused(screens: Screens):
     booth = await screens.join("troupe")
     await connected(booth)

@@ -43,6 +43,7 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
         [w.text, " (", w.street, ", ", t("%(count)s residents", { count: w.supports }), ")"].join(""))));
     const sums = el("p", { class: "sums" });
     const warning = el("p", { class: "notice warning", hidden: true, role: "alert" });
+    const odd = el("p", { class: "notice warning", hidden: true, role: "alert" }); // a price far from the list's
     const problem = el("p", { class: "notice error", hidden: true, role: "alert" });
 
     const chosenDays = () => days.map((label) => label.querySelector("input")).filter((box) => box.checked).map((box) => box.value);
@@ -76,7 +77,13 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
       const over = budget && terms.funding === "government" && amount > budget.remaining_fen;
       warning.hidden = !over;
       warning.textContent = over ? t("Over budget: only %(left)s is left.", { left: money(budget.remaining_fen) }) : "";
-      sendButton.textContent = over ? t("Send anyway") : t("Send");
+      // A price far from the list's is most often a slip of the finger (¥1 for ¥6,000): said, never refused.
+      const list = offering.unit_price_fen;
+      const far = list > 0 && terms.unit_price_fen > 0 && (terms.unit_price_fen * 2 < list || terms.unit_price_fen > list * 2);
+      odd.hidden = !far;
+      odd.textContent = far ? t("%(price)s a %(unit)s is far from the list price of %(list)s: check the figure.",
+        { price: money(terms.unit_price_fen), unit: offering.unit, list: money(list) }) : "";
+      sendButton.textContent = over || far ? t("Send anyway") : t("Send");
     };
     const sendButton = el("button", { type: "submit", class: "primary" }, t("Send"));
     const cancel = el("button", { type: "button", onclick: () => dialog.close() }, t("Cancel"));
@@ -112,8 +119,8 @@ export function askTerms({ title, offering, start = {}, budget = null, rate_bp =
       el("label", {}, t("Funding"), funding),
       el("label", {}, t("Message"), message),
       wishes.length || start.wish_id ? el("label", {}, t("Answers a residents' wish"), wish) : null,
-      sums, warning, problem,
-      el("menu", {}, cancel, sendButton));
+      // The total and what is wrong with it stay beside the Send button, however long the form.
+      el("div", { class: "terms-foot" }, sums, warning, odd, problem, el("menu", {}, cancel, sendButton)));
     const dialog = el("dialog", { class: "dialog" }, form);
     dialog.addEventListener("close", () => {
       dialog.remove();
