@@ -604,6 +604,37 @@ async def test_the_terms_dialog_keeps_the_total_and_its_warnings_beside_send_on_
     await shoot(tablet, "tablet-terms-over-budget")
 
 
+async def test_negotiations_are_grouped_and_the_header_counts_what_the_tabs_count(screens: Screens):
+    g = screens.hall.ground
+    waiting = await g.propose(g.library, g.books, quantity=10)  # the bookseller's move
+    countered = await g.propose(g.library, g.lecture)  # the troupe counters: the library's move
+    await g.do(
+        g.troupe,
+        "negotiation.counter",
+        {"negotiation_id": countered["id"], "base_version": 1, "terms": {"quantity": 1, "unit_price_fen": 45_000}},
+    )
+    await g.order(g.library, g.troupe, g.show, dates=["2023-04-01"])  # a deal: finished
+    slot = (await g.do(g.troupe, "slot.publish", {"starts": "10:00", "ends": "10:20", "minutes": 20}))["slots"][0]
+    await g.do(g.troupe, "appointment.invite", {"slot_id": slot["id"], "team_id": g.library.party_id})
+    tablet = await screens.join("library")
+    await connected(tablet)
+    await tablet.locator("[data-tab=negotiations]").click()
+    groups = tablet.locator("#negotiations .negotiation-group")
+    await expect(groups.locator("> h3")).to_have_text(["待我处理 1", "进行中：等待对方 1", "已结束 1"])
+    await expect(groups.nth(0).locator(".negotiation")).to_contain_text("越剧艺术漫谈")
+    await expect(groups.nth(1).locator(".negotiation")).to_contain_text("送书下乡少儿读物")
+    await expect(groups.nth(2).locator(".negotiation")).to_contain_text("越剧《梁祝》专场")
+    await expect(tablet.locator("#turn-count")).to_have_text("1")
+    await expect(tablet.locator("#meeting-count")).to_have_text("1")
+    await expect(tablet.locator("#need-you")).to_have_text("2 项待您处理")  # the two tabs' counts, added
+    await shoot(tablet, "tablet-negotiation-groups")
+    assert waiting["state"] == "proposed"
+    booth = await screens.join("bookseller")
+    await connected(booth)
+    await expect(booth.locator("#turn-count")).to_have_text("1")
+    await expect(booth.locator("#queue .negotiation-group.mine")).to_contain_text("玄武区图书馆")
+
+
 async def test_the_publish_dialog_keeps_what_was_typed_when_refused(screens: Screens):
     booth = await screens.join("troupe")
     await connected(booth)

@@ -5,7 +5,7 @@ import {
 import { deliveryCard, scoreOf } from "./deliveries.js";
 import { interestsForm } from "./interests.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
-import { drawNegotiations, negotiationCard } from "./negotiation.js";
+import { drawNegotiations, negotiationCard, negotiationGroups, yourMove } from "./negotiation.js";
 import { askTerms, wrongNumber } from "./terms.js";
 
 const live = new Live({ keep: true });
@@ -284,11 +284,11 @@ live.watch((view, events) => {
     view.deliveries.length ? el("div", { class: "cards deliveries" }, view.deliveries.map((d) => deliveryCard(d, { side: "supplier", act })))
       : el("p", { class: "empty" }, t("No deliveries yet: the teams schedule them at their venues after the fair.")),
   ]));
-  const turns = view.negotiations.filter((n) => n.turn === "supplier").length;
+  const turns = yourMove(view.negotiations, "supplier").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
-  drawNegotiations(document.getElementById("queue"), view.negotiations.length
-    ? view.negotiations.map((n) => negotiationCard(n, { side: "supplier", act, counter: (x) => counter(view, x) }))
-    : el("p", { class: "empty" }, t("No negotiations yet.")));
+  drawNegotiations(document.getElementById("queue"), negotiationGroups(view.negotiations, "supplier",
+    (n) => negotiationCard(n, { side: "supplier", act, counter: (x) => counter(view, x) }),
+    t("No negotiations yet: buyers' offers arrive here, with a chime if you turn it on. Meanwhile, check your offerings, publish meeting slots, and see the teams to meet.")));
   const mine = view.offerings.filter((o) => o.supplier_id === view.me.id);
   fill(document.getElementById("offering-list"), mine.map(offeringCard));
   fill(document.getElementById("taken"), view.orders.length

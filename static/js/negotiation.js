@@ -54,6 +54,26 @@ export function drawNegotiations(container, cards) {
   }
 }
 
+/** The open negotiations waiting for `side`: what its tab and its header count. */
+export const yourMove = (negotiations, side) => negotiations.filter((n) => OPEN.includes(n.state) && n.turn === side);
+
+/**
+ * The negotiations of one side in three groups, each headed with its count: those waiting for this side (the
+ * count the tab and the header show), those waiting for the other, and those finished (a deal, or ended).
+ * `card(n)` draws one.  Nothing at all: `empty`.
+ */
+export function negotiationGroups(negotiations, side, card, empty) {
+  if (!negotiations.length) return el("p", { class: "empty" }, empty);
+  const groups = [
+    [t("Your move"), yourMove(negotiations, side), "mine"],
+    [t("Waiting for the other side"), negotiations.filter((n) => OPEN.includes(n.state) && n.turn !== side), "theirs"],
+    [t("Finished"), negotiations.filter((n) => !OPEN.includes(n.state)), "done"],
+  ];
+  return groups.filter(([, found]) => found.length).map(([title, found, kind]) =>
+    el("section", { class: `negotiation-group ${kind}` }, el("h3", {}, title, " ", el("span", { class: "count" }, String(found.length))),
+      found.map(card)));
+}
+
 /**
  * `side` is "team" or "supplier"; `act(command, payload, label, done)` sends a command;
  * `counter(n)` asks for new terms.

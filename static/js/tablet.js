@@ -6,7 +6,7 @@ import {
 import { scoreOf, teamDeliveries } from "./deliveries.js";
 import { interestsForm } from "./interests.js";
 import { appointmentCard, pickSlot, timeRange } from "./meetings.js";
-import { drawNegotiations, negotiationCard } from "./negotiation.js";
+import { drawNegotiations, negotiationCard, negotiationGroups, yourMove } from "./negotiation.js";
 import { askTerms } from "./terms.js";
 
 const live = new Live({ keep: true });
@@ -315,7 +315,7 @@ function scannedBooth() {
 
 /** What waits for the team's answer: terms on its side, invitations, a number called. */
 function needYou(view) {
-  const count = view.negotiations.filter((n) => n.turn === "team").length
+  const count = yourMove(view.negotiations, "team").length
     + view.appointments.filter((a) => a.state === "invited").length
     + view.tickets.filter((ticket) => ticket.state === "called").length;
   const badge = document.getElementById("need-you");
@@ -347,11 +347,11 @@ function render(view) {
   fill(filters.booth, el("option", { value: "" }, t("All")), booths.map(([number, name]) => el("option", { value: number, selected: number === booth }, `${number} ${name}`)));
   const list = view.offerings.filter((o) => shown(view, o)).sort(ORDERS[filters.sort.value] || ORDERS[""]);
   fill(document.getElementById("offering-list"), list.length ? list.map((o) => offeringCard(view, o)) : el("p", { class: "empty" }, t("No offering matches.")));
-  const turns = view.negotiations.filter((n) => n.turn === "team").length;
+  const turns = yourMove(view.negotiations, "team").length;
   document.getElementById("turn-count").textContent = turns ? String(turns) : "";
-  drawNegotiations(document.getElementById("negotiations"), view.negotiations.length
-    ? view.negotiations.map((n) => negotiationCard(n, { side: "team", act, counter: (x) => counter(view, x) }))
-    : el("p", { class: "empty" }, t("No negotiations yet.")));
+  drawNegotiations(document.getElementById("negotiations"), negotiationGroups(view.negotiations, "team",
+    (n) => negotiationCard(n, { side: "team", act, counter: (x) => counter(view, x) }),
+    t("No negotiations yet: open one from an offering (洽谈), or answer a booth that invites you.")));
   fill(document.getElementById("orders"), view.orders.length
     ? el("table", { class: "orders" },
       el("thead", {}, el("tr", {}, [t("Confirmed"), t("Offering"), t("Supplier"), t("Quantity"), t("Amount"), t("Funding"), t("Subsidy"), ""].map((h) => el("th", {}, h)))),
