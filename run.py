@@ -96,11 +96,24 @@ def _add_flags(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
-def for_the_hall(settings: Settings) -> Settings:
-    """Listen on every address, and give the cards this computer's address on its network (unless given)."""
+NO_NETWORK = (
+    "--hall: this computer has no address on a network (no Wi-Fi or cable connected?), so the cards would point "
+    "at 127.0.0.1, which no tablet can reach. Connect to the hall's network and start again, or give the address "
+    "the tablets will use with FAIR_PUBLIC_URL."
+)
+
+
+def for_the_hall(settings: Settings, address: str | None = None) -> Settings:
+    """Listen on every address, and give the cards this computer's address on its network (unless given).
+
+    With no network address to give, it says so on the terminal rather than print cards nobody can use."""
     host = "0.0.0.0" if settings.host == "127.0.0.1" else settings.host
-    public_url = settings.public_url or f"http://{network_address()}:{settings.port}"
-    return replace(settings, host=host, public_url=public_url)
+    if settings.public_url:
+        return replace(settings, host=host)
+    address = address or network_address()
+    if address.startswith("127."):
+        print(NO_NETWORK, file=sys.stderr)
+    return replace(settings, host=host, public_url=f"http://{address}:{settings.port}")
 
 
 def network_address() -> str:

@@ -118,3 +118,17 @@ async def test_a_generated_first_password_never_reaches_the_log_and_must_be_chan
         assert old.status_code == 403
         new = await http.post("/api/login", json={"username": "organiser", "password": chosen})
         assert new.status_code == 200, new.text
+
+
+def test_hall_mode_without_a_network_address_says_so_and_with_one_prints_it(capsys):
+    """``python run.py --hall`` on a machine with no network: the cards would say 127.0.0.1; the terminal says why."""
+    import run
+
+    settings = Settings.load({})
+    alone = run.for_the_hall(settings, address="127.0.0.1")
+    assert alone.host == "0.0.0.0" and alone.public_url == "http://127.0.0.1:8000"
+    assert "no address on a network" in capsys.readouterr().err
+    hall = run.for_the_hall(settings, address="192.168.1.20")
+    assert hall.public_url == "http://192.168.1.20:8000" and capsys.readouterr().err == ""
+    given = run.for_the_hall(Settings.load({"FAIR_PUBLIC_URL": "https://fair.example.cn"}), address="127.0.0.1")
+    assert given.public_url == "https://fair.example.cn" and capsys.readouterr().err == ""
