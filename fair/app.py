@@ -161,14 +161,14 @@ async def _first_organiser(db: Database, settings: Settings) -> None:
         await accounts.create(db, FIRST_ORGANISER, settings.organiser_password)
         return
     password = secrets.token_urlsafe(12)
-    write_private(pages.FIRST_PASSWORD, f"username: {FIRST_ORGANISER}\npassword: {password}\n")
+    write_private(settings.first_password_file, f"username: {FIRST_ORGANISER}\npassword: {password}\n")
     await accounts.create(db, FIRST_ORGANISER, password, must_change_password=True)
     shown = _tell_the_terminal(
         f"The organiser signs in as '{FIRST_ORGANISER}' with the password {password} (once: it must be changed).\n"
     )
     where = "on this terminal and in" if shown else "in"
     print(
-        f"The organiser's first password is {where} {pages.FIRST_PASSWORD} (readable by this user only); "
+        f"The organiser's first password is {where} {settings.first_password_file} (readable by this user only); "
         f"it must be changed at the first sign-in, which deletes the file.",
         flush=True,
     )

@@ -44,13 +44,12 @@ from fair.i18n import LOCALES, SHANGHAI, format_money, gettext, messages
 from fair.limits import retry_after
 from fair.live.server import SESSION_COOKIE
 from fair.models import AUDIENCES, CATEGORY_UNITS, CITY, DISTRICTS, Category, Fair, TeamKind
-from fair.settings import DATA, MIN_PASSWORD, ROOT
+from fair.settings import MIN_PASSWORD, ROOT
 from fair.tokens import normal_code
 
 LOCALE_COOKIE = "fair_locale"
 ORGANISER_HOURS = 12
 SCREEN_OF = {Role.team: "/tablet", Role.supplier: "/booth", Role.public: "/board", Role.organiser: "/console"}
-FIRST_PASSWORD = DATA / "organiser-password.txt"
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
@@ -344,7 +343,7 @@ async def password(request: Request) -> Response:
         error = gettext(locale_of(request), problem, count=MIN_PASSWORD)
         return render(request, "password.html", status_code=400, error=error, min_length=MIN_PASSWORD, first=first)
     await accounts.set_password(state.db, account_id, chosen)
-    FIRST_PASSWORD.unlink(missing_ok=True)  # the generated first password is no longer anybody's
+    state.settings.first_password_file.unlink(missing_ok=True)  # the generated first password is nobody's now
     return RedirectResponse("/console", status_code=303)
 
 

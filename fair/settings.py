@@ -9,6 +9,7 @@ short secret key or a guessable organiser password (``SettingsError``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
 from starlette.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +164,17 @@ class Settings:
         if self.public_url is None and not self.extra_origins:
             return None
         return frozenset(filter(None, (origin_of(url) for url in (self.public_url, *self.extra_origins))))
+
+    @property
+    def first_password_file(self) -> Path:
+        """Where a generated first organiser password waits to be read: one file per database (a SQLite file's
+        folder; data/ for a server's, named after its URL), so that a second database started on this computer
+        (a rehearsal, a test) never overwrites the first one's."""
+        url = make_url(self.database_url)
+        if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent / "organiser-password.txt"  # beside its database
+        tag = hashlib.sha256(self.database_url.encode()).hexdigest()[:10]
+        return DATA / f"organiser-password-{tag}.txt"
 
     def secret(self) -> str:
         """The secret key; generated once into data/secret.key so that printed join cards survive restarts."""

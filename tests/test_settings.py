@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fair import migrate, pages
+from fair import migrate
 from fair.app import create_app
 from fair.db import Database
-from fair.settings import ROOT, Settings, SettingsError, write_private
+from fair.settings import DATA, ROOT, Settings, SettingsError, write_private
 from tests.fairground import Fairground
 from tests.servers import serving
 
@@ -87,9 +87,10 @@ def test_the_database_and_secrets_are_readable_by_their_owner_only(tmp_path):
 
 
 async def test_a_generated_first_password_never_reaches_the_log_and_must_be_changed(tmp_path, monkeypatch, capfd):
-    note = tmp_path / "private" / "organiser-password.txt"
-    monkeypatch.setattr(pages, "FIRST_PASSWORD", note)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}"
+    folder = tmp_path / "private"
+    url = f"sqlite+aiosqlite:///{folder / 'fair.db'}"
+    note = Settings(database_url=url).first_password_file
+    assert note == folder / "organiser-password.txt"  # beside its database: another database has its own
     db = Database(url)
     await migrate.upgrade(db)
     await Fairground(db).build()
@@ -118,6 +119,15 @@ async def test_a_generated_first_password_never_reaches_the_log_and_must_be_chan
         assert old.status_code == 403
         new = await http.post("/api/login", json={"username": "organiser", "password": chosen})
         assert new.status_code == 200, new.text
+
+
+def test_each_database_has_its_own_first_password_file():
+    rehearsal = Settings(database_url="sqlite+aiosqlite:////srv/rehearsal/fair.db").first_password_file
+    assert rehearsal == Path("/srv/rehearsal/organiser-password.txt")
+    first = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1/fair").first_password_file
+    second = Settings(database_url="postgresql+asyncpg://postgres@127.0.0.1/rehearsal").first_password_file
+    assert first != second and first.parent == second.parent == DATA
+    assert Settings().first_password_file == DATA / "organiser-password.txt"  # as it always was
 
 
 def test_hall_mode_without_a_network_address_says_so_and_with_one_prints_it(capsys):
