@@ -755,6 +755,31 @@ async def test_a_long_announcement_and_long_titles_never_push_the_board_off_its_
     assert smallest >= floor, f"text of {smallest} px on the board: {where}"
 
 
+async def test_a_tablet_puts_an_announcement_away_once_read_and_the_board_keeps_it(screens: Screens):
+    g = screens.hall.ground
+    sent = {"audience": "everyone", "text": "签约区已开放", "on_board": True}
+    await g.do(g.organiser, "announcement.send", sent)
+    tablet = await screens.join("library", viewport=TABLET)
+    board = await screens.open("/board", viewport=BOARD)
+    for page in (tablet, board):
+        await connected(page)
+    shelf = tablet.locator("#announcements")
+    await expect(shelf.locator(".latest")).to_contain_text("签约区已开放")
+    await expect(board.locator("#announcements .latest")).to_contain_text("签约区已开放")
+    await expect(board.locator("#announcements button")).to_have_count(0)  # the wall has nobody to tap
+    await shoot(tablet, "tablet-announcement")
+    await shelf.get_by_role("button", name="知道了").click()
+    await expect(shelf.locator(".latest")).to_have_count(0)
+    await expect(shelf.locator("summary")).to_have_text("更早的 1 条")  # still there, one tap away
+    await tablet.reload()
+    await connected(tablet)
+    await expect(shelf.locator("summary")).to_have_text("更早的 1 条")  # remembered on this tablet
+    await expect(shelf.locator(".latest")).to_have_count(0)
+    await g.do(g.organiser, "announcement.send", {"audience": "teams", "text": "三号厅午餐已备好"})
+    await expect(shelf.locator(".latest")).to_contain_text("三号厅午餐已备好")  # a new one shows again
+    await expect(board.locator("#announcements .latest")).to_contain_text("签约区已开放")  # the board shows on
+
+
 async def test_the_replay_banner_reads_from_the_back_of_the_hall(screens: Screens):
     g = screens.hall.ground
     await g.order(g.library, g.troupe, g.lecture, quantity=2)
