@@ -35,6 +35,7 @@ from starlette.templating import Jinja2Templates
 from fair import accounts, auth
 from fair.assets import asset_url, service_worker
 from fair.core import Actor, FairError, Role, access, queries, reports
+from fair.core.announcements import BOARD_TEXT_MAX
 from fair.core.commands import CARD_NOT_VALID
 from fair.core.errors import N_, Code
 from fair.core.inputs import MAX_ID
@@ -64,6 +65,7 @@ def shanghai(iso: str) -> str:
 
 _environment.filters["shanghai"] = shanghai
 _environment.globals["asset_url"] = asset_url
+_environment.globals["board_text_max"] = BOARD_TEXT_MAX  # the console's preview counts against it
 templates = Jinja2Templates(env=_environment)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fair.core import Actor, Code, FairError
-from tests.fairground import Fairground
+from fair.core.announcements import BOARD_TEXT_MAX
+from tests.fairground import Fairground, refused
 from tests.truth import assert_events_tell_the_truth, screens_of, views
 
 
@@ -63,3 +64,24 @@ async def test_a_wrong_announcement_is_refused_and_sends_nothing(fairground: Fai
     with pytest.raises(FairError) as caught:
         await g.do(g.library, "announcement.send", {"audience": "everyone", "text": "我也发"})
     assert caught.value.code == Code.forbidden
+
+
+async def test_the_board_takes_one_line_and_refuses_a_longer_announcement_changing_nothing(fairground: Fairground):
+    g = fairground
+    line = "各采购团请注意：下午两点起在三号厅集中签约，请携带单位公章和采购计划，谢谢配合！"[:BOARD_TEXT_MAX]
+    assert len(line) == BOARD_TEXT_MAX
+    before = await g.state()
+    error = await refused(
+        g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": line + "。", "on_board": True}),
+        Code.invalid_input,
+    )
+    assert await g.state() == before
+    assert error.message("zh_CN") == (
+        f"大屏公告最多 {BOARD_TEXT_MAX} 个字，这条有 {BOARD_TEXT_MAX + 1} 个字。请缩短，或只发到各屏幕、不上大屏。"
+    )
+    assert error.message("en").startswith(f"An announcement on the board holds at most {BOARD_TEXT_MAX} characters")
+    # One that fits goes to the board; the same words and more go to the screens alone, as before.
+    await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": line, "on_board": True})
+    await g.do(g.organiser, "announcement.send", {"audience": "teams", "text": line * 5, "on_board": False})
+    shown = (await views(g.db, [Actor.public(g.fair_id)]))["public"]["announcements"]
+    assert [a["text"] for a in shown] == [line]

@@ -4,12 +4,14 @@ say what changed; downloads that open as spreadsheets."""
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
 from playwright.async_api import expect
 from sqlmodel import select
 
+from fair.core.announcements import BOARD_TEXT_MAX
 from fair.models import Announcement, Fair
 from tests.browsers import BOARD, Screens, connected, shoot
 
@@ -302,3 +304,38 @@ async def test_the_district_is_asked_only_of_an_announcement_to_one_district(scr
     async with g.db.read() as session:
         sent = (await session.exec(select(Announcement))).all()
     assert [(a.audience, a.district, a.text) for a in sent] == [("district", "玄武区", "玄武区各采购团请到 3 号厅签约")]
+
+
+async def test_the_announcement_form_previews_the_board_and_counts_against_its_limit(screens: Screens):
+    """Issue 25: the console took any length for the board, with no preview; the board's limit is the core's."""
+    g = screens.hall.ground
+    console = await screens.organiser(viewport={"width": 1440, "height": 900})
+    await connected(console)
+    form = console.locator(".announcing form")
+    preview = form.locator(".board-preview")
+    await form.locator("input[name=text]").fill("下午两点起在三号厅签约")
+    await expect(preview).to_be_hidden()  # not for the board: nothing to preview
+    await form.get_by_label("同时在大屏显示").check()
+    await expect(preview.locator(".latest")).to_have_text("通知 下午两点起在三号厅签约")
+    await expect(preview.locator(".board-count")).to_have_text(f"11 / {BOARD_TEXT_MAX} 字")
+    await shoot(console, "console-announcement-preview-zh_CN")
+    too_long = "各采购团请注意：下午两点起在三号厅集中签约，请携带单位公章和采购计划，谢谢配合！。"
+    await form.locator("input[name=text]").fill(too_long)
+    count = preview.locator(".board-count")
+    await expect(count).to_have_text(f"{BOARD_TEXT_MAX + 1} / {BOARD_TEXT_MAX} 字：超出大屏字数")
+    await expect(count).to_have_class(re.compile(r"\bover\b"))
+    await shoot(console, "console-announcement-too-long-zh_CN")
+    await form.get_by_role("button", name="发送").click()
+    refusal = f"大屏公告最多 {BOARD_TEXT_MAX} 个字，这条有 {BOARD_TEXT_MAX + 1} 个字"
+    await expect(console.locator("#toasts")).to_contain_text(refusal)
+    await expect(form.locator("input[name=text]")).to_have_value(too_long)  # kept, to be shortened
+    await form.locator("input[name=text]").fill(too_long[:BOARD_TEXT_MAX])
+    await expect(count).not_to_have_class(re.compile(r"\bover\b"))
+    # The longest the board takes fits its one line whole, at the board's scale.
+    assert await preview.locator(".latest").evaluate("(line) => line.scrollWidth <= line.clientWidth")
+    await form.get_by_role("button", name="发送").click()
+    await expect(console.locator("#toasts")).to_contain_text("已发送")
+    await expect(form.locator("input[name=text]")).to_have_value("")
+    async with g.db.read() as session:
+        sent = (await session.exec(select(Announcement))).all()
+    assert [(a.text, a.on_board) for a in sent] == [(too_long[:BOARD_TEXT_MAX], True)]

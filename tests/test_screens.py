@@ -12,12 +12,12 @@ import re
 import httpx
 import pytest
 from playwright.async_api import Page, expect
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from fair.core import Actor, FairError
-from fair.models import QueueTicket
+from fair.models import Announcement, QueueTicket
 from fair.settings import ROOT
-from tests.browsers import BOARD, TABLET, Screens, connected, shoot
+from tests.browsers import ARTIFACTS, BOARD, TABLET, Screens, connected, shoot
 from tests.conftest import ORGANISER_PASSWORD, Hall
 
 pytestmark = pytest.mark.browser
@@ -701,6 +701,133 @@ async def test_the_board_fits_a_projector_and_a_phone(screens: Screens, viewport
         first = await board.locator("main > *:not([hidden])").first.get_attribute("class")
         assert "headline" in first
     await shoot(board, f"board-{viewport['width']}")
+
+
+SMALLEST_TEXT = """() => {
+  // The smallest font size of any text a viewer can see on the page, and where it is.
+  let smallest = Infinity, where = "";
+  for (const node of document.querySelectorAll("body *")) {
+    if (!node.checkVisibility({ visibilityProperty: true }) || !node.getClientRects().length) continue;
+    const own = [...node.childNodes].some((child) => child.nodeType === 3 && child.textContent.trim());
+    const drawn = getComputedStyle(node, "::before").content;
+    if (!own && !(drawn && drawn !== "none" && drawn !== "normal")) continue;
+    const size = parseFloat(getComputedStyle(node).fontSize);
+    if (size < smallest) [smallest, where] = [size, node.outerHTML.slice(0, 120)];
+  }
+  return [smallest, where];
+}"""
+
+
+async def a_long_day_on_the_board(g) -> None:
+    """An announcement written before board announcements had a limit (200 characters, as the console then took),
+    and orders whose titles run long beside amounts in the thousands."""
+    long_title = ("送书下乡少儿读物与经典绘本精选套装" * 8)[:120]
+    offering = await g._offering(
+        g.bookseller,
+        {"category": "books", "title": long_title, "unit": "册", "unit_price_fen": 13_600, "capacity": 100_000},
+    )
+    await g.order(g.centre, g.bookseller, offering, quantity=500)  # ¥68,000: the amount the ticker cut to "¥6,8…"
+    await g.order(g.library, g.troupe, g.lecture, quantity=2)
+    await g.order(g.centre, g.bookseller, offering, quantity=50)
+    await g.do(g.organiser, "announcement.send", {"audience": "everyone", "text": "签约区已开放", "on_board": True})
+
+    def legacy(connection) -> None:
+        text = ("各采购团请注意：下午两点起在三号厅集中签约，请携带单位公章和采购计划，" * 6)[:200]
+        connection.execute(
+            insert(Announcement).values(
+                fair_id=g.fair_id,
+                audience="everyone",
+                district="",
+                text=text,
+                on_board=True,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+    await g.db.transact(legacy)
+
+
+@pytest.mark.parametrize("viewport", [BOARD, {"width": 360, "height": 740}], ids=["projector", "phone"])
+async def test_a_long_announcement_and_long_titles_never_push_the_board_off_its_screen(screens: Screens, viewport):
+    g = screens.hall.ground
+    await a_long_day_on_the_board(g)
+    board = await screens.open("/board", viewport=viewport)
+    await connected(board)
+    banner = board.locator("#announcements .latest")
+    await expect(banner).to_contain_text("各采购团请注意")
+    await expect(board.locator("#ticker li")).not_to_have_count(0)
+    await shoot(board, f"board-long-announcement-{viewport['width']}")
+    width, height = viewport["width"], viewport["height"]
+    assert await board.evaluate("document.documentElement.scrollWidth") <= width, "the board scrolls sideways"
+    shelf = await board.locator("#announcements").bounding_box()
+    assert shelf["height"] <= (130 if viewport is BOARD else 110), f"the banner grew to {shelf['height']} px"
+    if viewport is BOARD:  # a wall that cannot scroll: every district on it
+        assert await board.evaluate("document.documentElement.scrollHeight") <= height
+        await expect(board.locator(".district-table tbody tr")).to_have_count(13)
+        # In one read: the table is drawn again when the coverage targets arrive.
+        rows, panel = await board.evaluate(
+            """() => [
+              [...document.querySelectorAll(".district-table tbody tr")].map((tr) => tr.getBoundingClientRect().bottom),
+              document.querySelector(".districts").getBoundingClientRect().bottom,
+            ]"""
+        )
+        assert len(rows) == 13 and panel <= height, f"the districts' panel ends at {panel} px"
+        assert max(rows) <= panel, f"district rows end at {max(rows)} px, past their panel's {panel} px"
+    else:  # a phone: the three headline figures on the first screen
+        box = await board.locator(".headline").bounding_box()
+        assert box["y"] + box["height"] <= height, "the headline figures are pushed below the first screen"
+        await board.screenshot(path=ARTIFACTS / "board-long-announcement-360-whole.png", full_page=True)
+    rows = board.locator("#ticker li")
+    for index in range(await rows.count()):
+        amount = rows.nth(index).locator(".amount")
+        await expect(amount).to_be_visible()
+        assert await amount.evaluate("(node) => node.scrollWidth <= node.clientWidth"), "an amount is cut"
+    row = rows.filter(has_text="¥6.8万").first
+    await expect(row.locator(".amount")).to_have_text("¥6.8万")
+    title = row.locator(".what")
+    assert await title.evaluate("(node) => node.scrollWidth > node.clientWidth"), "the long title is not truncated"
+    smallest, where = await board.evaluate(SMALLEST_TEXT)
+    floor = 24 if viewport is BOARD else 14
+    assert smallest >= floor, f"text of {smallest} px on the board: {where}"
+
+
+async def test_a_tablet_puts_an_announcement_away_once_read_and_the_board_keeps_it(screens: Screens):
+    g = screens.hall.ground
+    sent = {"audience": "everyone", "text": "签约区已开放", "on_board": True}
+    await g.do(g.organiser, "announcement.send", sent)
+    tablet = await screens.join("library", viewport=TABLET)
+    board = await screens.open("/board", viewport=BOARD)
+    for page in (tablet, board):
+        await connected(page)
+    shelf = tablet.locator("#announcements")
+    await expect(shelf.locator(".latest")).to_contain_text("签约区已开放")
+    await expect(board.locator("#announcements .latest")).to_contain_text("签约区已开放")
+    await expect(board.locator("#announcements button")).to_have_count(0)  # the wall has nobody to tap
+    await shoot(tablet, "tablet-announcement")
+    await shelf.get_by_role("button", name="知道了").click()
+    await expect(shelf.locator(".latest")).to_have_count(0)
+    await expect(shelf.locator("summary")).to_have_text("更早的 1 条")  # still there, one tap away
+    await tablet.reload()
+    await connected(tablet)
+    await expect(shelf.locator("summary")).to_have_text("更早的 1 条")  # remembered on this tablet
+    await expect(shelf.locator(".latest")).to_have_count(0)
+    await g.do(g.organiser, "announcement.send", {"audience": "teams", "text": "三号厅午餐已备好"})
+    await expect(shelf.locator(".latest")).to_contain_text("三号厅午餐已备好")  # a new one shows again
+    await expect(board.locator("#announcements .latest")).to_contain_text("签约区已开放")  # the board shows on
+
+
+async def test_the_replay_banner_reads_from_the_back_of_the_hall(screens: Screens):
+    g = screens.hall.ground
+    await g.order(g.library, g.troupe, g.lecture, quantity=2)
+    board = await screens.open("/board?replay=1000", viewport=BOARD)
+    replay = board.locator("#replay")
+    await expect(replay).to_have_attribute("data-done", "1", timeout=15_000)
+    await shoot(board, "board-replay-1920")
+    size = await replay.evaluate("(node) => parseFloat(getComputedStyle(node).fontSize)")
+    assert size >= 32, f"the replay banner is {size} px"
+    smallest, where = await board.evaluate(SMALLEST_TEXT)
+    assert smallest >= 24, f"text of {smallest} px on the board: {where}"
+    assert await board.evaluate("document.documentElement.scrollHeight") <= BOARD["height"]
 
 
 async def test_a_team_and_a_booth_tick_what_they_look_for_and_do_best_and_both_see_a_mutual_fit(screens: Screens):

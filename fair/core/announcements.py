@@ -3,7 +3,9 @@
 The organiser writes to everyone, to all buyer teams, to all booths, or to
 the teams of one district ("鼓楼区的采购团请到 3 号厅"); the announcement
 appears on those screens at once and stays in their list until withdrawn.
-One marked for the board shows there as a banner, the latest on top.
+One marked for the board shows there as a banner, the latest on top: one
+line across the projector (three at most on a phone), so it holds at most
+``BOARD_TEXT_MAX`` characters, where one for the screens alone may say more.
 
 Each announcement is sent to the rooms of its readers only: the event names
 its recipients, read when it is sent, and ``fair.core.visibility`` routes it
@@ -26,6 +28,10 @@ from fair.core.guards import current_fair
 from fair.core.inputs import Id, Input, Line, OptionalDistrict
 from fair.core.rows import Row, get, insert_row, new, returned
 from fair.models import Announcement, AnnouncementAudience, Supplier, Team
+
+# What one line of the board's banner holds at 1920 px (40 px bold, beside its label), with room for wide signs;
+# on a 360 px phone it is three lines.  Longer, it would push the districts off a wall that cannot scroll.
+BOARD_TEXT_MAX = 40
 
 
 class SendAnnouncement(Input):
@@ -72,6 +78,16 @@ def send(tx: Tx, data: SendAnnouncement) -> dict[str, Any]:
     fair = current_fair(tx)
     if (data.audience == AnnouncementAudience.district) != bool(data.district):
         raise FairError(Code.invalid_input, N_("Name the district when, and only when, writing to one district."))
+    if data.on_board and len(data.text) > BOARD_TEXT_MAX:
+        raise FairError(
+            Code.invalid_input,
+            N_(
+                "An announcement on the board holds at most %(limit)s characters; this one has %(length)s. "
+                "Shorten it, or send it to the screens without the board."
+            ),
+            limit=BOARD_TEXT_MAX,
+            length=len(data.text),
+        )
     announcement = insert_row(
         tx, Announcement, new(Announcement, fair_id=fair.id, created_at=tx.now, **data.model_dump())
     )

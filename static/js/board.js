@@ -82,10 +82,14 @@ function render(view) {
   drawDistricts(tally);
   if (!tally.latest.length) return fill(document.getElementById("ticker"), el("li", { class: "empty" }, t("No orders yet.")));
   const ticker = document.getElementById("ticker");
-  fill(ticker, tally.latest.map((order) => el("li", {},
+  // The amount and the quantity in a column of their own, right-aligned and never cut: the names and the title
+  // give way (an ellipsis, the whole in the row's title), never the figure that matters (issue 25).
+  fill(ticker, tally.latest.map((order) => el("li", { title: `${order.team_name} → ${order.supplier_name} · ${order.offering_title}` },
     el("time", {}, clockOf(order.confirmed_at)),
     el("span", { class: "who" }, order.team_name, " → ", order.supplier_name),
-    el("span", { class: "what" }, order.offering_title, ` · ${order.quantity} ${order.unit} · `, wan(order.amount_fen)))));
+    el("span", { class: "what" }, order.offering_title),
+    el("strong", { class: "amount" }, wan(order.amount_fen)),
+    el("span", { class: "quantity" }, `${order.quantity} ${order.unit}`))));
   // Only whole rows: the latest orders that fit, never one cut in half at the foot of the wall.
   while (ticker.children.length > 1 && ticker.scrollHeight > ticker.clientHeight) ticker.lastElementChild.remove();
 }

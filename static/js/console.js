@@ -138,6 +138,27 @@ function announcing(view) {
   audience.addEventListener("change", () => { district.hidden = audience.value !== "district"; });
   const text = el("input", { name: "text", maxLength: 200, required: true, placeholder: t("e.g. 下午两点起在 3 号厅签约") });
   const board = el("input", { type: "checkbox", name: "on_board" });
+  // What the board will show, drawn to its scale (one line at 1920 px), and the count against the board's limit
+  // (fair.core.announcements.BOARD_TEXT_MAX, read from the page); the rule is the server's, this only shows it.
+  const most = Number(document.getElementById("setup").dataset.boardTextMax);
+  const line = el("p", { class: "latest" });
+  const counted = el("span", { class: "board-count", "aria-live": "polite" });
+  const preview = el("div", { class: "board-preview", hidden: true, "aria-label": t("Preview on the board") },
+    el("span", { class: "muted" }, t("On the board:")), el("div", { class: "board-banner" }, line), counted);
+  const redraw = () => {
+    const words = text.value.trim().normalize("NFC");
+    const length = [...words].length; // characters as the server counts them, not UTF-16 units
+    preview.hidden = !board.checked;
+    fill(line, el("strong", {}, t("Announcement")), " ", words);
+    const over = length > most;
+    const figures = { count: length, limit: most };
+    counted.textContent = over ? t("%(count)s / %(limit)s characters: too long for the board", figures)
+      : t("%(count)s / %(limit)s characters", figures);
+    counted.classList.toggle("over", over);
+  };
+  text.addEventListener("input", redraw);
+  board.addEventListener("change", redraw);
+  redraw();
   return el("div", { class: "announcing" },
     el("form", { class: "inline-form", onsubmit: async (event) => {
       event.preventDefault();
@@ -148,12 +169,13 @@ function announcing(view) {
       if (ack.ok) {
         toast(t("Sent."));
         text.value = "";
+        redraw();
       } else toast(refusal(ack), "error");
     } },
     el("h3", {}, t("Announce to the hall")),
     el("label", {}, t("Send to"), audience), district, el("label", { class: "grow" }, t("Text"), text),
     el("label", { class: "check" }, board, t("Also on the board")),
-    el("button", { type: "submit", class: "primary" }, t("Send"))),
+    el("button", { type: "submit", class: "primary" }, t("Send")), preview),
     view.announcements.length ? el("ul", { class: "plain notices" }, view.announcements.map((notice) => el("li", { class: notice.withdrawn ? "withdrawn" : "" },
       el("span", { class: "badge" }, notice.audience === "district" ? notice.district : AUDIENCES()[notice.audience]),
       notice.on_board ? el("span", { class: "badge" }, t("Board")) : null, " ", notice.text, " ", el("small", { class: "muted" }, when(notice.created_at)),

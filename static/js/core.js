@@ -537,9 +537,12 @@ export class Live {
   }
 }
 
+const READ_NOTICES = "fair.read-announcements";
+
 /**
  * The organiser's announcements, newest first, under the header of every screen meant to read them: the
- * newest in full (the board's banner), the others one tap away.
+ * newest in full (the board's banner), the others one tap away.  A tablet, a booth or a phone may put the newest
+ * away once read ("知道了", remembered on this device): it joins the earlier ones; the board has nobody to tap.
  */
 function announcements(notices) {
   let shelf = document.getElementById("announcements");
@@ -547,11 +550,20 @@ function announcements(notices) {
     shelf = el("section", { id: "announcements", class: "announcements", "aria-live": "polite", "aria-label": t("Announcements") });
     document.querySelector("main").before(shelf);
   }
+  const wall = document.body.classList.contains("board");
+  const read = new Set(wall ? [] : JSON.parse(localStorage.getItem(READ_NOTICES) || "[]"));
+  const latest = notices.find((notice) => !read.has(notice.id));
+  const earlier = notices.filter((notice) => notice !== latest);
   shelf.hidden = notices.length === 0;
   if (!notices.length) return fill(shelf);
-  const [latest, ...earlier] = notices;
+  const putAway = () => {
+    const kept = notices.map((notice) => notice.id).filter((id) => read.has(id) || id === latest.id);
+    localStorage.setItem(READ_NOTICES, JSON.stringify(kept)); // only the ids still shown: the list stays short
+    announcements(notices);
+  };
   fill(shelf,
-    el("p", { class: "latest" }, el("strong", {}, t("Announcement")), " ", latest.text, el("small", {}, " · ", when(latest.created_at))),
+    latest ? el("p", { class: "latest", title: latest.text }, el("strong", {}, t("Announcement")), " ", latest.text, el("small", {}, " · ", when(latest.created_at)),
+      wall ? null : el("button", { type: "button", class: "dismiss", onclick: putAway }, t("Got it"))) : null,
     earlier.length ? el("details", {}, el("summary", {}, t("%(count)s earlier", { count: earlier.length })),
       el("ul", { class: "plain" }, earlier.map((notice) => el("li", {}, notice.text, el("small", {}, " · ", when(notice.created_at)))))) : null);
 }
